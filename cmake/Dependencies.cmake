@@ -1,0 +1,28 @@
+# Finds the libraries perfgo builds against. Each missing one stops
+# configure with the Debian package that provides it.
+find_package(PkgConfig)
+if(NOT PKG_CONFIG_FOUND)
+    message(FATAL_ERROR "pkg-config not found: install it with `apt-get install pkg-config` (or run scripts/setup.sh)")
+endif()
+
+function(perfgo_require prefix module package)
+    pkg_check_modules(${prefix} QUIET IMPORTED_TARGET ${module})
+    if(NOT ${prefix}_FOUND)
+        message(FATAL_ERROR "${module} not found through pkg-config: install the Debian package `${package}` (or run scripts/setup.sh)")
+    endif()
+    message(STATUS "Found ${module} ${${prefix}_VERSION}")
+endfunction()
+
+perfgo_require(LUA lua5.4 liblua5.4-dev)
+perfgo_require(ZLIB zlib zlib1g-dev)
+perfgo_require(PROTOBUFC libprotobuf-c libprotobuf-c-dev)
+
+find_program(PROTOC_C NAMES protoc-c)
+if(NOT PROTOC_C)
+    message(FATAL_ERROR "protoc-c not found: install the Debian package `protobuf-c-compiler` (or run scripts/setup.sh)")
+endif()
+
+# Lua headers only, for the bindings: loadable modules must not link liblua
+# (the interpreter that loads them provides its symbols).
+add_library(perfgo_lua_headers INTERFACE)
+target_include_directories(perfgo_lua_headers INTERFACE ${LUA_INCLUDE_DIRS})

@@ -1,0 +1,58 @@
+/* perfgo.sys: random ids, clocks, host name. */
+#include <lauxlib.h>
+#include <lua.h>
+#include <string.h>
+
+#include "sys/sys.h"
+
+/* sys.random_id() -> 32 lowercase hex digits (16 random bytes). */
+static int l_random_id(lua_State *L)
+{
+    char id[SYS_ID_HEX_LEN + 1];
+    int err = sys_random_id(id);
+    if (err != 0)
+        return luaL_error(L, "random_id: getrandom failed: %s", strerror(err));
+    lua_pushlstring(L, id, SYS_ID_HEX_LEN);
+    return 1;
+}
+
+/* sys.monotonic() -> seconds on a monotonic clock (for durations). */
+static int l_monotonic(lua_State *L)
+{
+    lua_pushnumber(L, sys_monotonic());
+    return 1;
+}
+
+/* sys.realtime() -> seconds since the epoch, with sub-second precision. */
+static int l_realtime(lua_State *L)
+{
+    lua_pushnumber(L, sys_realtime());
+    return 1;
+}
+
+/* sys.hostname() -> the machine's host name, or nil, message. */
+static int l_hostname(lua_State *L)
+{
+    char name[256];
+    int err = sys_hostname(name, sizeof name);
+    if (err != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "gethostname: %s", strerror(err));
+        return 2;
+    }
+    lua_pushstring(L, name);
+    return 1;
+}
+
+int luaopen_perfgo_sys(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        {"random_id", l_random_id},
+        {"monotonic", l_monotonic},
+        {"realtime", l_realtime},
+        {"hostname", l_hostname},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, funcs);
+    return 1;
+}

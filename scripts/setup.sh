@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs the Debian packages perfgo needs to build, run and test.
+# Idempotent: asks apt only for what is missing, and runs `apt-get update`
+# once, only when something has to be installed.
+set -eu
+
+PACKAGES="
+cmake gcc clang make pkg-config git
+liblua5.4-dev lua5.4 zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
+lua-cjson lua-argparse lua-filesystem lua-busted lua-check
+libclang-rt-14-dev
+golang-go linux-perf
+openssh-server openssh-client rsync
+procps binutils file
+"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            SUDO=sudo
+        else
+            echo "setup: need root (or sudo) to install:$missing" >&2
+            exit 1
+        fi
+    else
+        SUDO=
+    fi
+    echo "setup: installing:$missing" >&2
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
