@@ -44,6 +44,15 @@ static int l_hostname(lua_State *L)
     return 1;
 }
 
+/* sys.isatty(fd) -> true when file descriptor fd (0, 1 or 2) is a terminal. */
+static int l_isatty(lua_State *L)
+{
+    lua_Integer fd = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, fd >= 0 && fd <= 1024, 1, "file descriptor out of range");
+    lua_pushboolean(L, sys_isatty((int)fd));
+    return 1;
+}
+
 int luaopen_perfgo_sys(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -51,6 +60,7 @@ int luaopen_perfgo_sys(lua_State *L)
         {"monotonic", l_monotonic},
         {"realtime", l_realtime},
         {"hostname", l_hostname},
+        {"isatty", l_isatty},
         {NULL, NULL},
     };
     luaL_newlib(L, funcs);

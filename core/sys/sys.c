@@ -55,3 +55,8 @@ int sys_hostname(char *buf, size_t size)
     buf[size - 1] = '\0';
     return 0;
 }
+
+int sys_isatty(int fd)
+{
+    return isatty(fd) == 1;
+}

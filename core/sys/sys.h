@@ -21,4 +21,7 @@ double sys_realtime(void);
  * Returns 0 or an errno value. */
 int sys_hostname(char *buf, size_t size);
 
+/* True when fd refers to a terminal. */
+int sys_isatty(int fd);
+
 #endif

@@ -26,6 +26,15 @@ describe("perfgo.sys", function()
     assert.equals(expected, sys.hostname())
   end)
 
+  it("isatty is false for a pipe", function()
+    local p = io.popen([[lua5.4 -e 'package.cpath=os.getenv("PERFGO_BUILD_DIR").."/?.so;"..package.cpath
+      io.write(tostring(require("perfgo.sys").isatty(1)))']])
+    local out = p:read("a")
+    p:close()
+    assert.equals("false", out)
+    assert.has_error(function() sys.isatty(-1) end)
+  end)
+
   it("is loaded from the build tree as a loadable module", function()
     assert.matches("perfgo/sys%.so", package.searchpath("perfgo.sys", package.cpath))
   end)
