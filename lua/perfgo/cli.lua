@@ -10,6 +10,8 @@ local M = {}
 
 --- Command modules, in the order `perfgo --help` lists them.
 M.commands = {
+  "perfgo.commands.test",
+  "perfgo.commands.exec",
   "perfgo.commands.version",
 }
 
@@ -53,10 +55,28 @@ function M.main(args)
   for i = 1, #args do argv[i] = args[i] end
 
   local parser, commands = M.parser()
+  -- A command may take arguments that are not its own (go test flags, a
+  -- command line to exec): it splits them off before argparse sees them.
+  local passthrough
+  for i, a in ipairs(argv) do
+    if a == "--" then break end
+    if a:sub(1, 1) ~= "-" then
+      local mod = commands[a]
+      if mod and mod.split_args then
+        local own
+        own, passthrough = mod.split_args({ table.unpack(argv, i + 1) })
+        argv = { table.unpack(argv, 1, i) }
+        for _, x in ipairs(own) do argv[#argv + 1] = x end
+      end
+      break
+    end
+  end
   local ok, parsed = parser:pparse(argv)
   if not ok then
     errors.user(parsed .. " (see 'perfgo --help')")
   end
+  parsed.passthrough = passthrough or {}
+  parsed.argv = args
   if parsed.version then
     return commands.version.run(parsed)
   end

@@ -87,6 +87,15 @@ function M.bin()
   return bin
 end
 
+--- Size of a file in bytes, or nil.
+function M.filesize(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local n = f:seek("end")
+  f:close()
+  return n
+end
+
 --- Counts the lines of a string.
 function M.lines(s)
   local n = 0

@@ -1,0 +1,37 @@
+--- `perfgo exec`: run any command under perf, with history; nothing is built.
+local runopts = require "perfgo.runopts"
+
+local M = {
+  name = "exec",
+  summary = "Run any command under perf (run, stat, profile, c2c), with history.",
+}
+
+---@param cmd table argparse command
+function M.define(cmd)
+  cmd:usage("Usage: perfgo exec [run|stat|profile|c2c] [options] -- CMD [ARGS...]")
+  cmd:description([[
+Runs CMD as given (no build) under the chosen perf mode, in the current
+directory (on a remote host: the same directory of the synced working
+tree), and records the run in .perfgo/history/<id>/.]])
+  cmd:epilog("Example:\n  perfgo exec profile -e cpu-clock -- ./myprog --iterations 1000")
+  cmd:argument("mode", "run, stat, profile or c2c."):choices(runopts.modes)
+  runopts.define(cmd)
+end
+
+M.split_args = function(argv) return runopts.split(argv, true) end
+
+---@param args table
+---@return integer
+function M.run(args)
+  local workflow = require "perfgo.workflow"
+  return workflow.run({
+    command_name = "exec",
+    rule_name = "exec",
+    mode = args.mode,
+    opts = args,
+    passthrough = args.passthrough,
+    args = args.argv,
+  })
+end
+
+return M

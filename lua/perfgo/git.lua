@@ -1,0 +1,79 @@
+--- What perfgo records about the repository a run comes from.
+local proc = require "perfgo.proc"
+local fs = require "perfgo.fs"
+
+local M = {}
+
+local function git(dir, ...)
+  local r = proc.run({ "git", "-C", dir, ... }, { stdin = "null" })
+  if r.code ~= 0 then return nil, (r.stderr or ""):gsub("%s+$", "") end
+  return (r.stdout:gsub("\n$", ""))
+end
+
+--- The repository root containing dir, or nil when dir is not in a git
+--- work tree (or git is missing).
+---@param dir string
+---@return string|nil
+function M.root(dir)
+  local ok, root = pcall(git, dir, "rev-parse", "--show-toplevel")
+  if ok and root and root ~= "" then return root end
+  return nil
+end
+
+---@class perfgo.GitInfo
+---@field root string
+---@field commit string|nil full hash (nil before the first commit)
+---@field short string|nil
+---@field branch string|nil nil when detached
+---@field dirty boolean uncommitted changes to tracked files
+---@field describe string|nil
+
+--- Commit, branch and dirty state of the repository at root.
+---@param root string
+---@return perfgo.GitInfo
+function M.info(root)
+  local info = { root = root, dirty = false }
+  info.commit = git(root, "rev-parse", "HEAD")
+  info.short = info.commit and info.commit:sub(1, 12)
+  local branch = git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+  info.branch = branch ~= "" and branch or nil
+  local status = git(root, "status", "--porcelain", "--untracked-files=no")
+  info.dirty = status ~= nil and status ~= ""
+  info.describe = git(root, "describe", "--always", "--dirty")
+  return info
+end
+
+--- Tracked files plus untracked files that are not ignored, relative to
+--- root: the working tree a remote run needs.
+---@param root string
+---@return string[]|nil, string?
+function M.files(root)
+  local r = proc.run({ "git", "-C", root, "ls-files", "-z", "--cached", "--others",
+    "--exclude-standard" }, { stdin = "null" })
+  if r.code ~= 0 then return nil, "git ls-files failed: " .. (r.stderr or "") end
+  local files = {}
+  for name in r.stdout:gmatch("([^%z]+)%z") do
+    -- deleted-but-tracked files are listed by --cached; skip what is gone
+    if fs.exists(fs.join(root, name)) then files[#files + 1] = name end
+  end
+  return files
+end
+
+--- The text of git-info.txt for an archive: commit, branch, state, remote.
+---@param info perfgo.GitInfo
+---@return string
+function M.info_text(info)
+  local lines = {
+    "commit: " .. (info.commit or "(none)"),
+    "branch: " .. (info.branch or "(detached)"),
+    "dirty: " .. tostring(info.dirty),
+    "describe: " .. (info.describe or ""),
+  }
+  local remote = git(info.root, "remote", "get-url", "origin")
+  if remote then lines[#lines + 1] = "remote: " .. remote end
+  local log = git(info.root, "log", "-1", "--format=%an <%ae>%n%aI%n%s")
+  if log then lines[#lines + 1] = "last commit:\n" .. log end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+return M

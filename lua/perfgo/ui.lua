@@ -1,0 +1,61 @@
+--- What perfgo tells the user while it works: step lines and warnings on
+--- stderr. Step lines appear only when stderr is a terminal (or when
+--- PERFGO_PROGRESS=1), so scripts and logs get the test's own output alone;
+--- warnings always appear.
+local sys = require "perfgo.sys"
+
+local M = {}
+
+local function enabled()
+  local env = os.getenv("PERFGO_PROGRESS")
+  if env ~= nil and env ~= "" then return env ~= "0" end
+  return sys.isatty(2)
+end
+
+local show_steps = enabled()
+local color = show_steps and sys.isatty(2) and os.getenv("NO_COLOR") == nil
+
+local function paint(code, s)
+  if not color then return s end
+  return "\27[" .. code .. "m" .. s .. "\27[0m"
+end
+
+--- Announces a step ("building ./pkg for linux/amd64").
+---@param fmt string
+function M.step(fmt, ...)
+  if not show_steps then return end
+  io.stderr:write(paint("1;34", "perfgo: ") .. string.format(fmt, ...) .. "\n")
+  io.stderr:flush()
+end
+
+--- A warning: something went wrong silently and the user should know.
+---@param fmt string
+function M.warn(fmt, ...)
+  io.stderr:write(paint("1;33", "perfgo: warning: ") .. string.format(fmt, ...) .. "\n")
+  io.stderr:flush()
+end
+
+--- A plain informational line that is always shown (results, paths).
+---@param fmt string
+function M.info(fmt, ...)
+  io.stderr:write("perfgo: " .. string.format(fmt, ...) .. "\n")
+  io.stderr:flush()
+end
+
+--- Human-readable byte count.
+---@param n number
+---@return string
+function M.bytes(n)
+  if n >= 1 << 30 then return string.format("%.1f GiB", n / (1 << 30)) end
+  if n >= 1 << 20 then return string.format("%.1f MiB", n / (1 << 20)) end
+  if n >= 1 << 10 then return string.format("%.1f KiB", n / (1 << 10)) end
+  return string.format("%d B", n)
+end
+
+--- Whether step lines are shown.
+---@return boolean
+function M.progress_enabled()
+  return show_steps
+end
+
+return M

@@ -1,0 +1,157 @@
+-- `perfgo test` end to end on this machine: real go, real perf, real
+-- go tool pprof, in a throw-away git repository.
+local t = require "testutil"
+local fixture = require "fixture"
+
+local function pprof(args, cwd)
+  local argv = { "go", "tool", "pprof" }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  return t.run(argv, { cwd = cwd, env = { PPROF_BINARY_PATH = "/nonexistent" } })
+end
+
+describe("perfgo test (local)", function()
+  local repo
+  setup(function() repo = fixture.repo() end)
+  teardown(function() fixture.cleanup(repo) end)
+
+  describe("profile of examples/false-sharing", function()
+    local r, run_dir, rec
+    setup(function()
+      r = t.perfgo({ "test", "profile", "-e", "cpu-clock", "./examples/false-sharing",
+        "-bench=Unpadded", "-run=^$", "-benchtime=300ms" }, { cwd = repo.root, env = repo.env })
+      local runs = fixture.runs(repo)
+      run_dir = runs[#runs]
+      rec = run_dir and fixture.record(run_dir)
+    end)
+
+    it("exits 0 and shows the benchmark's output", function()
+      assert.equals(0, r.code, r.stderr)
+      assert.matches("BenchmarkUnpadded", r.stdout)
+    end)
+
+    it("records every field of testrun.json", function()
+      assert.is_table(rec)
+      assert.matches("^%x+$", rec.id)
+      assert.equals(32, #rec.id)
+      assert.equals("profile", rec.type)
+      assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d", rec.timestamp)
+      assert.equals(0, rec.exit_code)
+      assert.is_false(rec.interrupted)
+      assert.is_number(rec.duration)
+      assert.equals("examples/false-sharing", rec.package.path)
+      assert.equals(repo.root, rec.workdir)
+      assert.matches("^%x+$", rec.git.commit)
+      assert.equals("main", rec.git.branch)
+      assert.is_false(rec.git.dirty)
+      assert.equals("linux", rec.target.os)
+      assert.is_string(rec.target.arch)
+      assert.equals("profile", rec.perf.mode)
+      assert.same({ "cpu-clock" }, rec.perf.events)
+      local kinds = {}
+      for _, a in ipairs(rec.artifacts) do
+        kinds[a.type] = a
+        assert.is_true(a.size > 0 or a.type == "stderr", a.file)
+        assert.equals(a.size, t.filesize(run_dir .. "/" .. a.file))
+      end
+      for _, k in ipairs({ "profile", "binary", "stdout", "stderr", "perf-script" }) do
+        assert.is_table(kinds[k], "artifact " .. k)
+      end
+      assert.matches("BenchmarkUnpadded", t.read(run_dir .. "/stdout.txt"))
+    end)
+
+    it("writes a profile whose hot function and lines go tool pprof resolves", function()
+      local top = pprof({ "-top", run_dir .. "/perf.pb.gz" })
+      assert.equals(0, top.code, top.stderr)
+      assert.matches("Unpadded%)%.Add", top.stdout)
+      local lines = pprof({ "-lines", "-top", run_dir .. "/perf.pb.gz" })
+      assert.equals(0, lines.code, lines.stderr)
+      assert.matches("Unpadded%)%.Add [^\n]*counters%.go:%d+", lines.stdout)
+    end)
+
+    it("archives profile and binary so pprof symbolizes without the original", function()
+      assert.is_string(rec.archive)
+      assert.is_truthy(rec.archive:find(repo.archive, 1, true))
+      local base = rec.archive
+      for _, f in ipairs({ "perf.pb.gz", "perf.script.gz", "git-info.txt" }) do
+        assert.is_truthy(t.filesize(base .. "/" .. f), f)
+      end
+      assert.matches("commit: " .. rec.git.commit, t.read(base .. "/git-info.txt"))
+      os.remove(run_dir .. "/" .. "perfgo.test.linux." .. rec.target.arch)
+      local lines = pprof({ "-lines", "-top", "perf.pb.gz" }, base)
+      assert.equals(0, lines.code, lines.stderr)
+      assert.matches("counters%.go:%d+", lines.stdout)
+    end)
+  end)
+
+  it("stat writes stat.json with numeric values for the events", function()
+    local r = t.perfgo({ "test", "stat", "-e", "task-clock", "-e", "page-faults", "./examples/false-sharing",
+      "-bench=Padded", "-run=^$", "-benchtime=100ms" }, { cwd = repo.root, env = repo.env })
+    assert.equals(0, r.code, r.stderr)
+    local runs = fixture.runs(repo)
+    local found
+    for _, dir in ipairs(runs) do
+      local rec = fixture.record(dir)
+      if rec.type == "stat" then found = dir end
+    end
+    assert.is_string(found)
+    local stat = require("cjson").decode(t.read(found .. "/stat.json"))
+    local seen = {}
+    for _, ev in ipairs(stat.events) do seen[ev.event] = ev end
+    assert.is_number(seen["task-clock"].value)
+    assert.is_true(seen["task-clock"].value > 0)
+    assert.is_number(seen["page-faults"].value)
+    assert.matches("task%-clock", t.read(found .. "/stat.txt"))
+    assert.matches("task%-clock", r.stdout)
+  end)
+
+  it("a failing test passes its exit code through and is recorded", function()
+    local before = #fixture.runs(repo)
+    local r = t.perfgo({ "test", "./app/fails", "-v" }, { cwd = repo.root, env = repo.env })
+    assert.equals(1, r.code)
+    assert.matches("Answer%(%) = 41, want 42", r.stdout)
+    local runs = fixture.runs(repo)
+    assert.equals(before + 1, #runs)
+    local newest
+    for _, dir in ipairs(runs) do
+      local rec = fixture.record(dir)
+      if rec.package and rec.package.path == "app/fails" then newest = rec end
+    end
+    assert.equals(1, newest.exit_code)
+    assert.equals("failed", newest.status)
+  end)
+
+  it("a build error shows the compiler output", function()
+    local r = t.perfgo({ "test", "./app/broken" }, { cwd = repo.root, env = repo.env })
+    assert.is_not.equals(0, r.code)
+    assert.matches("undefined: undefinedName", r.stderr)
+    assert.matches("build failed", r.stderr)
+  end)
+
+  it("a pattern matching several packages is refused before building", function()
+    local r = t.perfgo({ "test", "./app/..." }, { cwd = repo.root .. "/app", env = repo.env })
+    assert.equals(2, r.code)
+    assert.matches("matches %d+ packages", r.stderr)
+    assert.equals(1, t.lines(r.stderr))
+  end)
+
+  it("a directory without tests or Go files is refused", function()
+    local r = t.perfgo({ "test", "./app/notests" }, { cwd = repo.root, env = repo.env })
+    assert.equals(2, r.code)
+    assert.matches("no test files", r.stderr)
+    r = t.perfgo({ "test", "./nowhere" }, { cwd = repo.root, env = repo.env })
+    assert.equals(2, r.code)
+    assert.matches("nowhere", r.stderr)
+  end)
+
+  it("an event the machine cannot count stops before the test runs", function()
+    local r = t.perfgo({ "test", "profile", "-e", "cycles", "./app/fails" }, { cwd = repo.root, env = repo.env })
+    if r.code == 0 then
+      pending("this machine has a hardware PMU: cycles is supported")
+      return
+    end
+    assert.equals(2, r.code)
+    assert.matches("cycles", r.stderr)
+    assert.matches("cpu%-clock", r.stderr)
+    assert.is_nil(r.stdout:match("checking the answer"))
+  end)
+end)

@@ -1,0 +1,88 @@
+--- Test fixtures for end-to-end runs: a throw-away git repository holding
+--- a copy of examples/ and a few small Go packages made to fail in
+--- specific ways, plus an archive directory.
+local t = require "testutil"
+
+local M = {}
+
+local GO_MOD = "module fixture.test/app\n\ngo 1.19\n"
+
+local FILES = {
+  ["app/go.mod"] = GO_MOD,
+  ["app/fails/fails.go"] = "package fails\n\nfunc Answer() int { return 41 }\n",
+  ["app/fails/fails_test.go"] = [[
+package fails
+
+import "testing"
+
+func TestAnswer(t *testing.T) {
+	t.Log("checking the answer")
+	if Answer() != 42 {
+		t.Fatalf("Answer() = %d, want 42", Answer())
+	}
+}
+]],
+  ["app/broken/broken.go"] = "package broken\n\nfunc Oops() int { return undefinedName }\n",
+  ["app/broken/broken_test.go"] = "package broken\n\nimport \"testing\"\n\nfunc TestOops(t *testing.T) { Oops() }\n",
+  ["app/notests/notests.go"] = "package notests\n\nfunc X() {}\n",
+  ["app/sleeper/sleeper_test.go"] = [[
+package sleeper
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestSleep(t *testing.T) {
+	fmt.Println("sleeper started", os.Getpid())
+	time.Sleep(60 * time.Second)
+}
+]],
+}
+
+--- Creates the fixture repository; returns {root=, archive=, env=}.
+function M.repo()
+  local dir = t.tmpdir()
+  local root = dir .. "/repo"
+  local src = os.getenv("PERFGO_SOURCE_DIR")
+  assert(os.execute("mkdir -p " .. t.quote(root) .. " && cp -r " .. t.quote(src .. "/examples") .. " "
+    .. t.quote(root .. "/examples")))
+  for path, text in pairs(FILES) do
+    local full = root .. "/" .. path
+    os.execute("mkdir -p " .. t.quote(full:match("^(.*)/")))
+    t.write(full, text)
+  end
+  local git = "git -C " .. t.quote(root) .. " "
+  assert(os.execute(git .. "init -q -b main && " .. git .. "add -A && " .. git
+    .. "-c user.name=perfgo -c user.email=perfgo@localhost commit -qm fixture"))
+  local archive = dir .. "/archive"
+  return {
+    dir = dir,
+    root = root,
+    archive = archive,
+    env = { PERFGO_ARCHIVE = archive, PERFGO_PROGRESS = "0" },
+  }
+end
+
+--- The run directories in the fixture's history.
+function M.runs(repo)
+  local out = {}
+  local p = io.popen("ls -1 " .. t.quote(repo.root .. "/.perfgo/history") .. " 2>/dev/null")
+  for line in p:lines() do out[#out + 1] = repo.root .. "/.perfgo/history/" .. line end
+  p:close()
+  return out
+end
+
+--- Decoded testrun.json of a run directory.
+function M.record(run_dir)
+  local cjson = require "cjson"
+  return cjson.decode(assert(t.read(run_dir .. "/testrun.json")))
+end
+
+function M.cleanup(repo)
+  if repo then t.rmtree(repo.dir) end
+end
+
+return M
