@@ -1,0 +1,90 @@
+local workflow = require "perfgo.workflow"
+local json = require "perfgo.json"
+local target = require "perfgo.target"
+
+describe("workflow steps", function()
+  local saved
+  before_each(function()
+    saved = {}
+    for k, v in pairs(workflow.steps) do saved[k] = v end
+    workflow.reset()
+  end)
+  after_each(function()
+    for k, v in pairs(saved) do workflow.steps[k] = v end
+    workflow.reset()
+  end)
+
+  it("looks a step up by name when it is called, so late replacements count", function()
+    local seen = {}
+    workflow.steps.build = function(ctx) seen[#seen + 1] = "base:" .. ctx.x end
+    workflow.override("build", function(ctx, base)
+      seen[#seen + 1] = "before"
+      base(ctx)
+      seen[#seen + 1] = "after"
+    end)
+    workflow.hook("before", "build", function() seen[#seen + 1] = "hook-before" end)
+    workflow.hook("after", "build", function() seen[#seen + 1] = "hook-after" end)
+    workflow.steps.build = function(ctx) seen[#seen + 1] = "replaced:" .. ctx.x end
+    workflow.call("build", { x = "1" })
+    assert.same({ "hook-before", "before", "replaced:1", "after", "hook-after" }, seen)
+  end)
+
+  it("rejects an unknown step name with the list of steps", function()
+    local ok, err = pcall(workflow.override, "biuld", function() end)
+    assert.is_false(ok)
+    assert.matches("no workflow step named 'biuld'", err.message)
+    assert.matches("resolve, build, stage", err.message)
+  end)
+
+  it("records the run even when a step fails, then re-raises", function()
+    local order = {}
+    for _, name in ipairs(workflow.order) do
+      workflow.steps[name] = function(ctx)
+        order[#order + 1] = name
+        if name == "stage" then error("stage broke") end
+        if name == "resolve" then ctx.run = { id = "x" } end
+      end
+    end
+    local ok, err = pcall(workflow.run, {})
+    assert.is_false(ok)
+    assert.matches("stage broke", err)
+    assert.same({ "resolve", "build", "stage", "record" }, order)
+  end)
+
+  it("the exit code is the test's, 128+signal, or 130 when interrupted", function()
+    assert.equals(0, workflow.exit_code({ result = { code = 0 } }))
+    assert.equals(3, workflow.exit_code({ result = { code = 3 } }))
+    assert.equals(137, workflow.exit_code({ result = { code = -1, signal = 9 } }))
+    assert.equals(130, workflow.exit_code({ interrupted = true, result = { code = 0 } }))
+  end)
+end)
+
+describe("perfgo.json", function()
+  it("sorts keys, keeps empty arrays, round-trips through cjson", function()
+    local text = json.encode({ b = 1, a = { 1.5, "x" }, c = json.array({}), d = {} })
+    assert.equals('{\n  "a": [\n    1.5,\n    "x"\n  ],\n  "b": 1,\n  "c": [],\n  "d": {}\n}\n', text)
+    assert.same({ a = { 1.5, "x" }, b = 1, c = {}, d = {} }, json.decode(text))
+  end)
+
+  it("reports malformed input", function()
+    local v, err = json.decode('{"a": ')
+    assert.is_nil(v)
+    assert.is_string(err)
+  end)
+end)
+
+describe("targets", function()
+  it("names platforms as GOOS/GOARCH", function()
+    assert.same({ os = "linux", arch = "amd64" }, target.platform_from_uname("Linux", "x86_64"))
+    assert.same({ os = "linux", arch = "arm64" }, target.platform_from_uname("Linux", "aarch64"))
+    assert.same({ os = "darwin", arch = "arm64" }, target.platform_from_uname("Darwin", "arm64"))
+    assert.same({ os = "linux", arch = "arm" }, target.platform_from_uname("Linux", "armv7l"))
+    assert.same({ os = "freebsd", arch = "386" }, target.platform_from_uname("FreeBSD", "i686"))
+  end)
+
+  it("hashes repository paths to short stable names", function()
+    assert.equals(target.short_hash("/a/b"), target.short_hash("/a/b"))
+    assert.not_equals(target.short_hash("/a/b"), target.short_hash("/a/c"))
+    assert.matches("^%x%x%x%x%x%x%x%x$", target.short_hash("/x"))
+  end)
+end)
