@@ -12,20 +12,53 @@ local M = {}
 M.commands = {
   "perfgo.commands.test",
   "perfgo.commands.exec",
+  "perfgo.commands.list",
+  "perfgo.commands.view",
+  "perfgo.commands.compare",
   "perfgo.commands.version",
 }
 
-local function load_commands()
+local function load_commands(extra)
   local list = {}
   for _, modname in ipairs(M.commands) do
     list[#list + 1] = require(modname)
   end
+  for _, mod in ipairs(extra or {}) do list[#list + 1] = mod end
   return list
 end
 
+-- The option targets of each command (for checking configured defaults).
+local function option_targets(parser)
+  local out = {}
+  for _, cmd in ipairs(parser._commands or {}) do
+    local set = {}
+    for _, opt in ipairs(cmd._options or {}) do
+      local target = opt._target or opt:_get_default_target()
+      if target then set[(target:gsub("%-", "_"))] = true end
+    end
+    out[cmd._name] = set
+  end
+  return out
+end
+
+-- perfgo's own flags that must be known before the parser is built.
+local function pre_scan(argv)
+  local opts = {}
+  for i, a in ipairs(argv) do
+    if a == "--" then break end
+    if a == "--no-project-config" then opts.no_project_config = true end
+    if a == "--config" then opts.config = argv[i + 1] end
+    local v = a:match("^%-%-config=(.*)$")
+    if v then opts.config = v end
+    if a:sub(1, 1) ~= "-" and argv[i - 1] ~= "--config" then break end
+  end
+  return opts
+end
+
 --- Builds the argparse parser and the table of command modules by name.
+---@param extra? table[] command modules added by configuration
 ---@return table parser, table<string, table> commands
-function M.parser()
+function M.parser(extra)
   local parser = argparse("perfgo")
     :description("Run a project's tests locally or on remote Linux hosts under perf, "
       .. "and turn what perf saw into pprof profiles, numbers and a history.")
@@ -35,9 +68,11 @@ function M.parser()
     :require_command(false)
   parser:flag("--version", "Show the version and exit.")
   parser:flag("--debug", "Show a traceback for every error.")
+  parser:option("--config", "Use this perfgo.lua instead of the project's."):argname("<file>")
+  parser:flag("--no-project-config", "Ignore the project's perfgo.lua.")
 
   local by_name = {}
-  for _, mod in ipairs(load_commands()) do
+  for _, mod in ipairs(load_commands(extra)) do
     local cmd = parser:command(mod.name)
     cmd:summary(mod.summary)
     cmd:description(mod.summary)
@@ -51,16 +86,20 @@ end
 ---@param args string[]
 ---@return integer
 function M.main(args)
-  local argv = {}
-  for i = 1, #args do argv[i] = args[i] end
+  local argv, original = {}, {}
+  for i = 1, #args do argv[i], original[i] = args[i], args[i] end
 
-  local parser, commands = M.parser()
+  local config = require "perfgo.config"
+  local layers = config.layers(pre_scan(argv))
+  local extra = {}
+  config.apply(layers, extra)
+  local parser, commands = M.parser(extra)
   -- A command may take arguments that are not its own (go test flags, a
   -- command line to exec): it splits them off before argparse sees them.
   local passthrough
   for i, a in ipairs(argv) do
     if a == "--" then break end
-    if a:sub(1, 1) ~= "-" then
+    if a:sub(1, 1) ~= "-" and argv[i - 1] ~= "--config" then
       local mod = commands[a]
       if mod and mod.split_args then
         local own
@@ -75,8 +114,11 @@ function M.main(args)
   if not ok then
     errors.user(parsed .. " (see 'perfgo --help')")
   end
+  if parsed.command then
+    config.apply_defaults(layers, parsed.command, parsed, option_targets(parser))
+  end
   parsed.passthrough = passthrough or {}
-  parsed.argv = args
+  parsed.argv = original
   if parsed.version then
     return commands.version.run(parsed)
   end

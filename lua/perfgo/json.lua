@@ -5,6 +5,9 @@ local cjson = require "cjson"
 
 local M = {}
 
+--- The value JSON null decodes to.
+M.null = cjson.null
+
 local array_mt = { __name = "perfgo.json.array" }
 
 --- Marks t as a JSON array, so that it encodes as [] even when empty.

@@ -12,7 +12,7 @@ local takes_value = {
   ["--remote-host"] = true, ["--ssh-config"] = true, ["-o"] = true, ["--ssh-option"] = true,
   ["-e"] = true, ["--event"] = true, ["-c"] = true, ["--count"] = true, ["-F"] = true,
   ["--freq"] = true, ["--call-graph"] = true, ["--archive"] = true, ["--perf-arg"] = true,
-  ["-r"] = true, ["--repeat"] = true, ["--binary-root"] = true,
+  ["-r"] = true, ["--repeat"] = true, ["--binary-root"] = true, ["--rule"] = true,
 }
 
 --- Declares the shared options on an argparse command.
@@ -39,6 +39,7 @@ function M.define(cmd)
     cmd:option("--perf-arg", "An extra argument for perf record/stat (repeatable).")
       :count("*"):argname("<arg>")
   )
+  cmd:option("--rule", "The rule that builds and runs (default: go for test; rules from perfgo.lua too).")
   cmd:group("What is kept",
     cmd:option("--archive", "Archive root for profiles (default $PERFGO_ARCHIVE or ~/perfgo-profiles)."),
     cmd:option("--binary-root", "Look for profiled binaries under this directory."),

@@ -39,7 +39,7 @@ function M.run(args)
   local workflow = require "perfgo.workflow"
   return workflow.run({
     command_name = "test",
-    rule_name = "go",
+    rule_name = args.rule or "go",
     mode = args.mode,
     opts = args,
     package_arg = args.package,

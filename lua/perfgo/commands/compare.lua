@@ -1,0 +1,172 @@
+--- `perfgo compare A B`: what changed between two runs. Stat runs: each
+--- counter side by side with its relative change. Profile runs: the
+--- functions whose flat and cumulative values changed most, as
+--- `go tool pprof -diff_base A B` would count them.
+local fs = require "perfgo.fs"
+local json = require "perfgo.json"
+local errors = require "perfgo.errors"
+local runsel = require "perfgo.select"
+
+local M = {
+  name = "compare",
+  summary = "Compare two recorded runs (stat counters or profile functions).",
+}
+
+function M.define(cmd)
+  cmd:usage("Usage: perfgo compare A B [--top N]")
+  cmd:description("A and B are run selectors as for view: 0 (latest), -N, or an id prefix. "
+    .. "B is compared against A (the base).")
+  cmd:argument("a", "The base run.")
+  cmd:argument("b", "The run compared with the base.")
+  cmd:option("--top", "Profile runs: how many functions to show."):convert(tonumber):default("15")
+end
+
+-- Selectors like -1 look like flags to argparse: protect them.
+M.split_args = function(argv)
+  local own = {}
+  for i, a in ipairs(argv) do
+    if a:match("^%-%d+$") then own[i] = "N" .. a:sub(2) else own[i] = a end
+  end
+  return own, {}
+end
+
+local function load(sel, runs)
+  local e = runsel.pick(runs, sel:gsub("^N", "-"))
+  if not e.record then
+    errors.user(string.format("run %s cannot be read: %s", e.id:sub(1, 8), e.problem))
+  end
+  return e
+end
+
+local function pct(a, b)
+  if type(a) ~= "number" or type(b) ~= "number" then return "" end
+  if a == 0 then return b == 0 and "0.0%" or "new" end
+  return string.format("%+.1f%%", (b - a) / math.abs(a) * 100)
+end
+
+local function num(v)
+  if type(v) ~= "number" then return "-" end
+  if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%d", v) end
+  return string.format("%.3f", v)
+end
+
+--- Table of counters of two stat runs.
+---@param a table[] events of A (stat.json)
+---@param b table[] events of B
+---@return string
+function M.stat_table(a, b)
+  local by_b, order, seen = {}, {}, {}
+  for _, ev in ipairs(b) do by_b[ev.event] = ev end
+  for _, ev in ipairs(a) do order[#order + 1] = ev.event; seen[ev.event] = true end
+  for _, ev in ipairs(b) do if not seen[ev.event] then order[#order + 1] = ev.event end end
+  local by_a = {}
+  for _, ev in ipairs(a) do by_a[ev.event] = ev end
+  local lines = { string.format("%-32s %18s %18s %9s", "event", "A", "B", "change") }
+  local noisy = false
+  for _, name in ipairs(order) do
+    local ea, eb = by_a[name] or {}, by_b[name] or {}
+    local va = ea.value ~= json.null and ea.value or nil
+    local vb = eb.value ~= json.null and eb.value or nil
+    local note = ""
+    local na, nb = tonumber(ea.variance_pct), tonumber(eb.variance_pct)
+    if va and vb and (na or nb) then
+      local change = va ~= 0 and math.abs(vb - va) / math.abs(va) * 100 or math.huge
+      if change <= (na or 0) + (nb or 0) then note = "  (within noise)"; noisy = true end
+    end
+    if (ea.state and ea.state ~= "counted") or (eb.state and eb.state ~= "counted") then
+      note = note .. "  (" .. (ea.state ~= "counted" and ea.state or eb.state or "?") .. ")"
+    end
+    lines[#lines + 1] = string.format("%-32s %18s %18s %9s%s", name, num(va), num(vb), pct(va, vb), note)
+  end
+  if noisy then
+    lines[#lines + 1] = "(within noise): the change is smaller than the runs' combined variation "
+      .. "(perf stat -r), so it may not be real."
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+--- Flat and cumulative totals by function name for one value column.
+---@param profile table perfgo.pprof profile
+---@param col integer
+---@return table<string, {flat: number, cum: number}>, number total
+function M.function_totals(profile, col)
+  local totals, total = {}, 0
+  for stack, values in profile:samples() do
+    local v = values[col] or 0
+    total = total + v
+    local seen = {}
+    for i, frame in ipairs(stack) do
+      local name = frame.func or "?"
+      local t = totals[name]
+      if not t then t = { flat = 0, cum = 0 }; totals[name] = t end
+      if i == 1 then t.flat = t.flat + v end
+      if not seen[name] then t.cum = t.cum + v; seen[name] = true end
+    end
+  end
+  return totals, total
+end
+
+--- The value column to compare: the first event's (after samples/count).
+local function column(profile)
+  local s = profile:summary()
+  local types = s.sample_types or {}
+  if #types >= 2 then return 2, types[2] end
+  return 1, types[1]
+end
+
+--- The top changed functions of two profiles, as text.
+function M.profile_table(pa, pb, top)
+  local col, st = column(pa)
+  local ta, totala = M.function_totals(pa, col)
+  local tb, totalb = M.function_totals(pb, col)
+  local names, seen = {}, {}
+  for n in pairs(ta) do names[#names + 1] = n; seen[n] = true end
+  for n in pairs(tb) do if not seen[n] then names[#names + 1] = n end end
+  local function delta(n, field)
+    return ((tb[n] or {})[field] or 0) - ((ta[n] or {})[field] or 0)
+  end
+  table.sort(names, function(x, y)
+    local dx, dy = math.abs(delta(x, "flat")), math.abs(delta(y, "flat"))
+    if dx ~= dy then return dx > dy end
+    return x < y
+  end)
+  local unit = st and (st.type .. "/" .. st.unit) or "value"
+  local lines = {
+    string.format("%s: A total %s, B total %s (%s)", unit, num(totala), num(totalb), pct(totala, totalb)),
+    string.format("%12s %7s %12s %7s  %s", "flat delta", "", "cum delta", "", "function"),
+  }
+  for i = 1, math.min(top, #names) do
+    local n = names[i]
+    local df, dc = delta(n, "flat"), delta(n, "cum")
+    lines[#lines + 1] = string.format("%12s %6.2f%% %12s %6.2f%%  %s", num(df),
+      totala ~= 0 and df / totala * 100 or 0, num(dc), totala ~= 0 and dc / totala * 100 or 0, n)
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+function M.run(args)
+  local runs = runsel.runs(runsel.repo_root())
+  local a, b = load(args.a, runs), load(args.b, runs)
+  local ta, tb = a.record.type, b.record.type
+  print(string.format("A: %s %s %s", a.id:sub(1, 8), tostring(ta), tostring(a.record.timestamp)))
+  print(string.format("B: %s %s %s", b.id:sub(1, 8), tostring(tb), tostring(b.record.timestamp)))
+  if ta == "stat" and tb == "stat" then
+    local sa = json.decode(fs.read(fs.join(a.dir, "stat.json")) or "")
+    local sb = json.decode(fs.read(fs.join(b.dir, "stat.json")) or "")
+    if not sa or not sb then errors.user("a stat run has no readable stat.json") end
+    io.stdout:write(M.stat_table(sa.events or {}, sb.events or {}))
+    return 0
+  end
+  if ta == "profile" and tb == "profile" then
+    local pprof = require "perfgo.pprof"
+    local pa, ea = pprof.read(fs.join(a.dir, "perf.pb.gz"))
+    local pb, eb = pprof.read(fs.join(b.dir, "perf.pb.gz"))
+    if not pa or not pb then errors.user("cannot read a profile: " .. tostring(ea or eb)) end
+    io.stdout:write(M.profile_table(pa, pb, args.top or 15))
+    return 0
+  end
+  errors.user(string.format("cannot compare a %s run with a %s run (both must be stat or both profile)",
+    tostring(ta), tostring(tb)))
+end
+
+return M

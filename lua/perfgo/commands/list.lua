@@ -1,0 +1,185 @@
+--- `perfgo list`: recorded runs and archived profiles, newest first.
+local fs = require "perfgo.fs"
+local ui = require "perfgo.ui"
+local json = require "perfgo.json"
+local runsel = require "perfgo.select"
+
+local M = {
+  name = "list",
+  summary = "List recorded runs and archived profiles, newest first.",
+}
+
+function M.define(cmd)
+  cmd:option("--type", "What to list: runs, profiles or all."):choices({ "runs", "profiles", "all" })
+    :default("runs")
+  cmd:option("--path", "Only runs of this package path (relative to the repository root).")
+  cmd:option("--limit", "At most N entries."):convert(tonumber):argname("<n>")
+  cmd:flag("--json", "Print one JSON array (for scripts).")
+  cmd:option("--archive", "Archive root (default $PERFGO_ARCHIVE or ~/perfgo-profiles).")
+end
+
+local MARKS = { ok = "ok ", failed = "FAIL", error = "ERR ", interrupted = "INT " }
+
+local function short_time(ts)
+  if type(ts) ~= "string" then return "?" end
+  local d, t = ts:match("^(%d+%-%d+%-%d+)T(%d+:%d+)")
+  return d and (d .. " " .. t) or ts
+end
+
+local function duration(s)
+  if type(s) ~= "number" then return "?" end
+  if s < 60 then return string.format("%.1fs", s) end
+  return string.format("%dm%02ds", math.floor(s / 60), math.floor(s % 60))
+end
+
+local function fit(s, width)
+  if #s <= width then return s end
+  return s:sub(1, width - 3) .. "..."
+end
+
+local function target_text(rec)
+  local t = type(rec.target) == "table" and rec.target or {}
+  local plat = string.format("%s/%s", t.os or "?", t.arch or "?")
+  if t.remote_host then return t.remote_host .. " " .. plat end
+  return "local " .. plat
+end
+
+local function git_text(rec)
+  local g = type(rec.git) == "table" and rec.git or nil
+  if not g or not g.commit then return "no git" end
+  return string.format("%s@%s%s", g.branch or "detached", g.commit:sub(1, 8), g.dirty and "+dirty" or "")
+end
+
+local function args_text(rec)
+  if type(rec.args) ~= "table" then return "" end
+  local parts = {}
+  for _, a in ipairs(rec.args) do parts[#parts + 1] = a end
+  return table.concat(parts, " ")
+end
+
+local function artifacts_text(rec)
+  if type(rec.artifacts) ~= "table" then return "" end
+  local parts = {}
+  for _, a in ipairs(rec.artifacts) do
+    if type(a) == "table" and a.type ~= "dso" then
+      parts[#parts + 1] = string.format("%s %s", a.file, ui.bytes(tonumber(a.size) or 0))
+    end
+  end
+  return table.concat(parts, ", ")
+end
+
+local function rel_dir(dir, root)
+  return fs.relative(dir, root) or dir
+end
+
+local function print_run(e, root)
+  local rec = e.record
+  if not rec then
+    print(string.format("??   %-16s  %s  corrupt record: %s", "", e.id:sub(1, 8), e.problem))
+    print("     " .. rel_dir(e.dir, root))
+    return
+  end
+  local pkg = type(rec.package) == "table" and (rec.package.path or rec.package.pattern) or "?"
+  print(fit(string.format("%-4s %s %7s exit %-3s %s %-7s %s", MARKS[rec.status] or "?   ",
+    short_time(rec.timestamp), duration(rec.duration), tostring(rec.exit_code), e.id:sub(1, 8),
+    tostring(rec.type), pkg), 80))
+  print(fit(string.format("     %s  %s  %s", target_text(rec), git_text(rec), args_text(rec)), 80))
+  local arts = artifacts_text(rec)
+  if arts ~= "" then print(fit("     " .. arts, 80)) end
+  print(fit("     " .. rel_dir(e.dir, root), 80))
+end
+
+local function run_json(e)
+  local rec = e.record or {}
+  return {
+    id = e.id, dir = e.dir, corrupt = e.record == nil or nil, problem = e.problem,
+    status = rec.status, type = rec.type, timestamp = rec.timestamp, duration = rec.duration,
+    exit_code = rec.exit_code, args = rec.args, package = rec.package, target = rec.target,
+    git = rec.git, artifacts = rec.artifacts, archive = rec.archive,
+  }
+end
+
+--- Archived profiles: directories under the archive root holding perf.pb.gz.
+---@param root string
+---@return table[]
+function M.profiles(root)
+  local lfs = require "lfs"
+  local out = {}
+  local function walk(dir, depth)
+    if depth > 12 then return end
+    if fs.is_file(fs.join(dir, "perf.pb.gz")) then
+      out[#out + 1] = {
+        dir = dir, rel = fs.relative(dir, root) or dir,
+        size = fs.size(fs.join(dir, "perf.pb.gz")),
+        time = lfs.attributes(fs.join(dir, "perf.pb.gz"), "modification") or 0,
+      }
+      return
+    end
+    for _, name in ipairs(fs.list(dir)) do
+      local sub = fs.join(dir, name)
+      if fs.is_dir(sub) then walk(sub, depth + 1) end
+    end
+  end
+  walk(root, 0)
+  table.sort(out, function(a, b) return a.time > b.time end)
+  return out
+end
+
+function M.run(args)
+  local root = runsel.repo_root()
+  local want_runs = args.type ~= "profiles"
+  local want_profiles = args.type ~= "runs"
+  local entries, profiles = {}, {}
+  if want_runs then
+    for _, e in ipairs(runsel.runs(root)) do
+      local rec = e.record
+      local path = rec and type(rec.package) == "table" and rec.package.path
+      if not args.path or path == args.path:gsub("^%./", ""):gsub("/$", "") then
+        entries[#entries + 1] = e
+      end
+    end
+  end
+  if want_profiles then
+    local archive_root = require("perfgo.archive").root(args)
+    for _, p in ipairs(M.profiles(archive_root)) do
+      if not args.path or p.rel:find(args.path:gsub("^%./", ""), 1, true) then profiles[#profiles + 1] = p end
+    end
+  end
+  local limit = args.limit or math.huge
+  if args.json then
+    local out = json.array({})
+    for i, e in ipairs(entries) do
+      if i > limit then break end
+      local j = run_json(e)
+      j.kind = "run"
+      out[#out + 1] = j
+    end
+    for i, p in ipairs(profiles) do
+      if i > limit then break end
+      out[#out + 1] = { kind = "profile", dir = p.dir, path = p.rel, size = p.size }
+    end
+    io.stdout:write(json.encode(out))
+    return 0
+  end
+  if want_runs then
+    if #entries == 0 then
+      print(args.path and ("no runs of " .. args.path .. " recorded in " .. root)
+        or ("no runs recorded yet in " .. root .. " (perfgo test ... records one)"))
+    end
+    for i, e in ipairs(entries) do
+      if i > limit then break end
+      print_run(e, root)
+    end
+  end
+  if want_profiles then
+    if want_runs then print("") end
+    if #profiles == 0 then print("no archived profiles yet") end
+    for i, p in ipairs(profiles) do
+      if i > limit then break end
+      print(fit(string.format("%s  %8s  %s", os.date("%Y-%m-%d %H:%M", p.time), ui.bytes(p.size or 0), p.rel), 80))
+    end
+  end
+  return 0
+end
+
+return M

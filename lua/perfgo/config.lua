@@ -1,0 +1,211 @@
+--- Project and user configuration: `perfgo.lua` files.
+---
+--- Looked up in layers: the user's `~/.config/perfgo/init.lua` first, then
+--- the project's `perfgo.lua` (found by walking up from the current
+--- directory, or named with --config), so the project wins. Each returns a
+--- table with any of:
+---   defaults  flag values for any command ({remote_host=, event={...}, ...});
+---             a subtable named after a command applies to that command only
+---   rules     name -> rule table (resolve/build/command), added or replacing
+---   commands  name -> {summary=, define=function(cmd), run=function(args)}
+---   steps     step name -> function(ctx, base) wrapping that workflow step
+---   hooks     before_<step> / after_<step> -> function(ctx)
+--- Unknown keys and misspelt step names stop perfgo with FILE:LINE.
+local errors = require "perfgo.errors"
+local fs = require "perfgo.fs"
+
+local M = {}
+
+M.KEYS = { defaults = true, rules = true, commands = true, steps = true, hooks = true }
+
+--- The project's perfgo.lua: walks up from dir.
+---@param dir string
+---@return string|nil
+function M.find(dir)
+  local d = dir
+  while true do
+    local p = fs.join(d, "perfgo.lua")
+    if fs.is_file(p) then return p end
+    local parent = fs.dirname(d)
+    if parent == d then return nil end
+    d = parent
+  end
+end
+
+--- The user's configuration file, if it exists.
+---@return string|nil
+function M.user_file()
+  local base = os.getenv("XDG_CONFIG_HOME")
+  if not base or base == "" then
+    local home = os.getenv("HOME")
+    if not home then return nil end
+    base = fs.join(home, ".config")
+  end
+  local p = fs.join(base, "perfgo", "init.lua")
+  return fs.is_file(p) and p or nil
+end
+
+-- The first line of text where `name` appears as a table key.
+local function line_of(text, name)
+  local n = 1
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    if line:match("^%s*%[?[\"']?" .. name:gsub("%p", "%%%0") .. "[\"']?%]?%s*=") then return n end
+    n = n + 1
+  end
+  return 1
+end
+
+local function fail(path, line, msg)
+  errors.fail(2, string.format("%s:%d: %s", path, line, msg))
+end
+
+--- Calls a function from a configuration file; a runtime error in it
+--- becomes a user error that names the file and line.
+local function guard(fn)
+  return function(...)
+    local res = table.pack(xpcall(fn, function(e)
+      if errors.is_user(e) then return e end
+      return errors.new(tostring(e), 2)
+    end, ...))
+    if not res[1] then error(res[2], 0) end
+    return table.unpack(res, 2, res.n)
+  end
+end
+
+--- Loads and checks one configuration file.
+---@param path string
+---@return table config
+function M.load(path)
+  local text, rerr = fs.read(path)
+  if not text then errors.fail(2, string.format("cannot read %s: %s", path, rerr)) end
+  local chunk, err = load(text, "@" .. path, "t")
+  if not chunk then errors.fail(2, err) end
+  local ok, cfg = xpcall(chunk, function(e) return e end)
+  if not ok then errors.fail(2, errors.message(cfg)) end
+  if type(cfg) ~= "table" then
+    fail(path, 1, "perfgo.lua must return a table (with defaults, rules, commands, steps or hooks)")
+  end
+  local known = {}
+  for k in pairs(M.KEYS) do known[#known + 1] = k end
+  table.sort(known)
+  for k, v in pairs(cfg) do
+    if not M.KEYS[k] then
+      fail(path, line_of(text, tostring(k)), string.format("unknown key '%s' (known keys: %s)",
+        tostring(k), table.concat(known, ", ")))
+    end
+    if type(v) ~= "table" then
+      fail(path, line_of(text, k), string.format("'%s' must be a table", k))
+    end
+  end
+  local workflow = require "perfgo.workflow"
+  local steps = {}
+  for _, s in ipairs(workflow.order) do steps[s] = true end
+  local step_list = table.concat(workflow.order, ", ")
+  for name, fn in pairs(cfg.steps or {}) do
+    local line = type(fn) == "function" and debug.getinfo(fn, "S").linedefined or line_of(text, name)
+    if not steps[name] then
+      fail(path, line, string.format("steps: no workflow step named '%s' (steps: %s)", tostring(name), step_list))
+    end
+    if type(fn) ~= "function" then fail(path, line, "steps." .. name .. " must be a function(ctx, base)") end
+  end
+  for name, fn in pairs(cfg.hooks or {}) do
+    local line = type(fn) == "function" and debug.getinfo(fn, "S").linedefined or line_of(text, name)
+    local when, step = tostring(name):match("^(%a+)_(%a+)$")
+    if not (when == "before" or when == "after") or not steps[step] then
+      fail(path, line, string.format("hooks: '%s' is not before_<step> or after_<step> (steps: %s)",
+        tostring(name), step_list))
+    end
+    if type(fn) ~= "function" then fail(path, line, "hooks." .. name .. " must be a function(ctx)") end
+  end
+  for name, cmd in pairs(cfg.commands or {}) do
+    if type(cmd) ~= "table" or type(cmd.run) ~= "function" then
+      fail(path, line_of(text, name), string.format("commands.%s must be a table with a run function", name))
+    end
+  end
+  for name, rule in pairs(cfg.rules or {}) do
+    if type(rule) ~= "table" then fail(path, line_of(text, name), "rules." .. name .. " must be a table") end
+  end
+  cfg.path, cfg.text = path, text
+  return cfg
+end
+
+--- The configuration layers in force, user first then project.
+---@param opts {config?: string, no_project_config?: boolean}
+---@return table[]
+function M.layers(opts)
+  local out = {}
+  local user = M.user_file()
+  if user then out[#out + 1] = M.load(user) end
+  if opts.config then
+    if not fs.is_file(opts.config) then errors.user("--config " .. opts.config .. ": no such file") end
+    out[#out + 1] = M.load(opts.config)
+  elseif not opts.no_project_config then
+    local project = M.find(fs.abspath("."))
+    if project then out[#out + 1] = M.load(project) end
+  end
+  return out
+end
+
+--- Registers steps, hooks, rules and commands of the layers.
+---@param layers table[]
+---@param commands table list of command modules, extended in place
+function M.apply(layers, commands)
+  local workflow = require "perfgo.workflow"
+  local rules = require "perfgo.rules"
+  for _, cfg in ipairs(layers) do
+    for name, fn in pairs(cfg.steps or {}) do workflow.override(name, guard(fn)) end
+    for name, fn in pairs(cfg.hooks or {}) do
+      local when, step = name:match("^(%a+)_(%a+)$")
+      workflow.hook(when, step, guard(fn))
+    end
+    for name, rule in pairs(cfg.rules or {}) do
+      local wrapped = { name = name, origin = cfg.path }
+      for k, v in pairs(rule) do wrapped[k] = type(v) == "function" and guard(v) or v end
+      rules.registered[name] = wrapped
+    end
+    for name, cmd in pairs(cfg.commands or {}) do
+      commands[#commands + 1] = {
+        name = name, summary = cmd.summary or ("(from " .. cfg.path .. ")"),
+        define = cmd.define and guard(cmd.define), run = guard(cmd.run), origin = cfg.path,
+      }
+    end
+  end
+end
+
+--- Fills options the user did not give from the layers' defaults.
+--- Raises FILE:LINE for a default that no command has.
+---@param layers table[]
+---@param command string the command being run
+---@param parsed table argparse result
+---@param targets table<string, table<string, boolean>> command -> option targets
+function M.apply_defaults(layers, command, parsed, targets)
+  local all = {}
+  for _, set in pairs(targets) do for k in pairs(set) do all[k] = true end end
+  for _, cfg in ipairs(layers) do
+    local d = cfg.defaults or {}
+    local function set(key, value, scope)
+      local k = tostring(key):gsub("%-", "_")
+      local valid = scope and targets[scope] or all
+      if not valid[k] then
+        fail(cfg.path, line_of(cfg.text, tostring(key)), string.format("defaults: no %soption '%s'",
+          scope and ("'" .. scope .. "' ") or "", tostring(key)))
+      end
+      if (not scope or scope == command) and (targets[command] or {})[k] then
+        local cur = parsed[k]
+        if cur == nil or (type(cur) == "table" and #cur == 0) or cur == false then
+          if type(cur) == "table" and type(value) ~= "table" then value = { value } end
+          parsed[k] = value
+        end
+      end
+    end
+    for key, value in pairs(d) do
+      if targets[key] and type(value) == "table" and #value == 0 then
+        for k2, v2 in pairs(value) do set(k2, v2, key) end
+      else
+        set(key, value, nil)
+      end
+    end
+  end
+end
+
+return M

@@ -1,0 +1,69 @@
+-- `perfgo test --remote-host` against a real OpenSSH sshd on 127.0.0.1
+-- (tests/lib/sshd.lua): sync, cross-build, run, stream, collect, clean up.
+local t = require "testutil"
+local fixture = require "fixture"
+local sshd = require "sshd"
+
+local function remote_dirs(server)
+  local home = server.home or os.getenv("HOME")
+  local r = t.run({ "sh", "-c", "ls -1 \"$1\" 2>/dev/null", "sh", home .. "/.cache/perfgo/repositories" })
+  local out = {}
+  for line in (r.stdout or ""):gmatch("[^\n]+") do
+    if line:match("^repo%-") then out[#out + 1] = line end
+  end
+  return out
+end
+
+describe("perfgo test --remote-host", function()
+  local repo, server
+  setup(function()
+    repo = fixture.repo()
+    server = sshd.start()
+  end)
+  teardown(function()
+    if server then sshd.stop(server) end
+    fixture.cleanup(repo)
+  end)
+
+  local function perfgo(args)
+    local argv = { "test" }
+    for _, a in ipairs(args) do argv[#argv + 1] = a end
+    return t.perfgo(argv, { cwd = repo.root, env = repo.env })
+  end
+
+  it("profiles on the remote, streams output, symbolizes, removes the remote dir", function()
+    local r = perfgo({ "profile", "-e", "cpu-clock", "--remote-host", server.alias, "--ssh-config", server.config,
+      "./examples/false-sharing", "-bench=Unpadded", "-run=^$", "-benchtime=300ms" })
+    assert.equals(0, r.code, r.stderr)
+    assert.matches("BenchmarkUnpadded", r.stdout)
+    local runs = fixture.runs(repo)
+    local dir = runs[#runs]
+    local rec = fixture.record(dir)
+    assert.equals(server.alias, rec.target.remote_host)
+    assert.equals("linux", rec.target.os)
+    assert.matches("BenchmarkUnpadded", t.read(dir .. "/stdout.txt"))
+    local top = t.run({ "go", "tool", "pprof", "-lines", "-top", dir .. "/perf.pb.gz" })
+    assert.equals(0, top.code, top.stderr)
+    assert.matches("Unpadded%)%.Add [^\n]*counters%.go:%d+", top.stdout)
+    assert.same({}, remote_dirs(server))
+  end)
+
+  it("keeps the remote dir with --keep and says where", function()
+    local r = perfgo({ "run", "--keep", "--remote-host", server.alias, "--ssh-config", server.config,
+      "./app/fails" })
+    assert.equals(1, r.code)
+    assert.matches("Answer%(%) = 41", r.stdout)
+    assert.matches("kept the remote working directory", r.stderr)
+    local kept = remote_dirs(server)
+    assert.equals(1, #kept)
+    local home = server.home or os.getenv("HOME")
+    os.execute("rm -rf " .. t.quote(home .. "/.cache/perfgo/repositories/" .. kept[1]))
+  end)
+
+  it("a host that refuses the connection is a clear error", function()
+    local r = perfgo({ "run", "--remote-host", "127.0.0.1:1", "--ssh-option", "ConnectTimeout=3",
+      "./app/fails" })
+    assert.is_not.equals(0, r.code)
+    assert.matches("cannot connect to 127%.0%.0%.1:1", r.stderr)
+  end)
+end)
