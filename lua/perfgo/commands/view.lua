@@ -58,7 +58,6 @@ function M.pprof_argv()
 end
 
 function M.run(args)
-  local proc = require "perfgo.proc"
   local sel = args.run and args.run:gsub("^N", "-") or "0"
   local entry = runsel.pick(runsel.runs(runsel.repo_root()), sel)
   local rec = entry.record
@@ -72,7 +71,7 @@ function M.run(args)
     if #flags == 0 and not require("perfgo.sys").isatty(1) then flags = { "-top" } end
     for _, f in ipairs(flags) do argv[#argv + 1] = f end
     argv[#argv + 1] = profile
-    local r = proc.run(argv, { stdin = "inherit", stdout = "inherit", stderr = "inherit" })
+    local r = require("perfgo.proc").run(argv, { stdin = "inherit", stdout = "inherit", stderr = "inherit" })
     return r.code or 1
   end
   if rec.type == "stat" and fs.is_file(fs.join(entry.dir, "stat.txt")) then

@@ -1,0 +1,82 @@
+-- perfgo.lua mistakes stop perfgo with the file and line, exit 2.
+local t = require "testutil"
+
+describe("perfgo.lua errors", function()
+  local dir
+  before_each(function() dir = t.tmpdir() end)
+  after_each(function() t.rmtree(dir) end)
+
+  local function with_config(text, args)
+    t.write(dir .. "/perfgo.lua", text)
+    return t.perfgo(args or { "list" }, { cwd = dir })
+  end
+
+  it("an unknown key names the file and its line", function()
+    local r = with_config("return {\n  defaults = {},\n  hookz = {},\n}\n")
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:3: unknown key 'hookz'", r.stderr)
+    assert.equals(1, t.lines(r.stderr))
+  end)
+
+  it("a syntax error names the file and its line", function()
+    local r = with_config("return {\n  defaults = {\n    event = 'x'\n  \n}\n")
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:%d+:", r.stderr)
+    assert.matches("expected", r.stderr)
+  end)
+
+  it("a misspelt step names the line of its function", function()
+    local r = with_config("return {\n  steps = {\n\n    biuld = function(ctx, base)\n"
+      .. "      base(ctx)\n    end,\n  },\n}\n")
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:4: steps: no workflow step named 'biuld'", r.stderr)
+  end)
+
+  it("a misspelt hook is reported, not ignored", function()
+    local r = with_config("return { hooks = {\n  after_recrod = function() end,\n} }\n")
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:2: hooks: 'after_recrod'", r.stderr)
+  end)
+
+  it("a default for an option no command has is reported", function()
+    local r = with_config("return { defaults = {\n  remote_hots = 'box',\n} }\n")
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:2: defaults: no option 'remote_hots'", r.stderr)
+  end)
+
+  it("a runtime error in perfgo.lua code names perfgo.lua:LINE", function()
+    local r = with_config([[
+return {
+  commands = {
+    boom = {
+      run = function()
+        local x = nil
+        return x.field
+      end,
+    },
+  },
+}
+]], { "boom" })
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:6: attempt to index a nil value", r.stderr)
+    assert.equals(1, t.lines(r.stderr))
+  end)
+
+  it("--no-project-config skips it and --config picks another", function()
+    t.write(dir .. "/perfgo.lua", "return { nonsense = {} }\n")
+    local r = t.perfgo({ "--no-project-config", "list" }, { cwd = dir })
+    assert.equals(0, r.code, r.stderr)
+    t.write(dir .. "/other.lua", "return { commands = { hi = { run = function() print('hi there') return 0 end } } }\n")
+    r = t.perfgo({ "--config", dir .. "/other.lua", "hi" }, { cwd = dir })
+    assert.equals(0, r.code, r.stderr)
+    assert.equals("hi there\n", r.stdout)
+  end)
+
+  it("is found by walking up from a subdirectory", function()
+    os.execute("mkdir -p " .. t.quote(dir .. "/a/b"))
+    t.write(dir .. "/perfgo.lua", "return { commands = { up = { run = function() print('found') return 0 end } } }\n")
+    local r = t.perfgo({ "up" }, { cwd = dir .. "/a/b" })
+    assert.equals(0, r.code, r.stderr)
+    assert.equals("found\n", r.stdout)
+  end)
+end)
