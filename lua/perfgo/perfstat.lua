@@ -229,22 +229,44 @@ end
 
 --- Names what is wrong with a perf stat run: events the machine cannot
 --- count, events that were never counted, multiplexed counters, no
---- counters at all, and errors perf printed on stderr.
+--- counters at all, and errors perf printed on stderr. An event counts as
+--- unsupported only when all its hybrid copies (cpu_core/, cpu_atom/) are.
+--- With opts.requested (the events the user named; {} when perf used its
+--- default set), unsupported events nobody asked for (perf's default
+--- hardware events, -d) give one warning instead of errors.
 ---@param counters perfgo.StatCounter[] from parse
 ---@param stderr? string perf's stderr (may also hold the CSV)
+---@param opts? {requested?: string[]}
 ---@return perfgo.StatProblem[] problems, empty when the numbers can be trusted
-function M.check(counters, stderr)
+function M.check(counters, stderr, opts)
+  assert(stderr == nil or type(stderr) == "string", "perfstat.check: stderr must be a string")
+  stderr, opts = stderr or "", opts or {}
   local problems = {}
   local function add(level, event, message)
     problems[#problems + 1] = { level = level, event = event, message = message }
   end
-  assert(stderr == nil or type(stderr) == "string", "perfstat.check: stderr must be a string")
-  stderr = stderr or ""
+  local requested
+  if opts.requested then
+    requested = {}
+    for _, e in ipairs(opts.requested) do requested[perfcheck.base_event(e)] = true end
+  end
+  local supported = {}
+  for _, c in ipairs(counters) do
+    local base = perfcheck.base_event(c.event)
+    supported[base] = supported[base] or c.state ~= "not supported"
+  end
   local perr = perfcheck.perf_error(stderr)
   if perr then add("error", nil, perr) end
+  local reported, unasked = {}, {}
   for _, c in ipairs(counters) do
-    if c.state == "not supported" then
-      add("error", c.event, perfcheck.unsupported_event(c.event))
+    local base = perfcheck.base_event(c.event)
+    if c.state == "not supported" and not supported[base] and not reported[base] then
+      reported[base] = true
+      if requested and not requested[base] then
+        unasked[#unasked + 1] = base
+      else
+        add("error", c.event, perfcheck.unsupported_event(c.event))
+      end
     elseif c.state == "not counted" then
       add("warning", c.event, ("event '%s' was not counted: no counter was free for it while the test "
         .. "ran, or (on hybrid CPUs) the test never ran on that core type; its value is unknown, "
@@ -253,6 +275,10 @@ function M.check(counters, stderr)
       add("warning", c.event, ("event '%s' was counted during only %.2f%% of the run and scaled up by "
         .. "perf: treat it as an estimate, or ask for fewer events at once"):format(c.event, c.running_pct))
     end
+  end
+  if #unasked > 0 then
+    add("warning", nil, ("this machine cannot count %s (no hardware PMU access, e.g. in a VM): only "
+      .. "software counters were measured"):format(table.concat(unasked, ", ")))
   end
   if #counters == 0 and not perr then
     local first = stderr:match("[^\n]+")

@@ -236,6 +236,24 @@ describe("perfstat.check", function()
     assert.matches("%-e cpu%-clock", p[1].message)
   end)
 
+  it("gives one warning for unsupported events perf chose itself (default set, -d)", function()
+    local p = perfstat.check((perfstat.parse(DETAIL)), "", { requested = {} })
+    assert.equals(1, #p)
+    assert.equals("warning", p[1].level)
+    assert.matches("cannot count cycles, instructions, branches, branch%-misses, L1%-dcache%-loads, "
+      .. "L1%-dcache%-load%-misses, LLC%-loads, LLC%-load%-misses", p[1].message)
+    p = perfstat.check((perfstat.parse(REPEAT)), "", { requested = { "task-clock", "page-faults", "cycles" } })
+    assert.equals(1, #p)
+    assert.equals("error", p[1].level)
+    assert.equals("cycles", p[1].event)
+  end)
+
+  it("treats a hybrid event as supported when one core type counts it (hand-made sample)", function()
+    local c = perfstat.parse("<not supported>,,cpu_atom/cycles/,0,100.00,,\n"
+      .. "31415926,,cpu_core/cycles/,100000000,100.00,,\n")
+    assert.same({}, perfstat.check(c, "", { requested = { "cycles" } }))
+  end)
+
   it("warns that a <not counted> value is unknown, not zero", function()
     local p = perfstat.check((perfstat.parse(GROUP)))
     assert.equals("warning", p[1].level)
