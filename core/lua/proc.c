@@ -1,0 +1,562 @@
+/*
+ * perfgo.proc: spawn programs (no shell), stream or tee their output, wait
+ * with timeouts, forward Ctrl-C. A child is a full userdata
+ * "perfgo.proc.child"; __gc and __close end and reap a child still running.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "proc/proc.h"
+
+#define CHILD_MT "perfgo.proc.child"
+#define GC_GRACE 1.0 /* seconds a child gets after SIGTERM at collection */
+
+struct lchild {
+    struct proc_child *c;
+};
+
+static struct lchild *check_child(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, CHILD_MT);
+}
+
+static struct proc_child *live_child(lua_State *L, int idx)
+{
+    struct lchild *u = check_child(L, idx);
+    if (u->c == NULL)
+        luaL_argerror(L, idx, "child was already closed");
+    return u->c;
+}
+
+/* Keeps a string alive for the duration of the call: stored in the anchor
+ * table at index anchor. */
+static const char *anchored(lua_State *L, int anchor, int idx)
+{
+    const char *s = lua_tostring(L, idx);
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+    return s;
+}
+
+static void *scratch(lua_State *L, int anchor, size_t size)
+{
+    void *p = lua_newuserdatauv(L, size ? size : 1, 0);
+    memset(p, 0, size ? size : 1);
+    lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+    return p;
+}
+
+static const char *opt_string(lua_State *L, int opts, int anchor, const char *key)
+{
+    if (opts == 0)
+        return NULL;
+    lua_getfield(L, opts, key);
+    const char *s = NULL;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "opts.%s must be a string", key);
+        s = anchored(L, anchor, -1);
+    }
+    lua_pop(L, 1);
+    return s;
+}
+
+static void parse_stdin(lua_State *L, int opts, int anchor, struct proc_io_spec *io)
+{
+    lua_getfield(L, opts, "stdin");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_getfield(L, -1, "file");
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "opts.stdin: a table needs file=path");
+        io->mode = PROC_FILE;
+        io->path = anchored(L, anchor, -1);
+        lua_pop(L, 2);
+        return;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "opts.stdin must be \"null\", \"inherit\", \"pipe\" or a path");
+    const char *s = lua_tostring(L, -1);
+    if (strcmp(s, "null") == 0)
+        io->mode = PROC_NULL;
+    else if (strcmp(s, "inherit") == 0)
+        io->mode = PROC_INHERIT;
+    else if (strcmp(s, "pipe") == 0)
+        io->mode = PROC_PIPE;
+    else if (strcmp(s, "hold") == 0)
+        io->mode = PROC_HOLD;
+    else {
+        io->mode = PROC_FILE;
+        io->path = anchored(L, anchor, -1);
+    }
+    lua_pop(L, 1);
+}
+
+static void parse_output(lua_State *L, int opts, int anchor, const char *key,
+                         struct proc_io_spec *io)
+{
+    lua_getfield(L, opts, key);
+    int t = lua_type(L, -1);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (t == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1);
+        if (strcmp(s, "inherit") == 0)
+            io->mode = PROC_INHERIT;
+        else if (strcmp(s, "null") == 0)
+            io->mode = PROC_NULL;
+        else if (strcmp(s, "pipe") == 0)
+            io->mode = PROC_PIPE;
+        else
+            luaL_error(L, "opts.%s: unknown mode '%s' (inherit, null, pipe, {file=}, {tee=})",
+                       key, s);
+        lua_pop(L, 1);
+        return;
+    }
+    if (t != LUA_TTABLE)
+        luaL_error(L, "opts.%s must be a mode string or {file=path} / {tee=path}", key);
+    lua_getfield(L, -1, "tee");
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        io->mode = PROC_TEE;
+        io->path = anchored(L, anchor, -1);
+        lua_pop(L, 2);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "file");
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "opts.%s: a table needs file=path or tee=path", key);
+    io->mode = PROC_FILE;
+    io->path = anchored(L, anchor, -1);
+    lua_getfield(L, -2, "append");
+    io->append = lua_toboolean(L, -1);
+    lua_pop(L, 3);
+}
+
+static void parse_env(lua_State *L, int opts, int anchor, struct proc_opts *o)
+{
+    lua_getfield(L, opts, "env_mode");
+    if (!lua_isnil(L, -1)) {
+        const char *m = lua_tostring(L, -1);
+        if (m != NULL && strcmp(m, "replace") == 0)
+            o->env_replace = true;
+        else if (m == NULL || strcmp(m, "merge") != 0)
+            luaL_error(L, "opts.env_mode must be \"merge\" or \"replace\"");
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, opts, "env");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    luaL_argexpected(L, lua_istable(L, -1), 2, "opts.env as a table");
+    int env = lua_gettop(L);
+    size_t n = 0;
+    for (lua_pushnil(L); lua_next(L, env); lua_pop(L, 1))
+        n++;
+    struct proc_env *e = scratch(L, anchor, n * sizeof *e);
+    size_t i = 0;
+    for (lua_pushnil(L); lua_next(L, env); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "opts.env: names must be strings");
+        e[i].name = anchored(L, anchor, -2);
+        if (strchr(e[i].name, '=') != NULL || e[i].name[0] == '\0')
+            luaL_error(L, "opts.env: bad variable name '%s'", e[i].name);
+        if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+            e[i].value = NULL;
+        } else if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+            luaL_tolstring(L, -1, NULL);
+            e[i].value = anchored(L, anchor, -1);
+            lua_pop(L, 1);
+        } else {
+            luaL_error(L, "opts.env.%s must be a string, a number or false", e[i].name);
+        }
+        i++;
+    }
+    o->env = e;
+    o->n_env = n;
+    lua_pop(L, 1);
+}
+
+/* Fills o from argv (a list of strings) at index 1 and the opts table at
+ * index 2; everything it points to is kept alive by the anchor table. */
+static int check_spawn_args(lua_State *L, struct proc_opts *o)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int opts = lua_istable(L, 2) ? 2 : 0;
+    if (!lua_isnoneornil(L, 2))
+        luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    lua_newtable(L);
+    int anchor = lua_gettop(L);
+    lua_Integer n = (lua_Integer)luaL_len(L, 1);
+    luaL_argcheck(L, n >= 1, 1, "argv must have a program name");
+    const char **argv = scratch(L, anchor, ((size_t)n + 1) * sizeof *argv);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 1, i);
+        if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+            luaL_error(L, "argv[%d] must be a string", (int)i);
+        luaL_tolstring(L, -1, NULL);
+        argv[i - 1] = anchored(L, anchor, -1);
+        lua_pop(L, 2);
+    }
+    o->argv = argv;
+    if (opts != 0) {
+        o->cwd = opt_string(L, opts, anchor, "cwd");
+        parse_env(L, opts, anchor, o);
+        parse_stdin(L, opts, anchor, &o->in);
+        parse_output(L, opts, anchor, "stdout", &o->out);
+        parse_output(L, opts, anchor, "stderr", &o->err);
+        lua_getfield(L, opts, "pgroup");
+        o->same_pgroup = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    return anchor;
+}
+
+static struct lchild *spawn_child(lua_State *L, const struct proc_opts *o)
+{
+    struct lchild *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->c = NULL;
+    luaL_setmetatable(L, CHILD_MT);
+    char err[1024];
+    u->c = proc_spawn(o, err, sizeof err);
+    if (u->c == NULL)
+        luaL_error(L, "perfgo: %s", err);
+    return u;
+}
+
+/* proc.spawn(argv, opts) -> child */
+static int l_spawn(lua_State *L)
+{
+    struct proc_opts o;
+    memset(&o, 0, sizeof o);
+    check_spawn_args(L, &o);
+    spawn_child(L, &o);
+    return 1;
+}
+
+static void push_status(lua_State *L, const struct proc_status *st)
+{
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, st->code);
+    lua_setfield(L, -2, "code");
+    if (st->signal != 0) {
+        lua_pushinteger(L, st->signal);
+        lua_setfield(L, -2, "signal");
+    }
+    lua_pushnumber(L, st->duration);
+    lua_setfield(L, -2, "duration");
+    lua_pushboolean(L, st->interrupted);
+    lua_setfield(L, -2, "interrupted");
+}
+
+static void push_captured(lua_State *L, struct proc_child *c, int stream, const char *key)
+{
+    const char *data = "";
+    size_t len = 0;
+    if (proc_read_all(c, stream, &data, &len) != 0)
+        data = "", len = 0;
+    lua_pushlstring(L, data, len);
+    lua_setfield(L, -2, key);
+}
+
+/* proc.run(argv, opts) -> {code, signal, duration, stdout, stderr, interrupted, timed_out} */
+static int l_run(lua_State *L)
+{
+    struct proc_opts o;
+    memset(&o, 0, sizeof o);
+    o.in.mode = PROC_NULL;
+    o.out.mode = PROC_PIPE;
+    o.err.mode = PROC_PIPE;
+    o.capture_tee = true;
+    check_spawn_args(L, &o);
+    size_t input_len = 0;
+    const char *input = NULL;
+    double timeout = -1;
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "input");
+        if (!lua_isnil(L, -1)) {
+            input = luaL_checklstring(L, -1, &input_len);
+            lua_rawseti(L, 3, (lua_Integer)lua_rawlen(L, 3) + 1);
+            o.in.mode = PROC_PIPE;
+        } else {
+            lua_pop(L, 1);
+        }
+        lua_getfield(L, 2, "timeout");
+        if (!lua_isnil(L, -1))
+            timeout = luaL_checknumber(L, -1);
+        lua_pop(L, 1);
+    }
+    struct lchild *u = spawn_child(L, &o);
+    if (input != NULL) {
+        proc_write(u->c, input, input_len); /* EPIPE: the child did not want it all */
+        proc_close_stdin(u->c);
+    }
+    struct proc_status st;
+    bool timed_out = false;
+    int r = proc_wait(u->c, timeout, &st);
+    if (r == 1) {
+        timed_out = true;
+        proc_kill(u->c, SIGTERM);
+        if (proc_wait(u->c, 2.0, &st) == 1) {
+            proc_kill(u->c, SIGKILL);
+            r = proc_wait(u->c, -1, &st);
+        }
+    }
+    if (r < 0)
+        return luaL_error(L, "perfgo: waiting for '%s': %s", o.argv[0], strerror(errno));
+    push_status(L, &st);
+    push_captured(L, u->c, PROC_STDOUT, "stdout");
+    push_captured(L, u->c, PROC_STDERR, "stderr");
+    if (timed_out) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "timed_out");
+    }
+    proc_free(u->c, 0);
+    u->c = NULL;
+    return 1;
+}
+
+/* child:wait([timeout_s]) -> {code, signal, duration, interrupted} | nil, "timeout" */
+static int l_wait(lua_State *L)
+{
+    struct proc_child *c = live_child(L, 1);
+    double timeout = luaL_optnumber(L, 2, -1);
+    struct proc_status st;
+    int r = proc_wait(c, timeout, &st);
+    if (r == 1) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "timeout");
+        return 2;
+    }
+    if (r < 0)
+        return luaL_error(L, "perfgo: wait: %s", strerror(errno));
+    push_status(L, &st);
+    return 1;
+}
+
+static int signal_arg(lua_State *L, int idx)
+{
+    if (lua_isnoneornil(L, idx))
+        return SIGTERM;
+    if (lua_type(L, idx) == LUA_TNUMBER)
+        return (int)luaL_checkinteger(L, idx);
+    static const struct {
+        const char *name;
+        int sig;
+    } names[] = {{"TERM", SIGTERM}, {"INT", SIGINT}, {"KILL", SIGKILL}, {"HUP", SIGHUP},
+                 {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"STOP", SIGSTOP},
+                 {"CONT", SIGCONT}};
+    const char *s = luaL_checkstring(L, idx);
+    if (strncmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0)
+            return names[i].sig;
+    return luaL_argerror(L, idx, "unknown signal name");
+}
+
+/* child:kill([sig]) -> true | nil, message (sig: number or "TERM", "INT", ...) */
+static int l_kill(lua_State *L)
+{
+    struct proc_child *c = live_child(L, 1);
+    int sig = signal_arg(L, 2);
+    if (proc_kill(c, sig) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, errno == ESRCH ? "process has exited" : strerror(errno));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int stream_arg(lua_State *L, int idx)
+{
+    static const char *const names[] = {"stdout", "stderr", NULL};
+    return luaL_checkoption(L, idx, NULL, names) == 0 ? PROC_STDOUT : PROC_STDERR;
+}
+
+/* child:read(stream [, n]) -> chunk as it arrives | nil at end of file */
+static int l_read(lua_State *L)
+{
+    struct proc_child *c = live_child(L, 1);
+    int stream = stream_arg(L, 2);
+    lua_Integer n = luaL_optinteger(L, 3, 65536);
+    luaL_argcheck(L, n > 0, 3, "must be positive");
+    luaL_Buffer b;
+    char *buf = luaL_buffinitsize(L, &b, (size_t)n);
+    ssize_t got = proc_read(c, stream, buf, (size_t)n);
+    if (got < 0) {
+        if (errno == EINVAL)
+            return luaL_argerror(L, 2, "stream is not a pipe");
+        lua_pushnil(L);
+        lua_pushstring(L, strerror(errno));
+        return 2;
+    }
+    if (got == 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    luaL_pushresultsize(&b, (size_t)got);
+    return 1;
+}
+
+static int lines_next(lua_State *L)
+{
+    struct proc_child *c = live_child(L, lua_upvalueindex(1));
+    int stream = (int)lua_tointeger(L, lua_upvalueindex(2));
+    const char *line;
+    size_t len;
+    int r = proc_read_line(c, stream, &line, &len);
+    if (r < 0)
+        return luaL_error(L, "perfgo: reading %s: %s",
+                          stream == PROC_STDOUT ? "stdout" : "stderr", strerror(errno));
+    if (r == 0)
+        return 0;
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    lua_pushlstring(L, line, len);
+    return 1;
+}
+
+/* child:lines(stream) -> iterator over lines without their "\n" */
+static int l_lines(lua_State *L)
+{
+    live_child(L, 1);
+    int stream = stream_arg(L, 2);
+    lua_settop(L, 1);
+    lua_pushinteger(L, stream);
+    lua_pushcclosure(L, lines_next, 2);
+    return 1;
+}
+
+/* child:write(s) -> true | nil, message */
+static int l_write(lua_State *L)
+{
+    struct proc_child *c = live_child(L, 1);
+    size_t len;
+    const char *s = luaL_checklstring(L, 2, &len);
+    if (proc_write(c, s, len) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, errno == EBADF ? "stdin is not a pipe" : strerror(errno));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_close_stdin(lua_State *L)
+{
+    proc_close_stdin(live_child(L, 1));
+    return 0;
+}
+
+static int l_pid(lua_State *L)
+{
+    lua_pushinteger(L, proc_pid(live_child(L, 1)));
+    return 1;
+}
+
+static int l_running(lua_State *L)
+{
+    struct proc_child *c = live_child(L, 1);
+    struct proc_status st;
+    lua_pushboolean(L, proc_wait(c, 0, &st) == 1);
+    return 1;
+}
+
+/* __gc / __close: a child still running is sent SIGTERM, then SIGKILL. */
+static int l_gc(lua_State *L)
+{
+    struct lchild *u = check_child(L, 1);
+    if (u->c != NULL) {
+        proc_free(u->c, GC_GRACE);
+        u->c = NULL;
+    }
+    return 0;
+}
+
+static int l_tostring(lua_State *L)
+{
+    struct lchild *u = check_child(L, 1);
+    if (u->c == NULL)
+        lua_pushliteral(L, "perfgo.proc.child (closed)");
+    else
+        lua_pushfstring(L, "perfgo.proc.child (pid %d)", (int)proc_pid(u->c));
+    return 1;
+}
+
+/* proc.interrupted() -> signal number | nil */
+static int l_interrupted(lua_State *L)
+{
+    int sig = proc_interrupted();
+    if (sig == 0)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, sig);
+    return 1;
+}
+
+static int l_clear_interrupted(lua_State *L)
+{
+    proc_clear_interrupted();
+    return 0;
+}
+
+/* proc.which(name [, path]) -> absolute path | nil, message */
+static int l_which(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const char *path = luaL_optstring(L, 2, getenv("PATH"));
+    char out[PATH_MAX];
+    int err = proc_find_program(name, path, out, sizeof out);
+    if (err != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", name, strerror(err));
+        return 2;
+    }
+    lua_pushstring(L, out);
+    return 1;
+}
+
+int luaopen_perfgo_proc(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"wait", l_wait},   {"kill", l_kill},   {"read", l_read},
+        {"lines", l_lines}, {"write", l_write}, {"close_stdin", l_close_stdin},
+        {"pid", l_pid},     {"running", l_running}, {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {
+        {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL},
+    };
+    static const luaL_Reg funcs[] = {
+        {"spawn", l_spawn},
+        {"run", l_run},
+        {"interrupted", l_interrupted},
+        {"clear_interrupted", l_clear_interrupted},
+        {"which", l_which},
+        {NULL, NULL},
+    };
+    if (luaL_newmetatable(L, CHILD_MT)) {
+        luaL_setfuncs(L, meta, 0);
+        luaL_newlib(L, methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    lua_pushlightuserdata(L, (void *)&proc_api);
+    lua_setfield(L, LUA_REGISTRYINDEX, "perfgo.proc.api");
+    luaL_newlib(L, funcs);
+    return 1;
+}

@@ -1,0 +1,3 @@
+module perfgo.example/examples
+
+go 1.19
