@@ -29,6 +29,12 @@ end
 
 local encode_value
 
+-- cjson escapes "/" as "\/"; JSON does not need it and paths read better
+-- without. (An escaped backslash before a slash stays escaped.)
+local function string_json(s)
+  return (cjson.encode(s):gsub("\\/", "/"))
+end
+
 local function encode_table(t, indent, out)
   local pad = string.rep("  ", indent + 1)
   if is_array(t) then
@@ -51,7 +57,7 @@ local function encode_table(t, indent, out)
   table.sort(keys)
   out[#out + 1] = "{\n"
   for i, k in ipairs(keys) do
-    out[#out + 1] = pad .. cjson.encode(k) .. ": "
+    out[#out + 1] = pad .. string_json(k) .. ": "
     encode_value(t[k], indent + 1, out)
     out[#out + 1] = i < #keys and ",\n" or "\n"
   end
@@ -70,8 +76,10 @@ encode_value = function(v, indent, out)
     else
       out[#out + 1] = string.format("%.17g", v)
     end
-  elseif ty == "string" or ty == "boolean" then
-    out[#out + 1] = cjson.encode(v)
+  elseif ty == "string" then
+    out[#out + 1] = string_json(v)
+  elseif ty == "boolean" then
+    out[#out + 1] = tostring(v)
   elseif v == nil or v == cjson.null then
     out[#out + 1] = "null"
   else

@@ -9,7 +9,7 @@ local M = {}
 M.modes = { run = true, stat = true, profile = true, c2c = true }
 
 --- Environment for every perf invocation: numbers in the C locale.
-M.env = { LC_ALL = "C" }
+M.env = require("perfgo.perfcheck").ENV
 
 --- The argv that runs `argv` under the mode's perf command, writing perf's
 --- data into the target's scratch directory.
@@ -51,17 +51,18 @@ end
 ---@param ctx table
 ---@return table
 function M.describe(ctx)
+  local json = require "perfgo.json"
   local o = ctx.opts
   return {
     mode = ctx.mode,
-    events = o.event or {},
+    events = json.array(o.event or {}),
     count = o.count,
     freq = o.freq,
     call_graph = ctx.mode == "profile" and (o.call_graph or "fp") or nil,
     detail = o.detail or nil,
     ["repeat"] = o["repeat"],
-    extra_args = o.perf_arg,
-    argv = ctx.wrapped_argv,
+    extra_args = json.array(o.perf_arg or {}),
+    argv = ctx.wrapped_argv and json.array(ctx.wrapped_argv) or nil,
   }
 end
 
@@ -71,32 +72,33 @@ end
 
 --- Checks before the test runs that perf can do what was asked on the
 --- target: perf installed, perf_event_paranoid permissive enough, every
---- event supported. Raises a user error naming the problem and the fix.
+--- event supported. Raises a user error naming the problem and the fix;
+--- prints warnings (kptr_restrict) and goes on.
 ---@param ctx table
 function M.preflight(ctx)
   if ctx.mode == "run" then return end
   local check = require "perfgo.perfcheck"
   local t = ctx.target
-  local version = t:run({ "perf", "--version" }, { stdin = "null", env = M.env })
-  local msg = check.perf_missing(version.code, text_of(version), t.description)
-  if msg then errors.fail(2, msg) end
-
-  local paranoid = t:run({ "cat", "/proc/sys/kernel/perf_event_paranoid" }, { stdin = "null" })
+  local function read(path)
+    local r = t:run({ "cat", path }, { stdin = "null" })
+    return r.code == 0 and r.stdout or nil
+  end
+  local found = t:run({ "sh", "-c", "command -v perf" }, { stdin = "null" })
   local uid = t:run({ "id", "-u" }, { stdin = "null" })
-  msg = check.paranoid(tonumber(paranoid.stdout), tonumber(uid.stdout), ctx.mode)
-  if msg then errors.fail(2, msg) end
-
-  for _, event in ipairs(ctx.opts.event or {}) do
-    local r = t:run(check.event_probe_argv(event), { stdin = "null", env = M.env })
-    msg = check.event_unsupported(event, r.code, r.stdout or "", r.stderr or "")
-    if msg then errors.fail(2, msg) end
+  local facts = {
+    perf_found = found.code == 0 and (found.stdout or "") ~= "",
+    paranoid = read("/proc/sys/kernel/perf_event_paranoid"),
+    kptr_restrict = ctx.mode == "profile" and read("/proc/sys/kernel/kptr_restrict") or nil,
+    root = tonumber(uid.stdout) == 0,
+    system_wide = ctx.mode == "c2c",
+  }
+  local events = ctx.opts.event or {}
+  if facts.perf_found and #events > 0 then
+    facts.probe = t:run(check.probe_argv(events), { stdin = "null", env = M.env })
   end
-
-  if ctx.mode == "profile" then
-    local kptr = t:run({ "cat", "/proc/sys/kernel/kptr_restrict" }, { stdin = "null" })
-    local warn = check.kptr_restrict(tonumber(kptr.stdout), tonumber(uid.stdout))
-    if warn then ui.warn("%s", warn) end
-  end
+  local err, warnings = check.preflight(facts)
+  if err then errors.fail(2, err) end
+  for _, w in ipairs(warnings or {}) do ui.warn("%s", w) end
 end
 
 --- After a stat run: perf's own table (stat.txt) and the numbers
@@ -118,13 +120,24 @@ function M.collect_stat(ctx)
   fs.write_atomic(fs.join(run.dir, "stat.txt"), text)
   history.add_artifact(run, "stat-text", "stat.txt")
   local counters = perfstat.parse((csv.stdout or "") .. (csv.stderr or ""))
+  local problems = perfstat.check(counters, fs.read(fs.join(run.dir, "stderr.txt")) or "",
+    { requested = ctx.opts.event or {} })
+  local list = json.array({})
+  for _, c in ipairs(counters) do
+    c.metrics = json.array(c.metrics or {})
+    list[#list + 1] = c
+  end
+  local notes = json.array({})
+  for _, p in ipairs(problems) do notes[#notes + 1] = p end
   fs.write_atomic(fs.join(run.dir, "stat.json"), json.encode({
-    events = json.array(counters),
-    command = ctx.wrapped_argv,
+    events = list,
+    problems = notes,
+    command = json.array(ctx.wrapped_argv or {}),
+    ["repeat"] = ctx.opts["repeat"],
   }))
   history.add_artifact(run, "stat", "stat.json")
   io.stdout:write(perfstat.render(counters))
-  for _, w in ipairs(perfstat.problems(counters, text)) do ui.warn("%s", w) end
+  for _, p in ipairs(problems) do ui.warn("%s", p.message) end
   ctx.stat = counters
 end
 

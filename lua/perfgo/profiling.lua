@@ -90,9 +90,8 @@ function M.convert(ctx)
   gz:wait()
   history.add_artifact(run, "perf-script", "perf.script.gz")
   local stderr_text = fs.read(err_path) or ""
-  if res.code ~= 0 then
-    ui.warn("perf script failed (exit %s): %s", tostring(res.code), stderr_text:gsub("%s+$", ""))
-  end
+  local failure = require("perfgo.perfcheck").script_failure(res.code, stderr_text)
+  if failure then ui.warn("%s", failure) end
   if stderr_text == "" then os.remove(err_path) else history.add_artifact(run, "log", "perf-script.stderr") end
 
   local profile = p:finish()
@@ -103,7 +102,7 @@ function M.convert(ctx)
   local summary = profile:summary()
   ctx.profile, ctx.profile_summary = profile, summary
   ui.step("profile: %d samples, %s of perf script", summary.samples or 0, ui.bytes(total))
-  if (summary.samples or 0) == 0 then
+  if (summary.samples or 0) == 0 and not failure and not ctx.warned_zero_samples then
     ui.warn("the profile has no samples: the test ran too briefly for the event to fire, or the event "
       .. "never fired. Run longer (-bench=. -benchtime=2s), or pick another event (-e cpu-clock).")
   end

@@ -134,6 +134,7 @@ function M.steps.collect(ctx)
   if ctx.mode ~= "run" then
     local check = require "perfgo.perfcheck"
     for _, w in ipairs(check.record_warnings(fs.read(fs.join(ctx.run.dir, "stderr.txt")) or "")) do
+      if w:find("zero samples", 1, true) then ctx.warned_zero_samples = true end
       ui.warn("%s", w)
     end
   end
@@ -173,6 +174,10 @@ function M.exit_code(ctx)
   return r.code or 1
 end
 
+local function round_ms(seconds)
+  return math.floor(seconds * 1000 + 0.5) / 1000
+end
+
 function M.steps.record(ctx)
   local perf = require "perfgo.perf"
   local run = ctx.run
@@ -190,8 +195,8 @@ function M.steps.record(ctx)
       pattern = ctx.package.pattern, import_path = ctx.package.import_path, path = ctx.package.rel,
     } or nil,
     exit_code = M.exit_code(ctx),
-    duration = (require("perfgo.sys").monotonic() - run.t0),
-    test_duration = ctx.result and ctx.result.duration or nil,
+    duration = round_ms(require("perfgo.sys").monotonic() - run.t0),
+    test_duration = ctx.result and ctx.result.duration and round_ms(ctx.result.duration) or nil,
     interrupted = ctx.interrupted or false,
     status = ctx.interrupted and "interrupted" or (ctx.error and "error")
       or (M.exit_code(ctx) == 0 and "ok" or "failed"),
