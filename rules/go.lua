@@ -98,13 +98,15 @@ end
 -- A pattern that names a directory is listed from inside it, so that a
 -- package in a nested module (examples/go.mod) resolves from the repo root.
 local function list_from(pattern, cwd)
-  local dir = pattern:sub(1, 1) == "/" and pattern or fs.join(cwd, pattern)
-  if (pattern:match("^%.%.?/") or pattern:match("^/") or pattern == "." or pattern == "..")
-    and not pattern:find("...", 1, true) then
-    if not fs.is_dir(dir) then errors.user(string.format("package %s: no such directory", pattern)) end
-    return ".", dir
+  if not (pattern:match("^%.%.?/") or pattern:match("^/") or pattern == "." or pattern == "..") then
+    return pattern, cwd
   end
-  return pattern, cwd
+  local prefix, rest = pattern:match("^(.-)/?(%.%.%..*)$")
+  if not prefix then prefix, rest = pattern, "." else rest = "./" .. rest end
+  if prefix == "" then prefix = "." end
+  local dir = prefix:sub(1, 1) == "/" and prefix or fs.join(cwd, prefix)
+  if not fs.is_dir(dir) then errors.user(string.format("package %s: no such directory", pattern)) end
+  return rest, dir
 end
 
 local function go_list(pattern, cwd, env)

@@ -25,9 +25,10 @@ end
 
 --- Creates the directory of a new run.
 ---@param root string repository root
+---@param id? string the run id (default: a new random one)
 ---@return perfgo.Run
-function M.new_run(root)
-  local id = sys.random_id()
+function M.new_run(root, id)
+  id = id or sys.random_id()
   local dir = fs.join(M.dir(root), id)
   local ok, err = fs.mkdir_p(dir)
   if not ok then errors.fail(1, "cannot create the run history: " .. err) end

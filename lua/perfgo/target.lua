@@ -142,7 +142,7 @@ function M.new_remote(ctx)
   end
   local name = fs.basename(ctx.repo.root):gsub("[^%w._-]", "_")
   self.root = string.format("%s/perfgo/repositories/%s-%s", r.stdout, name, M.short_hash(ctx.repo.root))
-  self.scratch_dir = self.root .. "/.perfgo-run-" .. ctx.run.id:sub(1, 8)
+  self.scratch_dir = self.root .. "/.perfgo-run-" .. ctx.run_id:sub(1, 8)
   return self
 end
 

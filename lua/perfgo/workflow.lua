@@ -85,10 +85,12 @@ function M.steps.resolve(ctx)
   if root then ctx.git = git.info(root) end
   ctx.rule = rules.load(ctx.rule_name, ctx.repo.root)
   ctx.rule.resolve(ctx)
-  ctx.run = history.new_run(ctx.repo.root)
+  ctx.run_id = require("perfgo.sys").random_id()
   ctx.host_platform = target.new_local_platform()
   ctx.target = target.new(ctx)
   perf.preflight(ctx)
+  -- From here on the run is recorded, whatever happens.
+  ctx.run = history.new_run(ctx.repo.root, ctx.run_id)
 end
 
 function M.steps.build(ctx)
@@ -229,6 +231,14 @@ function M.run(ctx)
         return debug.traceback(tostring(e), 2)
       end, name, ctx)
       if not ok then break end
+    end
+  end
+  local sig = require("perfgo.proc").interrupted()
+  if sig then
+    ctx.interrupted = true
+    if not ok then
+      err = errors.new(string.format("interrupted (signal %d): the run was stopped%s", sig,
+        ctx.run and (" and recorded in " .. ctx.run.dir) or ""), 130)
     end
   end
   if not ok then ctx.error = err end
