@@ -12,7 +12,7 @@ M.PERF_PACKAGE = "linux-perf"
 M.ENV = { LC_ALL = "C" }
 
 local HARDWARE = {
-  "cycles", "instructions", "branches", "branch%-", "cache%-", "ref%-cycles",
+  "cycles", "cpu%-cycles", "instructions", "branches", "branch%-", "cache%-", "ref%-cycles",
   "bus%-cycles", "stalled%-", "L1%-", "LLC%-", "dTLB%-", "iTLB%-", "node%-",
   "mem%-loads", "mem%-stores", "topdown", "slots",
 }

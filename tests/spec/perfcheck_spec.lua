@@ -97,6 +97,20 @@ describe("perfcheck.probe", function()
   end)
 end)
 
+describe("perfcheck.unsupported_event", function()
+  it("blames the missing PMU for hardware events only", function()
+    for _, e in ipairs { "cycles", "cpu-cycles", "cpu_core/cycles/", "cache-misses:u", "L1-dcache-load-misses",
+      "branch-misses", "r003c" } do
+      assert.matches("no hardware PMU access", perfcheck.unsupported_event(e), e)
+    end
+    assert.matches("^event 'cycles' ", perfcheck.unsupported_event("cpu_atom/cycles/"))
+    assert.matches("^event 'sched:sched_switch' is not supported on this machine: run 'perf list'",
+      perfcheck.unsupported_event("sched:sched_switch"))
+    assert.is_false(perfcheck.is_hardware("cpu-clock"))
+    assert.is_false(perfcheck.is_hardware("cpu-migrations"))
+  end)
+end)
+
 describe("perfcheck.perf_missing", function()
   it("names the Debian package", function()
     assert.is_nil(perfcheck.perf_missing(true))

@@ -1,0 +1,74 @@
+--- A real OpenSSH sshd on 127.0.0.1 for specs (tests/sshd/sshd.sh does the
+--- work): a generated host key, a client key in authorized_keys, a
+--- known_hosts file and an ssh config with the alias `perfgo-test`, all in a
+--- temporary directory. Nothing of the machine's own ssh setup is used.
+---
+---   local sshd = require "sshd"
+---   local srv = sshd.start()   -- {port, alias, config, identity, known_hosts, log, user, dir, pid}
+---   ... ssh -F srv.config srv.alias ...
+---   sshd.stop(srv)
+local M = {}
+
+local function script()
+  local src = os.getenv("PERFGO_SOURCE_DIR") or "."
+  return src .. "/tests/sshd/sshd.sh"
+end
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", [['\'']]) .. "'"
+end
+
+---@class SshdServer
+---@field dir string
+---@field port integer
+---@field alias string
+---@field config string
+---@field identity string
+---@field known_hosts string
+---@field log string
+---@field user string
+---@field pid integer
+
+--- Starts a server; raises with sshd's log when it cannot.
+---@return SshdServer
+function M.start()
+  local p = assert(io.popen("sh " .. quote(script()) .. " start 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  local srv = {}
+  for k, v in out:gmatch("(%w+)=([^\n]*)") do srv[k] = v end
+  if not ok or not srv.port then
+    error("sshd did not start:\n" .. out)
+  end
+  srv.port = tonumber(srv.port)
+  srv.pid = tonumber(srv.pid)
+  return srv
+end
+
+--- Counts the authentications sshd has accepted so far.
+---@param srv SshdServer
+---@return integer
+function M.auth_count(srv)
+  local f = io.open(srv.log, "rb")
+  if not f then return 0 end
+  local n = 0
+  for line in f:lines() do
+    if line:find("Accepted publickey", 1, true) then n = n + 1 end
+  end
+  f:close()
+  return n
+end
+
+--- Kills the server and the connections it serves (sessions open on it
+--- break); keep_dir leaves the directory for a later look.
+---@param srv SshdServer
+---@param keep_dir? boolean
+function M.stop(srv, keep_dir)
+  if not srv or not srv.dir then return end
+  os.execute("sh " .. quote(script()) .. " stop " .. quote(srv.dir))
+  if not keep_dir and srv.dir:match("^/tmp/perfgo%-sshd%.") then
+    os.execute("rm -rf " .. quote(srv.dir))
+  end
+end
+
+return M
