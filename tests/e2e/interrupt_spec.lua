@@ -27,7 +27,8 @@ local function interrupt(repo, args, env)
   for _, a in ipairs(args) do argv[#argv + 1] = a end
   local e = { PERFGO_ARCHIVE = repo.archive, PERFGO_PROGRESS = "0" }
   for k, v in pairs(env or {}) do e[k] = v end
-  local child = proc.spawn(argv, { cwd = repo.root, env = e, stdout = { file = out }, stderr = { file = out .. ".err" } })
+  local child = proc.spawn(argv, { cwd = repo.root, env = e, stdout = { file = out },
+    stderr = { file = out .. ".err" } })
   local pid = wait_for(function() return (t.read(out) or ""):match("sleeper started (%d+)") end, 60)
   assert.is_string(pid, "the sleeper never started: " .. (t.read(out .. ".err") or ""))
   child:kill("INT")
