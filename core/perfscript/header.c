@@ -297,6 +297,28 @@ bool ps_parse_mmap(const ps_str *record, ps_mmap *m)
         const char *gt = memchr(lt, '>', (size_t)(close - lt));
         if (gt)
             m->build_id = (ps_str){lt + 1, (size_t)(gt - lt - 1)};
+    } else if (m->mmap2) {
+        /* maj:min ino ino_generation (hex device numbers) */
+        const char *q = s;
+        skip_blanks(&q, close);
+        const char *c0 = q;
+        while (q < close && ps_xdigit((unsigned char)*q))
+            q++;
+        uint64_t maj, min, ino;
+        if (ps_parse_hex(c0, (size_t)(q - c0), &maj) && skip_lit(&q, close, ":")) {
+            const char *m0 = q;
+            while (q < close && ps_xdigit((unsigned char)*q))
+                q++;
+            if (ps_parse_hex(m0, (size_t)(q - m0), &min)) {
+                skip_blanks(&q, close);
+                if (read_num(&q, close, &ino)) {
+                    m->dev_known = true;
+                    m->maj = (unsigned)maj;
+                    m->min = (unsigned)min;
+                    m->ino = ino;
+                }
+            }
+        }
     }
     s = close + 1;
     if (!skip_lit(&s, e, ":"))
@@ -314,11 +336,22 @@ bool ps_parse_mmap(const ps_str *record, ps_mmap *m)
     return m->path.len > 0;
 }
 
-bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int64_t *tid)
+bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid)
+{
+    const char *s = record->ptr, *e = record->ptr + record->len;
+    int64_t tid, ptid;
+    return skip_lit(&s, e, "PERF_RECORD_FORK(") && read_int(&s, e, pid) &&
+           skip_lit(&s, e, ":") && read_int(&s, e, &tid) && skip_lit(&s, e, "):(") &&
+           read_int(&s, e, ppid) && skip_lit(&s, e, ":") && read_int(&s, e, &ptid);
+}
+
+bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int64_t *tid,
+                          bool *exec)
 {
     const char *s = record->ptr, *e = record->ptr + record->len;
     if (!skip_lit(&s, e, "PERF_RECORD_COMM"))
         return false;
+    *exec = skip_lit(&s, e, " exec");
     const char *colon = memchr(s, ':', (size_t)(e - s));
     if (!colon)
         return false;

@@ -74,9 +74,12 @@ typedef struct ps_stack {
     uint64_t period_samples; /* samples that printed a period */
 } ps_stack;
 
-/* A PERF_RECORD_MMAP or MMAP2 side-band line. */
+/* A side-band line the profile builder needs: PERF_RECORD_MMAP/MMAP2,
+ * FORK (pid = child, ppid = parent) or COMM exec (pid). */
+enum { PS_SB_MMAP = 0, PS_SB_FORK, PS_SB_EXEC };
 typedef struct ps_mmap {
-    int64_t pid, tid;
+    int kind;
+    int64_t pid, tid, ppid;
     uint64_t start, len, pgoff;
     uint64_t time_ns;
     bool has_time;
@@ -84,6 +87,9 @@ typedef struct ps_mmap {
     ps_str prot;     /* "r-xp" (MMAP2) or "x" (MMAP) */
     ps_str path;
     ps_str build_id; /* hex, when perf printed `<id>` */
+    bool dev_known;  /* MMAP2 printed maj:min ino */
+    unsigned maj, min;
+    uint64_t ino;
     uint64_t after_samples; /* samples read before this record */
 } ps_mmap;
 

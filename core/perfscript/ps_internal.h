@@ -128,7 +128,10 @@ void ps_parse_header(const char *line, size_t len, int rules, ps_header *h);
  * false if the record is of another kind or malformed. */
 bool ps_parse_mmap(const ps_str *record, ps_mmap *m);
 /* Parses COMM records: `PERF_RECORD_COMM[ exec]: name:pid/tid`. */
-bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int64_t *tid);
+bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int64_t *tid,
+                          bool *exec);
+/* Parses `PERF_RECORD_FORK(pid:tid):(ppid:ptid)`. */
+bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid);
 
 /* ---- frame.c: frame lines (FOLDING.md §4.3 steps 1-4) ---- */
 

@@ -250,8 +250,23 @@ static int sideband(ps_parser *p, const ps_header *h)
         m.after_samples = p->stats.samples;
         if (!ps_vec_push(&p->mmaps, &m))
             return PS_ERR_NOMEM;
+        return PS_OK;
     }
-    return PS_OK;
+    memset(&m, 0, sizeof m);
+    ps_str name;
+    bool exec = false;
+    if (ps_parse_fork(&h->record, &m.pid, &m.ppid)) {
+        if (m.pid == m.ppid)
+            return PS_OK; /* a new thread: same maps */
+        m.kind = PS_SB_FORK;
+    } else if (ps_parse_comm_record(&h->record, &name, &m.pid, &m.tid, &exec) && exec) {
+        m.kind = PS_SB_EXEC;
+    } else {
+        return PS_OK;
+    }
+    m.path = m.prot = m.build_id = (ps_str){"", 0};
+    m.after_samples = p->stats.samples;
+    return ps_vec_push(&p->mmaps, &m) ? PS_OK : PS_ERR_NOMEM;
 }
 
 static int unrecognized(ps_parser *p, const char *l, size_t n)
