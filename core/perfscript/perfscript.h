@@ -133,6 +133,17 @@ ps_str ps_event_get(const ps_parser *p, uint32_t id);
 uint32_t ps_first_event(const ps_parser *p);
 uint32_t ps_event_find(const ps_parser *p, const char *name, size_t len);
 ps_str ps_comm_get(const ps_parser *p, uint32_t id);
+/* Per event: samples, sum of weights, and the period when all samples of
+ * the event printed the same one (period_fixed). */
+typedef struct ps_event_info {
+    uint64_t samples, weight;
+    uint64_t period;
+    bool period_fixed;
+} ps_event_info;
+const ps_event_info *ps_event_info_get(const ps_parser *p, uint32_t id);
+/* The comm of process pid (from a sample header or COMM record whose tid
+ * equals the pid), 0 when unknown. */
+uint32_t ps_process_comm(const ps_parser *p, int64_t pid);
 ps_str ps_srcline_get(const ps_parser *p, uint32_t id);
 size_t ps_stack_count(const ps_parser *p);
 void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out);

@@ -189,6 +189,10 @@ struct ps_parser {
     size_t nsslots;
 
     ps_vec mmaps;       /* ps_mmap */
+    ps_vec evinfo;      /* ps_event_info, index id-1 */
+    int64_t *pc_pid;    /* process comms: open addressing pid -> comm */
+    uint32_t *pc_comm;
+    size_t pc_n, pc_cap;
 
     ps_vec warnings;    /* char * */
     bool warned_headerless, warned_unrecognized;

@@ -29,6 +29,7 @@ ps_parser *ps_new(const ps_options *opts)
     ps_vec_init(&p->cur_src, sizeof(uint32_t));
     ps_stacks_init(p);
     ps_vec_init(&p->mmaps, sizeof(ps_mmap));
+    ps_vec_init(&p->evinfo, sizeof(ps_event_info));
     ps_vec_init(&p->warnings, sizeof(char *));
     return p;
 }
@@ -48,6 +49,9 @@ void ps_free(ps_parser *p)
     ps_vec_free(&p->cur_src);
     ps_stacks_free(p);
     ps_vec_free(&p->mmaps);
+    ps_vec_free(&p->evinfo);
+    free(p->pc_pid);
+    free(p->pc_comm);
     for (size_t i = 0; i < p->warnings.len; i++)
         free(PS_VEC_AT(&p->warnings, char *, i));
     ps_vec_free(&p->warnings);
@@ -156,6 +160,69 @@ static uint32_t frame_id(ps_parser *p, const char *l, size_t n, uint64_t h, size
     return id ? id : UINT32_MAX;
 }
 
+/* ---- process comms ---- */
+
+static bool pc_grow(ps_parser *p)
+{
+    size_t cap = p->pc_cap ? p->pc_cap * 2 : 256;
+    int64_t *pids = malloc(cap * sizeof *pids);
+    uint32_t *comms = calloc(cap, sizeof *comms);
+    if (!pids || !comms) {
+        free(pids);
+        free(comms);
+        return false;
+    }
+    for (size_t i = 0; i < p->pc_cap; i++) {
+        if (!p->pc_comm[i])
+            continue;
+        size_t j = (size_t)ps_hash_mix((uint64_t)p->pc_pid[i]) & (cap - 1);
+        while (comms[j])
+            j = (j + 1) & (cap - 1);
+        pids[j] = p->pc_pid[i];
+        comms[j] = p->pc_comm[i];
+    }
+    free(p->pc_pid);
+    free(p->pc_comm);
+    p->pc_pid = pids;
+    p->pc_comm = comms;
+    p->pc_cap = cap;
+    return true;
+}
+
+static int set_process_comm(ps_parser *p, int64_t pid, uint32_t comm)
+{
+    if ((p->pc_n + 1) * 2 > p->pc_cap && !pc_grow(p))
+        return PS_ERR_NOMEM;
+    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->pc_cap - 1);
+    while (p->pc_comm[j] && p->pc_pid[j] != pid)
+        j = (j + 1) & (p->pc_cap - 1);
+    if (!p->pc_comm[j])
+        p->pc_n++;
+    p->pc_pid[j] = pid;
+    p->pc_comm[j] = comm;
+    return PS_OK;
+}
+
+uint32_t ps_process_comm(const ps_parser *p, int64_t pid)
+{
+    if (!p->pc_cap)
+        return 0;
+    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->pc_cap - 1);
+    while (p->pc_comm[j]) {
+        if (p->pc_pid[j] == pid)
+            return p->pc_comm[j];
+        j = (j + 1) & (p->pc_cap - 1);
+    }
+    return 0;
+}
+
+const ps_event_info *ps_event_info_get(const ps_parser *p, uint32_t id)
+{
+    if (id == 0 || id > p->evinfo.len)
+        return NULL;
+    return &PS_VEC_AT(&p->evinfo, ps_event_info, id - 1);
+}
+
 /* ---- samples ---- */
 
 static int end_sample(ps_parser *p)
@@ -196,7 +263,29 @@ static int begin_sample(ps_parser *p, const ps_header *h)
             return PS_ERR_NOMEM;
         if (!p->first_event)
             p->first_event = p->cur_event;
+        while (p->evinfo.len < p->cur_event) {
+            ps_event_info z = {0, 0, 0, false};
+            if (!ps_vec_push(&p->evinfo, &z))
+                return PS_ERR_NOMEM;
+        }
+        ps_event_info *ev = &PS_VEC_AT(&p->evinfo, ps_event_info, p->cur_event - 1);
+        if (h->has_period) {
+            if (ev->samples == 0) {
+                ev->period = h->period;
+                ev->period_fixed = true;
+            } else if (ev->period != h->period) {
+                ev->period_fixed = false;
+            }
+        } else {
+            ev->period_fixed = false;
+        }
+        ev->samples++;
+        ev->weight += h->has_period ? h->period : 1;
     }
+    if (p->cur_comm && h->has_pid && h->pid == h->tid &&
+        ps_process_comm(p, h->pid) != p->cur_comm &&
+        set_process_comm(p, h->pid, p->cur_comm))
+        return PS_ERR_NOMEM;
     /* the strings of cur point into the line: keep only what is needed */
     p->cur.comm = (ps_str){"", 0};
     p->cur.event = (ps_str){"", 0};
@@ -259,7 +348,14 @@ static int sideband(ps_parser *p, const ps_header *h)
         if (m.pid == m.ppid)
             return PS_OK; /* a new thread: same maps */
         m.kind = PS_SB_FORK;
-    } else if (ps_parse_comm_record(&h->record, &name, &m.pid, &m.tid, &exec) && exec) {
+    } else if (ps_parse_comm_record(&h->record, &name, &m.pid, &m.tid, &exec)) {
+        if (m.pid == m.tid && name.len) {
+            uint32_t c = ps_strtab_intern(&p->comms, name.ptr, name.len);
+            if (!c || set_process_comm(p, m.pid, c))
+                return PS_ERR_NOMEM;
+        }
+        if (!exec)
+            return PS_OK;
         m.kind = PS_SB_EXEC;
     } else {
         return PS_OK;
@@ -276,7 +372,7 @@ static int unrecognized(ps_parser *p, const char *l, size_t n)
         p->stats.first_unrecognized = p->stats.lines;
     if (p->opts.strict) {
         int show = n > 120 ? 120 : (int)n;
-        snprintf(p->error, sizeof p->error, "line %llu: unrecognized line: %.*s",
+        snprintf(p->error, sizeof p->error, "%llu: unrecognized line: %.*s",
                  (unsigned long long)p->stats.lines, show, l);
         return PS_ERR_STRICT;
     }
