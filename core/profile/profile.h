@@ -98,6 +98,9 @@ size_t prof_num_mappings(const prof_profile *p);
 bool prof_get_mapping(const prof_profile *p, uint64_t id, prof_mapping_info *out);
 /* Points mapping id at another file (archiving). 0, or -1 (OOM or bad id). */
 int prof_set_mapping_file(prof_profile *p, uint64_t id, const char *file, size_t len);
+/* Marks mapping id as the main binary: the encoder writes it first
+ * (pprof's mapping[0]). 0, or -1 for a bad id. */
+int prof_set_main_mapping(prof_profile *p, uint64_t id);
 /* Sets a mapping's memory range (e.g. a kernel mapping spanning the
  * addresses seen). 0, or -1 (bad id or OOM). */
 int prof_set_mapping_range(prof_profile *p, uint64_t id, uint64_t start, uint64_t limit);
@@ -127,7 +130,8 @@ typedef struct prof_line {
 /* The location of (mapping_id, address): mapping_id 0 = no mapping; lines
  * run from the innermost inlined frame (lines[0]) to its caller, as in
  * pprof. Deduplicated on (mapping_id, address) when address != 0 (the first
- * call's lines win), else on (mapping_id, lines). 0 when out of memory. */
+ * call's lines win), else on (mapping_id, lines). 0 when out of memory or
+ * when mapping_id or a function id names nothing. */
 uint64_t prof_location(prof_profile *p, uint64_t mapping_id, uint64_t address,
                        const prof_line *lines, size_t nlines);
 
