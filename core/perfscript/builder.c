@@ -207,6 +207,36 @@ static uint64_t stack_labels(builder *b, const ps_stack *st)
     return prof_labelset(b->prof, l, n);
 }
 
+/* pprof takes mapping 1 for the main binary: resolve first a frame of the
+ * file that is most often the outermost file-backed frame of a stack. */
+static int prime_main_mapping(builder *b)
+{
+    size_t nf = ps_frame_count(b->p) + 1;
+    uint64_t *votes = calloc(nf, sizeof *votes);
+    if (!votes)
+        return -1;
+    uint32_t best = 0;
+    int64_t best_pid = -1;
+    for (size_t i = 0; i < ps_stack_count(b->p); i++) {
+        ps_stack st;
+        ps_stack_get(b->p, i, &st);
+        for (uint32_t k = st.nframes; k-- > 0;) {
+            const ps_frame *f = ps_frame_get(b->p, st.frames[k]);
+            if (f->has_dso && !f->kernel && !f->jit && f->dso.len && f->dso.ptr[0] == '/') {
+                /* vote for the first frame of that DSO seen */
+                votes[st.frames[k]] += st.count;
+                if (!best || votes[st.frames[k]] > votes[best]) {
+                    best = st.frames[k];
+                    best_pid = st.pid;
+                }
+                break;
+            }
+        }
+    }
+    free(votes);
+    return best && !frame_location(b, best, best_pid, false) ? -1 : 0;
+}
+
 static int add_samples(builder *b, const int *cols, size_t ncols)
 {
     size_t ntypes = prof_num_sample_types(b->prof);
@@ -268,7 +298,7 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     if (b.prof)
         b.sm = symmap_new(b.prof, &so);
     bool ok = cols && b.func && b.cache && b.prof && b.sm && add_header(&b, cols, ncols) == 0 &&
-              feed_sideband(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
+              feed_sideband(&b) == 0 && prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
               symmap_finish(b.sm) == 0;
     if (ok) {
         for (size_t i = 0; i < symmap_num_warnings(b.sm); i++)

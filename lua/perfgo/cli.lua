@@ -11,6 +11,7 @@ local M = {}
 --- Command modules, in the order `perfgo --help` lists them.
 M.commands = {
   "perfgo.commands.version",
+  "perfgo.commands.convert",
 }
 
 local function load_commands()
