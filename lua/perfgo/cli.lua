@@ -16,6 +16,7 @@ M.commands = {
   "perfgo.commands.view",
   "perfgo.commands.compare",
   "perfgo.commands.version",
+  "perfgo.commands.convert",
 }
 
 local function load_commands(extra)

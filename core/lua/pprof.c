@@ -1,0 +1,331 @@
+/* perfgo.pprof: pprof profiles from Lua. Reading, writing (pprof, folded),
+ * inspecting, rewriting mappings, building, and the symmap address rule.
+ *
+ * ---@meta perfgo.pprof
+ * ---@class perfgo.pprof
+ * local pprof = {}
+ *
+ * ---Reads a profile from a file path or from profile bytes (gzip or not).
+ * ---Strings that start with the gzip magic or hold a NUL or control byte
+ * ---first are taken as bytes.
+ * ---@param path_or_bytes string
+ * ---@return perfgo.pprof.Profile|nil profile
+ * ---@return string|nil err names the file (or "profile data") on failure
+ * function pprof.read(path_or_bytes) end
+ *
+ * ---Decodes profile bytes (gzip autodetected).
+ * ---@param bytes string
+ * ---@return perfgo.pprof.Profile|nil profile
+ * ---@return string|nil err
+ * function pprof.decode(bytes) end
+ *
+ * ---An empty profile to build by hand.
+ * ---@return perfgo.pprof.Profile
+ * function pprof.new() end
+ *
+ * ---A resolver from perf's (dso, address, pid) to mapping and address
+ * ---(PPROF-MAPPING.md §5). opts: binary_root (string), path_map (table
+ * ---profiled path -> local file; a key ending in "/" maps a directory),
+ * ---remote (boolean), addresses ("auto"|"offset"|"raw").
+ * ---@param profile perfgo.pprof.Profile
+ * ---@param opts? table
+ * ---@return perfgo.pprof.Symmap
+ * function pprof.symmap(profile, opts) end
+ *
+ * ---@class perfgo.pprof.Profile
+ * ---@field write fun(self, path: string, opts?: {format?: "pprof"|"folded", gzip?: boolean, sample_type?: string|integer}): true|nil, string?
+ * ---@field encode fun(self, opts?: {format?: "pprof"|"folded", gzip?: boolean, sample_type?: string|integer}): string
+ * ---@field summary fun(self): table samples, locations, functions, mappings, strings, skipped_lines, sample_types {type, unit, total}, default_sample_type, period_type, period, time_nanos, duration_nanos, comments
+ * ---@field mappings fun(self): table[] {id, start, limit, offset, file, build_id, has_functions, has_filenames, has_line_numbers, has_inline_frames}
+ * ---@field rewrite_mappings fun(self, map: table<string,string>|fun(m: table): string?): integer number of mappings changed
+ * ---@field samples fun(self): fun(): table?, integer[]?, table? iterator of stack (leaf first: {func, file, line, address, location, mapping, mapping_id}), values, labels
+ * ---@field close fun(self)
+ * ---@field add_sample_type fun(self, type: string, unit: string): integer column
+ * ---@field set_default_sample_type fun(self, type: string?)
+ * ---@field set_period fun(self, type: string, unit: string, period: integer)
+ * ---@field set_time fun(self, time_nanos: integer, duration_nanos?: integer)
+ * ---@field add_comment fun(self, text: string)
+ * ---@field set_skipped_lines fun(self, n: integer)
+ * ---@field mapping fun(self, m: table): integer id
+ * ---@field func fun(self, name: string, file?: string): integer id
+ * ---@field location fun(self, mapping_id: integer, address: integer, lines?: integer[][]): integer id
+ * ---@field add_sample fun(self, locations: integer[], values: integer[], labels?: table[])
+ * ---@field set_main_mapping fun(self, id: integer)
+ *
+ * ---@class perfgo.pprof.Symmap
+ * ---@field mmap fun(self, m: {pid: integer, start: integer, len: integer, pgoff: integer, path: string, build_id?: string, maj?: integer, min?: integer, ino?: integer, exec?: boolean})
+ * ---@field fork fun(self, parent_pid: integer, child_pid: integer)
+ * ---@field exec fun(self, pid: integer)
+ * ---@field build_id fun(self, path: string, hex: string)
+ * ---@field resolve fun(self, dso: string, address: integer, pid?: integer): {mapping_id: integer, address: integer, kind: string, mode: string, adjust_return: boolean}
+ * ---@field finish fun(self)
+ * ---@field warnings fun(self): string[]
+ */
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/symmap.h"
+#include "profile_udata.h"
+
+#define SYMMAP_MT "perfgo.pprof.symmap"
+
+static bool looks_like_bytes(const char *s, size_t len)
+{
+    if (len >= 2 && (unsigned char)s[0] == 0x1f && (unsigned char)s[1] == 0x8b)
+        return true;
+    if (len == 0 || (unsigned char)s[0] < 0x20)
+        return true;
+    return memchr(s, '\0', len) != NULL;
+}
+
+static int push_result(lua_State *L, prof_profile *p, const char *err)
+{
+    if (!p) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    perfgo_profile_push(L, p);
+    return 1;
+}
+
+static int l_decode(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    char err[512], msg[560];
+    prof_profile *p = prof_decode((const unsigned char *)s, len, err, sizeof err);
+    snprintf(msg, sizeof msg, "profile data: %s", err);
+    return push_result(L, p, msg);
+}
+
+static int l_read(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    if (looks_like_bytes(s, len))
+        return l_decode(L);
+    char err[1024];
+    prof_profile *p = prof_read_file(s, err, sizeof err);
+    return push_result(L, p, err);
+}
+
+static int l_new(lua_State *L)
+{
+    prof_profile *p = prof_new();
+    if (!p)
+        return luaL_error(L, "out of memory");
+    perfgo_profile_push(L, p);
+    return 1;
+}
+
+/* ---- symmap userdata: uservalue 1 = the profile userdata ---- */
+
+typedef struct symmap_ud {
+    symmap *s;
+} symmap_ud;
+
+static symmap *check_symmap(lua_State *L)
+{
+    symmap_ud *u = luaL_checkudata(L, 1, SYMMAP_MT);
+    if (!u->s)
+        luaL_error(L, "symmap is closed");
+    lua_getiuservalue(L, 1, 1);
+    perfgo_profile_check(L, -1); /* raises if the profile was closed */
+    lua_pop(L, 1);
+    return u->s;
+}
+
+static int sm_gc(lua_State *L)
+{
+    symmap_ud *u = luaL_checkudata(L, 1, SYMMAP_MT);
+    symmap_free(u->s);
+    u->s = NULL;
+    return 0;
+}
+
+static int l_symmap(lua_State *L)
+{
+    prof_profile *p = perfgo_profile_check(L, 1);
+    symmap_options o = {0};
+    symmap_path *pm = NULL;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "binary_root");
+        o.binary_root = luaL_optstring(L, -1, NULL);
+        lua_getfield(L, 2, "remote");
+        o.remote = lua_toboolean(L, -1);
+        lua_getfield(L, 2, "addresses");
+        const char *a = luaL_optstring(L, -1, "auto");
+        if (strcmp(a, "offset") == 0)
+            o.addr_kind = SYMMAP_ADDR_OFFSET;
+        else if (strcmp(a, "raw") == 0)
+            o.addr_kind = SYMMAP_ADDR_RAW;
+        else if (strcmp(a, "auto") != 0)
+            return luaL_error(L, "addresses must be \"auto\", \"offset\" or \"raw\"");
+        if (lua_getfield(L, 2, "path_map") != LUA_TNIL) {
+            luaL_checktype(L, -1, LUA_TTABLE);
+            int t = lua_gettop(L);
+            size_t n = 0;
+            for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1))
+                n++;
+            pm = lua_newuserdatauv(L, (n ? n : 1) * sizeof *pm, 0);
+            n = 0;
+            for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
+                if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+                    return luaL_error(L, "path_map must map strings to strings");
+                pm[n].from = lua_tostring(L, -2);
+                pm[n].to = lua_tostring(L, -1);
+                n++;
+            }
+            o.path_map = pm;
+            o.npath_map = n;
+        }
+    }
+    symmap_ud *u = lua_newuserdatauv(L, sizeof *u, 1);
+    u->s = NULL;
+    luaL_setmetatable(L, SYMMAP_MT);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    u->s = symmap_new(p, &o); /* copies the options */
+    if (!u->s)
+        return luaL_error(L, "out of memory");
+    return 1;
+}
+
+static lua_Integer opt_int(lua_State *L, int t, const char *k, lua_Integer d, bool *present)
+{
+    lua_Integer v = d;
+    if (lua_getfield(L, t, k) != LUA_TNIL) {
+        int ok;
+        v = lua_tointegerx(L, -1, &ok);
+        if (!ok)
+            luaL_error(L, "mmap: field '%s' must be an integer", k);
+        if (present)
+            *present = true;
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+static int sm_mmap(lua_State *L)
+{
+    symmap *s = check_symmap(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    symmap_mmap m = {0};
+    m.pid = (int)opt_int(L, 2, "pid", -1, NULL);
+    m.start = (uint64_t)opt_int(L, 2, "start", 0, NULL);
+    m.len = (uint64_t)opt_int(L, 2, "len", 0, NULL);
+    m.pgoff = (uint64_t)opt_int(L, 2, "pgoff", 0, NULL);
+    m.maj = (unsigned)opt_int(L, 2, "maj", 0, &m.dev_known);
+    m.min = (unsigned)opt_int(L, 2, "min", 0, NULL);
+    m.ino = (uint64_t)opt_int(L, 2, "ino", 0, NULL);
+    lua_getfield(L, 2, "path");
+    m.path = luaL_checklstring(L, -1, &m.path_len);
+    lua_getfield(L, 2, "build_id");
+    m.build_id = luaL_optlstring(L, -1, NULL, &m.build_id_len);
+    lua_getfield(L, 2, "exec");
+    m.exec = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
+    if (symmap_add_mmap(s, &m) != 0)
+        return luaL_error(L, "out of memory");
+    return 0;
+}
+
+static int sm_fork(lua_State *L)
+{
+    symmap *s = check_symmap(L);
+    if (symmap_add_fork(s, (int)luaL_checkinteger(L, 2), (int)luaL_checkinteger(L, 3)) != 0)
+        return luaL_error(L, "out of memory");
+    return 0;
+}
+
+static int sm_exec(lua_State *L)
+{
+    symmap_add_exec(check_symmap(L), (int)luaL_checkinteger(L, 2));
+    return 0;
+}
+
+static int sm_build_id(lua_State *L)
+{
+    symmap *s = check_symmap(L);
+    size_t pl, hl;
+    const char *path = luaL_checklstring(L, 2, &pl), *hex = luaL_checklstring(L, 3, &hl);
+    if (symmap_add_build_id(s, path, pl, hex, hl) != 0)
+        return luaL_error(L, "out of memory");
+    return 0;
+}
+
+static int sm_resolve(lua_State *L)
+{
+    symmap *s = check_symmap(L);
+    size_t len;
+    const char *dso = luaL_checklstring(L, 2, &len);
+    uint64_t addr = (uint64_t)luaL_checkinteger(L, 3);
+    int pid = (int)luaL_optinteger(L, 4, -1);
+    symmap_result r;
+    if (symmap_resolve(s, dso, len, addr, pid, &r) != 0)
+        return luaL_error(L, "out of memory");
+    static const char *const kinds[] = {"user", "kernel", "special", "unknown"};
+    static const char *const modes[] = {"elf", "runtime", "names"};
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, (lua_Integer)r.mapping_id);
+    lua_setfield(L, -2, "mapping_id");
+    lua_pushinteger(L, (lua_Integer)r.address);
+    lua_setfield(L, -2, "address");
+    lua_pushstring(L, kinds[r.kind]);
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, modes[r.mode]);
+    lua_setfield(L, -2, "mode");
+    lua_pushboolean(L, r.adjust_return);
+    lua_setfield(L, -2, "adjust_return");
+    return 1;
+}
+
+static int sm_finish(lua_State *L)
+{
+    if (symmap_finish(check_symmap(L)) != 0)
+        return luaL_error(L, "out of memory");
+    return 0;
+}
+
+static int sm_warnings(lua_State *L)
+{
+    symmap *s = check_symmap(L);
+    size_t n = symmap_num_warnings(s);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushstring(L, symmap_warning(s, i));
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+int luaopen_perfgo_pprof(lua_State *L)
+{
+    perfgo_profile_register(L);
+    if (luaL_newmetatable(L, SYMMAP_MT)) {
+        static const luaL_Reg methods[] = {
+            {"mmap", sm_mmap},       {"fork", sm_fork},         {"exec", sm_exec},
+            {"build_id", sm_build_id}, {"resolve", sm_resolve}, {"finish", sm_finish},
+            {"warnings", sm_warnings}, {"close", sm_gc},        {NULL, NULL},
+        };
+        lua_pushcfunction(L, sm_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, sm_gc);
+        lua_setfield(L, -2, "__close");
+        luaL_newlib(L, methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    static const luaL_Reg funcs[] = {
+        {"read", l_read},
+        {"decode", l_decode},
+        {"new", l_new},
+        {"symmap", l_symmap},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, funcs);
+    return 1;
+}

@@ -1,0 +1,371 @@
+/* Sample headers and side-band records (FOLDING.md §4.2). */
+#include "ps_internal.h"
+
+typedef struct tok {
+    size_t s, e; /* [s, e) */
+} tok;
+
+/* The next token at or after i; false at the end of the line. */
+static bool next_tok(const char *l, size_t len, size_t i, tok *t)
+{
+    while (i < len && ps_blank((unsigned char)l[i]))
+        i++;
+    if (i >= len)
+        return false;
+    t->s = i;
+    while (i < len && !ps_blank((unsigned char)l[i]))
+        i++;
+    t->e = i;
+    return true;
+}
+
+/* `digits.digits:` -> nanoseconds. */
+static bool is_timestamp(const char *s, size_t len, uint64_t *ns)
+{
+    if (len < 4 || s[len - 1] != ':')
+        return false;
+    size_t i = 0;
+    uint64_t sec = 0;
+    while (i < len && ps_digit((unsigned char)s[i])) {
+        if (sec < UINT64_MAX / 10)
+            sec = sec * 10 + (uint64_t)(s[i] - '0');
+        i++;
+    }
+    if (i == 0 || i >= len || s[i] != '.')
+        return false;
+    size_t f0 = ++i;
+    uint64_t frac = 0;
+    unsigned nd = 0;
+    while (i < len && ps_digit((unsigned char)s[i])) {
+        if (nd < 9) {
+            frac = frac * 10 + (uint64_t)(s[i] - '0');
+            nd++;
+        }
+        i++;
+    }
+    if (i == f0 || i != len - 1)
+        return false;
+    while (nd < 9) {
+        frac *= 10;
+        nd++;
+    }
+    *ns = sec > UINT64_MAX / 1000000000ULL ? UINT64_MAX : sec * 1000000000ULL + frac;
+    return true;
+}
+
+/* `digits` or `digits/digits`. */
+static bool parse_id(const char *s, size_t len, ps_header *h)
+{
+    const char *slash = memchr(s, '/', len);
+    uint64_t a, b;
+    if (!slash) {
+        if (!ps_parse_u64(s, len, &a))
+            return false;
+        h->has_tid = true;
+        h->tid = a > INT64_MAX ? INT64_MAX : (int64_t)a;
+        h->has_pid = false;
+        h->pid = -1;
+        return true;
+    }
+    size_t n1 = (size_t)(slash - s);
+    if (!ps_parse_u64(s, n1, &a) || !ps_parse_u64(slash + 1, len - n1 - 1, &b))
+        return false;
+    h->has_pid = h->has_tid = true;
+    h->pid = a > INT64_MAX ? INT64_MAX : (int64_t)a;
+    h->tid = b > INT64_MAX ? INT64_MAX : (int64_t)b;
+    return true;
+}
+
+static bool is_id(const char *s, size_t len)
+{
+    const char *slash = memchr(s, '/', len);
+    if (!slash)
+        return ps_all_digits(s, len);
+    size_t n1 = (size_t)(slash - s);
+    return ps_all_digits(s, n1) && ps_all_digits(slash + 1, len - n1 - 1);
+}
+
+/* `[digits]` */
+static bool parse_cpu(const char *s, size_t len, ps_header *h)
+{
+    uint64_t v;
+    if (len < 3 || s[0] != '[' || s[len - 1] != ']' || !ps_parse_u64(s + 1, len - 2, &v))
+        return false;
+    h->has_cpu = true;
+    h->cpu = v > INT32_MAX ? INT32_MAX : (int32_t)v;
+    return true;
+}
+
+static ps_str trimmed(const char *l, size_t s, size_t e)
+{
+    while (s < e && ps_blank((unsigned char)l[s]))
+        s++;
+    while (e > s && ps_blank((unsigned char)l[e - 1]))
+        e--;
+    return (ps_str){l + s, e - s};
+}
+
+/* The tail after the timestamp (or id): side-band marker, period, event,
+ * then event text or a frame. */
+static void parse_tail(const char *l, size_t len, size_t i, ps_header *h)
+{
+    tok t;
+    h->kind = PS_LINE_HEADER;
+    if (!next_tok(l, len, i, &t)) {
+        h->tail = (ps_str){l + len, 0};
+        return;
+    }
+    if (t.e - t.s >= 12 && memcmp(l + t.s, "PERF_RECORD_", 12) == 0) {
+        h->kind = PS_LINE_SIDEBAND;
+        h->record = trimmed(l, t.s, len);
+        return;
+    }
+    uint64_t v;
+    if (ps_parse_u64(l + t.s, t.e - t.s, &v)) {
+        h->has_period = true;
+        h->period = v;
+        i = t.e;
+        if (!next_tok(l, len, i, &t)) {
+            h->tail = (ps_str){l + len, 0};
+            return;
+        }
+    }
+    if (l[t.e - 1] == ':') {
+        h->has_event = true;
+        h->event = (ps_str){l + t.s, t.e - t.s - 1};
+        i = t.e;
+        if (!next_tok(l, len, i, &t)) {
+            h->tail = (ps_str){l + len, 0};
+            return;
+        }
+    }
+    h->tail = trimmed(l, t.s, len);
+    h->tail_is_frame = ps_all_xdigits(l + t.s, t.e - t.s);
+}
+
+void ps_parse_header(const char *l, size_t len, int rules, ps_header *h)
+{
+    memset(h, 0, sizeof *h);
+    h->pid = h->tid = -1;
+    h->cpu = -1;
+    h->kind = PS_LINE_OTHER;
+
+    /* Rule A: the first `digits.digits:` token. */
+    tok prev1 = {0, 0}, prev2 = {0, 0}, t;
+    bool have1 = false, have2 = false;
+    size_t i = 0;
+    while (next_tok(l, len, i, &t)) {
+        uint64_t ns;
+        if (l[t.e - 1] == ':' && ps_digit((unsigned char)l[t.s]) &&
+            is_timestamp(l + t.s, t.e - t.s, &ns)) {
+            size_t leftmost = t.s;
+            h->has_time = true;
+            h->time_ns = ns;
+            tok idt = prev1;
+            bool have_id = have1;
+            if (have1 && parse_cpu(l + prev1.s, prev1.e - prev1.s, h)) {
+                leftmost = prev1.s;
+                idt = prev2;
+                have_id = have2;
+            }
+            if (have_id && parse_id(l + idt.s, idt.e - idt.s, h)) {
+                leftmost = idt.s;
+                h->id_before_time = true;
+            }
+            h->rule = PS_RULE_A;
+            h->comm = trimmed(l, 0, leftmost);
+            parse_tail(l, len, t.e, h);
+            return;
+        }
+        prev2 = prev1;
+        have2 = have1;
+        prev1 = t;
+        have1 = true;
+        i = t.e;
+    }
+
+    tok first;
+    if (!next_tok(l, len, 0, &first))
+        return;
+    if (rules & PS_RULE_B) {
+        i = first.e;
+        while (next_tok(l, len, i, &t)) {
+            if (is_id(l + t.s, t.e - t.s)) {
+                parse_id(l + t.s, t.e - t.s, h);
+                h->rule = PS_RULE_B;
+                h->comm = trimmed(l, 0, t.s);
+                i = t.e;
+                tok c;
+                if (next_tok(l, len, i, &c) && parse_cpu(l + c.s, c.e - c.s, h))
+                    i = c.e;
+                parse_tail(l, len, i, h);
+                return;
+            }
+            i = t.e;
+        }
+    }
+    if ((rules & PS_RULE_C) && !ps_blank((unsigned char)l[0]) &&
+        !ps_all_xdigits(l + first.s, first.e - first.s)) {
+        h->rule = PS_RULE_C;
+        h->kind = PS_LINE_HEADER;
+        h->comm = trimmed(l, 0, len);
+        h->tail = (ps_str){l + len, 0};
+    }
+}
+
+/* ---- side-band records ---- */
+
+static bool skip_lit(const char **s, const char *e, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(e - *s) < n || memcmp(*s, lit, n) != 0)
+        return false;
+    *s += n;
+    return true;
+}
+
+static void skip_blanks(const char **s, const char *e)
+{
+    while (*s < e && ps_blank((unsigned char)**s))
+        (*s)++;
+}
+
+/* A number as perf prints it: 0x-prefixed hex, or decimal. */
+static bool read_num(const char **s, const char *e, uint64_t *v)
+{
+    const char *p = *s;
+    if (e - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        p += 2;
+        const char *q = p;
+        while (q < e && ps_xdigit((unsigned char)*q))
+            q++;
+        if (!ps_parse_hex(p, (size_t)(q - p), v))
+            return false;
+        *s = q;
+        return true;
+    }
+    const char *q = p;
+    while (q < e && ps_digit((unsigned char)*q))
+        q++;
+    if (!ps_parse_u64(p, (size_t)(q - p), v))
+        return false;
+    *s = q;
+    return true;
+}
+
+static bool read_int(const char **s, const char *e, int64_t *v)
+{
+    bool neg = skip_lit(s, e, "-");
+    uint64_t u;
+    if (!read_num(s, e, &u))
+        return false;
+    if (u > INT64_MAX)
+        u = INT64_MAX;
+    *v = neg ? -(int64_t)u : (int64_t)u;
+    return true;
+}
+
+bool ps_parse_mmap(const ps_str *record, ps_mmap *m)
+{
+    const char *s = record->ptr, *e = record->ptr + record->len;
+    memset(m, 0, sizeof *m);
+    if (skip_lit(&s, e, "PERF_RECORD_MMAP2"))
+        m->mmap2 = true;
+    else if (!skip_lit(&s, e, "PERF_RECORD_MMAP"))
+        return false;
+    if (s >= e || !ps_blank((unsigned char)*s))
+        return false;
+    skip_blanks(&s, e);
+    if (!read_int(&s, e, &m->pid) || !skip_lit(&s, e, "/") || !read_int(&s, e, &m->tid) ||
+        !skip_lit(&s, e, ":"))
+        return false;
+    skip_blanks(&s, e);
+    if (!skip_lit(&s, e, "[") || !read_num(&s, e, &m->start) || !skip_lit(&s, e, "(") ||
+        !read_num(&s, e, &m->len) || !skip_lit(&s, e, ")"))
+        return false;
+    skip_blanks(&s, e);
+    if (!skip_lit(&s, e, "@"))
+        return false;
+    skip_blanks(&s, e);
+    if (!read_num(&s, e, &m->pgoff))
+        return false;
+    const char *close = memchr(s, ']', (size_t)(e - s));
+    if (!close)
+        return false;
+    const char *lt = memchr(s, '<', (size_t)(close - s));
+    if (lt) {
+        const char *gt = memchr(lt, '>', (size_t)(close - lt));
+        if (gt)
+            m->build_id = (ps_str){lt + 1, (size_t)(gt - lt - 1)};
+    } else if (m->mmap2) {
+        /* maj:min ino ino_generation (hex device numbers) */
+        const char *q = s;
+        skip_blanks(&q, close);
+        const char *c0 = q;
+        while (q < close && ps_xdigit((unsigned char)*q))
+            q++;
+        uint64_t maj, min, ino;
+        if (ps_parse_hex(c0, (size_t)(q - c0), &maj) && skip_lit(&q, close, ":")) {
+            const char *m0 = q;
+            while (q < close && ps_xdigit((unsigned char)*q))
+                q++;
+            if (ps_parse_hex(m0, (size_t)(q - m0), &min)) {
+                skip_blanks(&q, close);
+                if (read_num(&q, close, &ino)) {
+                    m->dev_known = true;
+                    m->maj = (unsigned)maj;
+                    m->min = (unsigned)min;
+                    m->ino = ino;
+                }
+            }
+        }
+    }
+    s = close + 1;
+    if (!skip_lit(&s, e, ":"))
+        return false;
+    skip_blanks(&s, e);
+    const char *p0 = s;
+    while (s < e && !ps_blank((unsigned char)*s))
+        s++;
+    m->prot = (ps_str){p0, (size_t)(s - p0)};
+    skip_blanks(&s, e);
+    const char *pe = e;
+    while (pe > s && ps_blank((unsigned char)pe[-1]))
+        pe--;
+    m->path = (ps_str){s, (size_t)(pe - s)};
+    return m->path.len > 0;
+}
+
+bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid)
+{
+    const char *s = record->ptr, *e = record->ptr + record->len;
+    int64_t tid, ptid;
+    return skip_lit(&s, e, "PERF_RECORD_FORK(") && read_int(&s, e, pid) &&
+           skip_lit(&s, e, ":") && read_int(&s, e, &tid) && skip_lit(&s, e, "):(") &&
+           read_int(&s, e, ppid) && skip_lit(&s, e, ":") && read_int(&s, e, &ptid);
+}
+
+bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int64_t *tid,
+                          bool *exec)
+{
+    const char *s = record->ptr, *e = record->ptr + record->len;
+    if (!skip_lit(&s, e, "PERF_RECORD_COMM"))
+        return false;
+    *exec = skip_lit(&s, e, " exec");
+    const char *colon = memchr(s, ':', (size_t)(e - s));
+    if (!colon)
+        return false;
+    s = colon + 1;
+    skip_blanks(&s, e);
+    const char *last = NULL;
+    for (const char *q = s; q < e; q++)
+        if (*q == ':')
+            last = q;
+    if (!last)
+        return false;
+    *name = (ps_str){s, (size_t)(last - s)};
+    const char *q = last + 1;
+    if (!read_int(&q, e, pid) || !skip_lit(&q, e, "/") || !read_int(&q, e, tid))
+        return false;
+    return true;
+}

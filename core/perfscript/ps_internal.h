@@ -1,0 +1,206 @@
+/* Internal structures of the perf script parser. */
+#ifndef PERFGO_PS_INTERNAL_H
+#define PERFGO_PS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "perfscript.h"
+
+/* ---- util.c: hashing, arena, growable arrays, string interning ---- */
+
+static inline uint64_t ps_hash_mix(uint64_t h)
+{
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 32;
+    return h;
+}
+
+/* Fast hash of a byte string, 8 bytes at a time. */
+static inline uint64_t ps_hash(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *s = data;
+    uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+        s += 8;
+        len -= 8;
+    }
+    if (len) {
+        uint64_t w = 0;
+        memcpy(&w, s, len);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    }
+    return ps_hash_mix(h);
+}
+
+/* An arena of immutable bytes (copies of distinct lines). */
+typedef struct ps_arena_block ps_arena_block;
+typedef struct ps_arena {
+    ps_arena_block *head;
+    size_t used, size;
+} ps_arena;
+
+void ps_arena_free(ps_arena *a);
+/* Copies len bytes (plus a NUL) into the arena; NULL when out of memory. */
+char *ps_arena_dup(ps_arena *a, const char *s, size_t len);
+
+/* Growable array of fixed-size elements. */
+typedef struct ps_vec {
+    void *data;
+    size_t len, cap, elem;
+} ps_vec;
+
+void ps_vec_init(ps_vec *v, size_t elem);
+void ps_vec_free(ps_vec *v);
+/* Ensures room for n more elements; false when out of memory. */
+bool ps_vec_reserve(ps_vec *v, size_t n);
+/* Appends one element (copied from elem); NULL when out of memory. */
+void *ps_vec_push(ps_vec *v, const void *elem);
+#define PS_VEC_AT(v, type, i) (((type *)(v)->data)[i])
+
+/* A set of byte strings with 1-based ids, copied into an arena. */
+typedef struct ps_strtab {
+    ps_vec strs;    /* ps_str, index id-1 */
+    ps_vec hashes;  /* uint64_t, index id-1 */
+    uint32_t *slots; /* open addressing: id or 0 */
+    size_t nslots;
+    ps_arena *arena;
+} ps_strtab;
+
+void ps_strtab_init(ps_strtab *t, ps_arena *arena);
+void ps_strtab_free(ps_strtab *t);
+/* The id of s, adding it when new; 0 when out of memory. */
+uint32_t ps_strtab_intern(ps_strtab *t, const char *s, size_t len);
+/* The id of s, or 0 when absent. */
+uint32_t ps_strtab_find(const ps_strtab *t, const char *s, size_t len);
+ps_str ps_strtab_get(const ps_strtab *t, uint32_t id);
+static inline size_t ps_strtab_count(const ps_strtab *t) { return t->strs.len; }
+
+/* ---- character classes ---- */
+
+static inline bool ps_blank(unsigned char c) { return c == ' ' || c == '\t'; }
+static inline bool ps_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline bool ps_xdigit(unsigned char c)
+{
+    return ps_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool ps_all_xdigits(const char *s, size_t len);
+bool ps_all_digits(const char *s, size_t len);
+/* Parses hex digits (no prefix), saturating; false if none or a non-hex. */
+bool ps_parse_hex(const char *s, size_t len, uint64_t *out);
+bool ps_parse_u64(const char *s, size_t len, uint64_t *out);
+
+/* ---- header.c: sample headers and side-band lines (FOLDING.md §4.2) ---- */
+
+enum ps_header_kind { PS_LINE_OTHER, PS_LINE_HEADER, PS_LINE_SIDEBAND };
+enum ps_header_rule { PS_RULE_A = 1, PS_RULE_B = 2, PS_RULE_C = 4 };
+
+typedef struct ps_header {
+    int kind;
+    int rule;
+    bool id_before_time; /* rule A: an id precedes the timestamp */
+    ps_str comm;
+    bool has_pid, has_tid;
+    int64_t pid, tid;
+    bool has_cpu;
+    int32_t cpu;
+    bool has_time;
+    uint64_t time_ns;
+    bool has_period;
+    uint64_t period;
+    bool has_event;
+    ps_str event;
+    ps_str tail;       /* text after the event (trimmed) */
+    bool tail_is_frame; /* the tail starts with a hex token: one-line sample */
+    ps_str record;     /* side-band: the text from PERF_RECORD_ on */
+} ps_header;
+
+/* Classifies a line (no newline) under the rules allowed (PS_RULE_* mask). */
+void ps_parse_header(const char *line, size_t len, int rules, ps_header *h);
+/* Parses `PERF_RECORD_MMAP[2] pid/tid: [start(len) @ pgoff ...]: prot path`;
+ * false if the record is of another kind or malformed. */
+bool ps_parse_mmap(const ps_str *record, ps_mmap *m);
+/* Parses COMM records: `PERF_RECORD_COMM[ exec]: name:pid/tid`. */
+bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int64_t *tid,
+                          bool *exec);
+/* Parses `PERF_RECORD_FORK(pid:tid):(ppid:ptid)`. */
+bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid);
+
+/* ---- frame.c: frame lines (FOLDING.md §4.3 steps 1-4) ---- */
+
+/* Parses a frame line; false if it is not one. Strings point into line. */
+bool ps_parse_frame(const char *line, size_t len, ps_frame *f);
+
+/* ---- the parser ---- */
+
+typedef struct ps_stack_entry {
+    uint64_t hash;
+    uint32_t comm, event;
+    int64_t pid, tid;
+    int32_t cpu;
+    uint32_t nframes;
+    size_t frames_off; /* into parser->stack_ids: frames then srclines */
+    uint64_t count, weight, period_samples;
+} ps_stack_entry;
+
+enum ps_state { PS_START, PS_IN_SAMPLE, PS_AFTER_ONELINE, PS_SKIP };
+
+struct ps_parser {
+    ps_options opts;
+    ps_arena arena;
+    int state;
+    bool finished;
+    bool failed;
+    char error[512];
+
+    /* partial line carried between chunks */
+    char *carry;
+    size_t carry_len, carry_cap;
+    bool carry_overflow; /* the line is too long: discard until newline */
+
+    /* frames: intern table keyed by the line bytes */
+    ps_vec frames;      /* ps_frame, index id-1 */
+    ps_vec frame_hash;  /* uint64_t */
+    uint32_t *fslots;
+    size_t nfslots;
+
+    ps_strtab events, comms, srclines;
+    uint32_t first_event;
+
+    /* the sample being read */
+    bool in_sample;
+    ps_header cur;      /* strings are copied into curbuf */
+    uint32_t cur_comm, cur_event;
+    ps_vec cur_frames;  /* uint32_t frame ids */
+    ps_vec cur_src;     /* uint32_t srcline ids */
+    bool last_was_frame;
+
+    /* merged stacks */
+    ps_vec stacks;      /* ps_stack_entry */
+    ps_vec stack_ids;   /* uint32_t */
+    uint32_t *sslots;   /* index+1 into stacks */
+    size_t nsslots;
+
+    ps_vec mmaps;       /* ps_mmap */
+    ps_vec evinfo;      /* ps_event_info, index id-1 */
+    int64_t *pc_pid;    /* process comms: open addressing pid -> comm */
+    uint32_t *pc_comm;
+    size_t pc_n, pc_cap;
+
+    ps_vec warnings;    /* char * */
+    bool warned_headerless, warned_unrecognized;
+
+    ps_stats stats;
+};
+
+int ps_warn(ps_parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

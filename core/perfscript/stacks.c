@@ -1,0 +1,128 @@
+/* The table of distinct stacks. A sample is merged into it through a hash
+ * of its frame ids, srcline ids and the header fields kept; an identical
+ * stack is found in O(1), never by a scan. */
+#include <stdlib.h>
+
+#include "stacks.h"
+
+void ps_stacks_init(ps_parser *p)
+{
+    ps_vec_init(&p->stacks, sizeof(ps_stack_entry));
+    ps_vec_init(&p->stack_ids, sizeof(uint32_t));
+    p->sslots = NULL;
+    p->nsslots = 0;
+}
+
+void ps_stacks_free(ps_parser *p)
+{
+    ps_vec_free(&p->stacks);
+    ps_vec_free(&p->stack_ids);
+    free(p->sslots);
+    p->sslots = NULL;
+}
+
+static bool stacks_grow(ps_parser *p)
+{
+    size_t n = p->nsslots ? p->nsslots * 2 : 1024;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return false;
+    const ps_stack_entry *st = p->stacks.data;
+    for (size_t k = 0; k < p->stacks.len; k++) {
+        size_t i = (size_t)st[k].hash & (n - 1);
+        while (slots[i])
+            i = (i + 1) & (n - 1);
+        slots[i] = (uint32_t)(k + 1);
+    }
+    free(p->sslots);
+    p->sslots = slots;
+    p->nsslots = n;
+    return true;
+}
+
+int ps_stacks_add(ps_parser *p)
+{
+    const ps_header *h = &p->cur;
+    ps_stack_entry key;
+    memset(&key, 0, sizeof key);
+    key.comm = p->cur_comm;
+    key.event = p->cur_event;
+    key.pid = p->opts.keep_pid && h->has_pid ? h->pid : -1;
+    key.tid = p->opts.keep_tid && h->has_tid ? h->tid : -1;
+    key.cpu = p->opts.keep_cpu && h->has_cpu ? h->cpu : -1;
+    key.nframes = (uint32_t)p->cur_frames.len;
+    const uint32_t *fr = p->cur_frames.data;
+    const uint32_t *sr = p->cur_src.data;
+    size_t n = key.nframes;
+
+    uint64_t seed = ((uint64_t)key.comm << 32 | key.event) ^
+                    ps_hash_mix((uint64_t)key.pid * 31 + (uint64_t)key.tid) ^
+                    ((uint64_t)(uint32_t)key.cpu << 17);
+    uint64_t hh = ps_hash(fr, n * sizeof *fr, seed);
+    /* srclines are rare: hash them only when there are any */
+    for (size_t i = 0; i < n; i++) {
+        if (sr[i]) {
+            hh = ps_hash(sr, n * sizeof *sr, hh);
+            break;
+        }
+    }
+    key.hash = hh;
+
+    if ((p->stacks.len + 1) * 2 > p->nsslots && !stacks_grow(p))
+        return PS_ERR_NOMEM;
+    size_t mask = p->nsslots - 1, i = (size_t)hh & mask;
+    ps_stack_entry *st = p->stacks.data;
+    const uint32_t *ids = p->stack_ids.data;
+    uint64_t w = h->has_period ? h->period : 1;
+    for (;;) {
+        uint32_t k = p->sslots[i];
+        if (k == 0)
+            break;
+        ps_stack_entry *e = &st[k - 1];
+        if (e->hash == hh && e->nframes == key.nframes && e->comm == key.comm &&
+            e->event == key.event && e->pid == key.pid && e->tid == key.tid &&
+            e->cpu == key.cpu && memcmp(ids + e->frames_off, fr, n * sizeof *fr) == 0 &&
+            memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0) {
+            e->count++;
+            e->weight += w;
+            e->period_samples += h->has_period;
+            return PS_OK;
+        }
+        i = (i + 1) & mask;
+    }
+    if (p->stacks.len >= UINT32_MAX - 1 || !ps_vec_reserve(&p->stack_ids, 2 * n) ||
+        !ps_vec_reserve(&p->stacks, 1))
+        return PS_ERR_NOMEM;
+    key.frames_off = p->stack_ids.len;
+    uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
+    if (n) {
+        memcpy(dst, fr, n * sizeof *fr);
+        memcpy(dst + n, sr, n * sizeof *sr);
+    }
+    p->stack_ids.len += 2 * n;
+    key.count = 1;
+    key.weight = w;
+    key.period_samples = h->has_period;
+    ps_vec_push(&p->stacks, &key);
+    p->sslots[i] = (uint32_t)p->stacks.len;
+    return PS_OK;
+}
+
+size_t ps_stack_count(const ps_parser *p) { return p->stacks.len; }
+
+void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out)
+{
+    const ps_stack_entry *e = &PS_VEC_AT(&p->stacks, ps_stack_entry, i);
+    const uint32_t *ids = p->stack_ids.data;
+    out->comm = e->comm;
+    out->pid = e->pid;
+    out->tid = e->tid;
+    out->cpu = e->cpu;
+    out->event = e->event;
+    out->nframes = e->nframes;
+    out->frames = ids ? ids + e->frames_off : NULL;
+    out->srclines = ids ? ids + e->frames_off + e->nframes : NULL;
+    out->count = e->count;
+    out->weight = e->weight;
+    out->period_samples = e->period_samples;
+}

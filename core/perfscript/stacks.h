@@ -1,0 +1,12 @@
+/* The table of distinct stacks: samples merge into it through a hash. */
+#ifndef PERFGO_PS_STACKS_H
+#define PERFGO_PS_STACKS_H
+
+#include "ps_internal.h"
+
+void ps_stacks_init(ps_parser *p);
+void ps_stacks_free(ps_parser *p);
+/* Merges the current sample (p->cur, p->cur_frames, p->cur_src). */
+int ps_stacks_add(ps_parser *p);
+
+#endif

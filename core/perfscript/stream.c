@@ -1,0 +1,600 @@
+/* The streaming parser: line splitting, the line states of FOLDING.md §4.1,
+ * the frame-line intern table and sample assembly. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ps_internal.h"
+#include "stacks.h"
+
+#define PS_MAX_LINE (1u << 20) /* longer lines are cut (binary garbage) */
+#define FRAME_SEED 0x9ae16a3b2f90404fULL
+
+ps_parser *ps_new(const ps_options *opts)
+{
+    ps_parser *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    if (opts)
+        p->opts = *opts;
+    if (p->opts.keep_tid)
+        p->opts.keep_pid = true;
+    p->state = PS_START;
+    ps_vec_init(&p->frames, sizeof(ps_frame));
+    ps_vec_init(&p->frame_hash, sizeof(uint64_t));
+    ps_strtab_init(&p->events, &p->arena);
+    ps_strtab_init(&p->comms, &p->arena);
+    ps_strtab_init(&p->srclines, &p->arena);
+    ps_vec_init(&p->cur_frames, sizeof(uint32_t));
+    ps_vec_init(&p->cur_src, sizeof(uint32_t));
+    ps_stacks_init(p);
+    ps_vec_init(&p->mmaps, sizeof(ps_mmap));
+    ps_vec_init(&p->evinfo, sizeof(ps_event_info));
+    ps_vec_init(&p->warnings, sizeof(char *));
+    return p;
+}
+
+void ps_free(ps_parser *p)
+{
+    if (!p)
+        return;
+    free(p->carry);
+    ps_vec_free(&p->frames);
+    ps_vec_free(&p->frame_hash);
+    free(p->fslots);
+    ps_strtab_free(&p->events);
+    ps_strtab_free(&p->comms);
+    ps_strtab_free(&p->srclines);
+    ps_vec_free(&p->cur_frames);
+    ps_vec_free(&p->cur_src);
+    ps_stacks_free(p);
+    ps_vec_free(&p->mmaps);
+    ps_vec_free(&p->evinfo);
+    free(p->pc_pid);
+    free(p->pc_comm);
+    for (size_t i = 0; i < p->warnings.len; i++)
+        free(PS_VEC_AT(&p->warnings, char *, i));
+    ps_vec_free(&p->warnings);
+    ps_arena_free(&p->arena);
+    free(p);
+}
+
+int ps_warn(ps_parser *p, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = strdup(buf);
+    if (!s || !ps_vec_push(&p->warnings, &s)) {
+        free(s);
+        return PS_ERR_NOMEM;
+    }
+    return PS_OK;
+}
+
+/* ---- frame intern table ---- */
+
+static uint32_t frame_lookup(const ps_parser *p, const char *l, size_t n, uint64_t h,
+                             size_t *slot)
+{
+    size_t mask = p->nfslots - 1;
+    size_t i = (size_t)h & mask;
+    const ps_frame *frames = p->frames.data;
+    const uint64_t *hashes = p->frame_hash.data;
+    for (;;) {
+        uint32_t id = p->fslots[i];
+        if (id == 0) {
+            *slot = i;
+            return 0;
+        }
+        if (hashes[id - 1] == h && frames[id - 1].line.len == n &&
+            memcmp(frames[id - 1].line.ptr, l, n) == 0)
+            return id;
+        i = (i + 1) & mask;
+    }
+}
+
+static bool frames_grow(ps_parser *p)
+{
+    size_t n = p->nfslots ? p->nfslots * 2 : 4096;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return false;
+    const uint64_t *hashes = p->frame_hash.data;
+    for (size_t id = 1; id <= p->frames.len; id++) {
+        size_t i = (size_t)hashes[id - 1] & (n - 1);
+        while (slots[i])
+            i = (i + 1) & (n - 1);
+        slots[i] = (uint32_t)id;
+    }
+    free(p->fslots);
+    p->fslots = slots;
+    p->nfslots = n;
+    return true;
+}
+
+static ps_str rebase(ps_str s, const char *from, const char *to)
+{
+    if (s.len == 0 && (s.ptr < from))
+        return (ps_str){to, 0};
+    return (ps_str){to + (s.ptr - from), s.len};
+}
+
+/* Adds a parsed frame (strings pointing into l) as a new id. */
+static uint32_t frame_insert(ps_parser *p, ps_frame *f, const char *l, size_t n, uint64_t h,
+                             size_t slot)
+{
+    if (p->frames.len >= UINT32_MAX - 1)
+        return 0;
+    char *copy = ps_arena_dup(&p->arena, l, n);
+    if (!copy || !ps_vec_reserve(&p->frames, 1) || !ps_vec_reserve(&p->frame_hash, 1))
+        return 0;
+    f->line = (ps_str){copy, n};
+    f->addr = rebase(f->addr, l, copy);
+    f->sym = rebase(f->sym, l, copy);
+    f->dso = rebase(f->dso, l, copy);
+    ps_vec_push(&p->frames, f);
+    ps_vec_push(&p->frame_hash, &h);
+    p->fslots[slot] = (uint32_t)p->frames.len;
+    return (uint32_t)p->frames.len;
+}
+
+/* The id of frame line l, parsing and adding it when new; 0 when it is not
+ * a frame line; UINT32_MAX when out of memory. */
+static uint32_t frame_id(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot,
+                         bool looked_up)
+{
+    if (!looked_up) {
+        if ((p->frames.len + 1) * 2 > p->nfslots && !frames_grow(p))
+            return UINT32_MAX;
+        uint32_t id = frame_lookup(p, l, n, h, slot);
+        if (id)
+            return id;
+    }
+    ps_frame f;
+    if (!ps_parse_frame(l, n, &f))
+        return 0;
+    uint32_t id = frame_insert(p, &f, l, n, h, *slot);
+    return id ? id : UINT32_MAX;
+}
+
+/* ---- process comms ---- */
+
+static bool pc_grow(ps_parser *p)
+{
+    size_t cap = p->pc_cap ? p->pc_cap * 2 : 256;
+    int64_t *pids = malloc(cap * sizeof *pids);
+    uint32_t *comms = calloc(cap, sizeof *comms);
+    if (!pids || !comms) {
+        free(pids);
+        free(comms);
+        return false;
+    }
+    for (size_t i = 0; i < p->pc_cap; i++) {
+        if (!p->pc_comm[i])
+            continue;
+        size_t j = (size_t)ps_hash_mix((uint64_t)p->pc_pid[i]) & (cap - 1);
+        while (comms[j])
+            j = (j + 1) & (cap - 1);
+        pids[j] = p->pc_pid[i];
+        comms[j] = p->pc_comm[i];
+    }
+    free(p->pc_pid);
+    free(p->pc_comm);
+    p->pc_pid = pids;
+    p->pc_comm = comms;
+    p->pc_cap = cap;
+    return true;
+}
+
+static int set_process_comm(ps_parser *p, int64_t pid, uint32_t comm)
+{
+    if ((p->pc_n + 1) * 2 > p->pc_cap && !pc_grow(p))
+        return PS_ERR_NOMEM;
+    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->pc_cap - 1);
+    while (p->pc_comm[j] && p->pc_pid[j] != pid)
+        j = (j + 1) & (p->pc_cap - 1);
+    if (!p->pc_comm[j])
+        p->pc_n++;
+    p->pc_pid[j] = pid;
+    p->pc_comm[j] = comm;
+    return PS_OK;
+}
+
+uint32_t ps_process_comm(const ps_parser *p, int64_t pid)
+{
+    if (!p->pc_cap)
+        return 0;
+    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->pc_cap - 1);
+    while (p->pc_comm[j]) {
+        if (p->pc_pid[j] == pid)
+            return p->pc_comm[j];
+        j = (j + 1) & (p->pc_cap - 1);
+    }
+    return 0;
+}
+
+const ps_event_info *ps_event_info_get(const ps_parser *p, uint32_t id)
+{
+    if (id == 0 || id > p->evinfo.len)
+        return NULL;
+    return &PS_VEC_AT(&p->evinfo, ps_event_info, id - 1);
+}
+
+/* ---- samples ---- */
+
+static int end_sample(ps_parser *p)
+{
+    if (!p->in_sample)
+        return PS_OK;
+    p->in_sample = false;
+    p->last_was_frame = false;
+    p->stats.samples++;
+    return ps_stacks_add(p);
+}
+
+static int add_frame(ps_parser *p, uint32_t id)
+{
+    uint32_t zero = 0;
+    if (!ps_vec_push(&p->cur_frames, &id) || !ps_vec_push(&p->cur_src, &zero))
+        return PS_ERR_NOMEM;
+    p->stats.frames++;
+    p->last_was_frame = true;
+    return PS_OK;
+}
+
+static int begin_sample(ps_parser *p, const ps_header *h)
+{
+    p->in_sample = true;
+    p->last_was_frame = false;
+    p->cur = *h;
+    p->cur_comm = 0;
+    p->cur_event = 0;
+    if (h->comm.len) {
+        p->cur_comm = ps_strtab_intern(&p->comms, h->comm.ptr, h->comm.len);
+        if (!p->cur_comm)
+            return PS_ERR_NOMEM;
+    }
+    if (h->has_event) {
+        p->cur_event = ps_strtab_intern(&p->events, h->event.ptr, h->event.len);
+        if (!p->cur_event)
+            return PS_ERR_NOMEM;
+        if (!p->first_event)
+            p->first_event = p->cur_event;
+        while (p->evinfo.len < p->cur_event) {
+            ps_event_info z = {0, 0, 0, false};
+            if (!ps_vec_push(&p->evinfo, &z))
+                return PS_ERR_NOMEM;
+        }
+        ps_event_info *ev = &PS_VEC_AT(&p->evinfo, ps_event_info, p->cur_event - 1);
+        if (h->has_period) {
+            if (ev->samples == 0) {
+                ev->period = h->period;
+                ev->period_fixed = true;
+            } else if (ev->period != h->period) {
+                ev->period_fixed = false;
+            }
+        } else {
+            ev->period_fixed = false;
+        }
+        ev->samples++;
+        ev->weight += h->has_period ? h->period : 1;
+    }
+    if (p->cur_comm && h->has_pid && h->pid == h->tid &&
+        ps_process_comm(p, h->pid) != p->cur_comm &&
+        set_process_comm(p, h->pid, p->cur_comm))
+        return PS_ERR_NOMEM;
+    /* the strings of cur point into the line: keep only what is needed */
+    p->cur.comm = (ps_str){"", 0};
+    p->cur.event = (ps_str){"", 0};
+    p->cur.tail = (ps_str){"", 0};
+    p->cur.record = (ps_str){"", 0};
+    p->cur_frames.len = 0;
+    p->cur_src.len = 0;
+    if (h->has_time) {
+        if (!p->stats.has_time || h->time_ns < p->stats.time_first_ns)
+            p->stats.time_first_ns = h->time_ns;
+        if (!p->stats.has_time || h->time_ns > p->stats.time_last_ns)
+            p->stats.time_last_ns = h->time_ns;
+        p->stats.has_time = true;
+    }
+    if (!h->tail_is_frame) {
+        p->state = PS_IN_SAMPLE;
+        return PS_OK;
+    }
+    /* a one-line sample: the frame is on the header line */
+    const char *l = h->tail.ptr;
+    size_t n = h->tail.len;
+    uint64_t hash = ps_hash(l, n, FRAME_SEED);
+    size_t slot;
+    uint32_t id = frame_id(p, l, n, hash, &slot, false);
+    if (id == UINT32_MAX)
+        return PS_ERR_NOMEM;
+    if (id) {
+        int rc = add_frame(p, id);
+        if (rc)
+            return rc;
+    }
+    p->state = PS_AFTER_ONELINE;
+    return end_sample(p);
+}
+
+static int sideband(ps_parser *p, const ps_header *h)
+{
+    p->stats.sideband++;
+    ps_mmap m;
+    if (ps_parse_mmap(&h->record, &m)) {
+        char *path = ps_arena_dup(&p->arena, m.path.ptr, m.path.len);
+        char *prot = ps_arena_dup(&p->arena, m.prot.ptr, m.prot.len);
+        char *bid = ps_arena_dup(&p->arena, m.build_id.ptr, m.build_id.len);
+        if (!path || !prot || !bid)
+            return PS_ERR_NOMEM;
+        m.path.ptr = path;
+        m.prot.ptr = prot;
+        m.build_id.ptr = bid;
+        m.has_time = h->has_time;
+        m.time_ns = h->time_ns;
+        m.after_samples = p->stats.samples;
+        if (!ps_vec_push(&p->mmaps, &m))
+            return PS_ERR_NOMEM;
+        return PS_OK;
+    }
+    memset(&m, 0, sizeof m);
+    ps_str name;
+    bool exec = false;
+    if (ps_parse_fork(&h->record, &m.pid, &m.ppid)) {
+        if (m.pid == m.ppid)
+            return PS_OK; /* a new thread: same maps */
+        m.kind = PS_SB_FORK;
+    } else if (ps_parse_comm_record(&h->record, &name, &m.pid, &m.tid, &exec)) {
+        if (m.pid == m.tid && name.len) {
+            uint32_t c = ps_strtab_intern(&p->comms, name.ptr, name.len);
+            if (!c || set_process_comm(p, m.pid, c))
+                return PS_ERR_NOMEM;
+        }
+        if (!exec)
+            return PS_OK;
+        m.kind = PS_SB_EXEC;
+    } else {
+        return PS_OK;
+    }
+    m.path = m.prot = m.build_id = (ps_str){"", 0};
+    m.after_samples = p->stats.samples;
+    return ps_vec_push(&p->mmaps, &m) ? PS_OK : PS_ERR_NOMEM;
+}
+
+static int unrecognized(ps_parser *p, const char *l, size_t n)
+{
+    p->stats.unrecognized++;
+    if (!p->stats.first_unrecognized)
+        p->stats.first_unrecognized = p->stats.lines;
+    if (p->opts.strict) {
+        int show = n > 120 ? 120 : (int)n;
+        snprintf(p->error, sizeof p->error, "%llu: unrecognized line: %.*s",
+                 (unsigned long long)p->stats.lines, show, l);
+        return PS_ERR_STRICT;
+    }
+    return PS_OK;
+}
+
+static int srcline(ps_parser *p, const char *l, size_t n)
+{
+    size_t s = 0;
+    while (s < n && ps_blank((unsigned char)l[s]))
+        s++;
+    while (n > s && ps_blank((unsigned char)l[n - 1]))
+        n--;
+    uint32_t id = ps_strtab_intern(&p->srclines, l + s, n - s);
+    if (!id)
+        return PS_ERR_NOMEM;
+    PS_VEC_AT(&p->cur_src, uint32_t, p->cur_src.len - 1) = id;
+    p->last_was_frame = false;
+    return PS_OK;
+}
+
+static int in_sample_line(ps_parser *p, const char *l, size_t n)
+{
+    uint64_t h = ps_hash(l, n, FRAME_SEED);
+    size_t slot;
+    if ((p->frames.len + 1) * 2 > p->nfslots && !frames_grow(p))
+        return PS_ERR_NOMEM;
+    uint32_t id = frame_lookup(p, l, n, h, &slot);
+    if (id)
+        return add_frame(p, id); /* seen before: no parsing at all */
+
+    ps_header hd;
+    ps_parse_header(l, n, PS_RULE_A | PS_RULE_B, &hd);
+    if (hd.kind == PS_LINE_SIDEBAND)
+        return sideband(p, &hd);
+    if (hd.kind == PS_LINE_HEADER && hd.rule == PS_RULE_A && hd.id_before_time) {
+        int rc = end_sample(p);
+        return rc ? rc : begin_sample(p, &hd);
+    }
+    id = frame_id(p, l, n, h, &slot, true);
+    if (id == UINT32_MAX)
+        return PS_ERR_NOMEM;
+    if (id)
+        return add_frame(p, id);
+    if (p->last_was_frame)
+        return srcline(p, l, n);
+    return unrecognized(p, l, n);
+}
+
+static int process_line(ps_parser *p, const char *l, size_t n)
+{
+    p->stats.lines++;
+    if (n && l[n - 1] == '\r')
+        n--;
+    if (n && l[0] == '#')
+        return PS_OK;
+    size_t i = 0;
+    while (i < n && ps_blank((unsigned char)l[i]))
+        i++;
+    if (i == n) { /* a separator */
+        int rc = end_sample(p);
+        p->state = PS_START;
+        return rc;
+    }
+    ps_header hd;
+    switch (p->state) {
+    case PS_IN_SAMPLE:
+        return in_sample_line(p, l, n);
+    case PS_START:
+        ps_parse_header(l, n, PS_RULE_A | PS_RULE_B | PS_RULE_C, &hd);
+        if (hd.kind == PS_LINE_SIDEBAND)
+            return sideband(p, &hd);
+        if (hd.kind == PS_LINE_HEADER)
+            return begin_sample(p, &hd);
+        p->state = PS_SKIP;
+        p->stats.headerless_blocks++;
+        return unrecognized(p, l, n);
+    case PS_AFTER_ONELINE:
+        ps_parse_header(l, n, PS_RULE_A | PS_RULE_B, &hd);
+        if (hd.kind == PS_LINE_SIDEBAND)
+            return sideband(p, &hd);
+        if (hd.kind == PS_LINE_HEADER)
+            return begin_sample(p, &hd);
+        return PS_OK;
+    default: /* PS_SKIP: up to the next separator */
+        return PS_OK;
+    }
+}
+
+static int carry_append(ps_parser *p, const char *s, size_t n)
+{
+    if (p->carry_len + n > PS_MAX_LINE) {
+        p->carry_overflow = true;
+        n = PS_MAX_LINE - p->carry_len;
+    }
+    if (p->carry_len + n > p->carry_cap) {
+        size_t cap = p->carry_cap ? p->carry_cap : 256;
+        while (cap < p->carry_len + n)
+            cap *= 2;
+        char *c = realloc(p->carry, cap);
+        if (!c)
+            return PS_ERR_NOMEM;
+        p->carry = c;
+        p->carry_cap = cap;
+    }
+    memcpy(p->carry + p->carry_len, s, n);
+    p->carry_len += n;
+    return PS_OK;
+}
+
+static int fail(ps_parser *p, int rc)
+{
+    p->failed = true;
+    if (rc == PS_ERR_NOMEM)
+        snprintf(p->error, sizeof p->error, "out of memory");
+    return rc;
+}
+
+int ps_feed(ps_parser *p, const char *data, size_t len)
+{
+    if (p->failed)
+        return PS_ERR_STATE;
+    if (p->finished) {
+        snprintf(p->error, sizeof p->error, "feed after finish");
+        return PS_ERR_STATE;
+    }
+    p->stats.bytes += len;
+    const char *s = data, *e = data + len;
+    int rc;
+    if (p->carry_len || p->carry_overflow) {
+        const char *nl = memchr(s, '\n', len);
+        if (!nl) {
+            rc = carry_append(p, s, len);
+            return rc ? fail(p, rc) : PS_OK;
+        }
+        rc = carry_append(p, s, (size_t)(nl - s));
+        if (!rc)
+            rc = process_line(p, p->carry, p->carry_len);
+        p->carry_len = 0;
+        p->carry_overflow = false;
+        if (rc)
+            return fail(p, rc);
+        s = nl + 1;
+    }
+    while (s < e) {
+        const char *nl = memchr(s, '\n', (size_t)(e - s));
+        if (!nl)
+            break;
+        rc = process_line(p, s, (size_t)(nl - s));
+        if (rc)
+            return fail(p, rc);
+        s = nl + 1;
+    }
+    if (s < e) {
+        rc = carry_append(p, s, (size_t)(e - s));
+        if (rc)
+            return fail(p, rc);
+    }
+    return PS_OK;
+}
+
+int ps_finish(ps_parser *p)
+{
+    if (p->failed)
+        return PS_ERR_STATE;
+    if (p->finished)
+        return PS_OK;
+    p->finished = true;
+    int rc = PS_OK;
+    if (p->carry_len) {
+        rc = process_line(p, p->carry, p->carry_len);
+        p->carry_len = 0;
+        if (rc)
+            return fail(p, rc);
+    }
+    p->stats.truncated = p->in_sample;
+    rc = end_sample(p);
+    if (rc)
+        return fail(p, rc);
+    if (p->stats.headerless_blocks)
+        rc = ps_warn(p, "skipped %llu blocks of lines without a sample header "
+                        "(print comm, tid and time with perf script -F)",
+                     (unsigned long long)p->stats.headerless_blocks);
+    if (!rc && p->stats.unrecognized > p->stats.headerless_blocks)
+        rc = ps_warn(p, "skipped %llu unrecognized lines (the first at line %llu)",
+                     (unsigned long long)(p->stats.unrecognized - p->stats.headerless_blocks),
+                     (unsigned long long)p->stats.first_unrecognized);
+    return rc ? fail(p, rc) : PS_OK;
+}
+
+const char *ps_error(const ps_parser *p) { return p->error; }
+const ps_stats *ps_get_stats(const ps_parser *p) { return &p->stats; }
+size_t ps_warning_count(const ps_parser *p) { return p->warnings.len; }
+
+const char *ps_warning(const ps_parser *p, size_t i)
+{
+    return i < p->warnings.len ? PS_VEC_AT(&p->warnings, char *, i) : NULL;
+}
+
+size_t ps_frame_count(const ps_parser *p) { return p->frames.len; }
+
+const ps_frame *ps_frame_get(const ps_parser *p, uint32_t id)
+{
+    if (id == 0 || id > p->frames.len)
+        return NULL;
+    return &PS_VEC_AT(&p->frames, ps_frame, id - 1);
+}
+
+size_t ps_event_count(const ps_parser *p) { return ps_strtab_count(&p->events); }
+ps_str ps_event_get(const ps_parser *p, uint32_t id) { return ps_strtab_get(&p->events, id); }
+uint32_t ps_first_event(const ps_parser *p) { return p->first_event; }
+
+uint32_t ps_event_find(const ps_parser *p, const char *name, size_t len)
+{
+    return ps_strtab_find(&p->events, name, len);
+}
+
+ps_str ps_comm_get(const ps_parser *p, uint32_t id) { return ps_strtab_get(&p->comms, id); }
+ps_str ps_srcline_get(const ps_parser *p, uint32_t id) { return ps_strtab_get(&p->srclines, id); }
+size_t ps_mmap_count(const ps_parser *p) { return p->mmaps.len; }
+
+const ps_mmap *ps_mmap_get(const ps_parser *p, size_t i)
+{
+    return i < p->mmaps.len ? &PS_VEC_AT(&p->mmaps, ps_mmap, i) : NULL;
+}

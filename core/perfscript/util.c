@@ -1,0 +1,247 @@
+/* Small containers for the parser: arena, growable arrays, string sets. */
+#include <stdlib.h>
+
+#include "ps_internal.h"
+
+struct ps_arena_block {
+    ps_arena_block *next;
+    size_t size;
+    char data[];
+};
+
+#define PS_ARENA_BLOCK (64 * 1024)
+
+void ps_arena_free(ps_arena *a)
+{
+    ps_arena_block *b = a->head;
+    while (b) {
+        ps_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->used = a->size = 0;
+}
+
+char *ps_arena_dup(ps_arena *a, const char *s, size_t len)
+{
+    size_t need = len + 1;
+    if (!a->head || a->size - a->used < need) {
+        size_t size = need > PS_ARENA_BLOCK / 4 ? need : PS_ARENA_BLOCK;
+        ps_arena_block *b = malloc(sizeof *b + size);
+        if (!b)
+            return NULL;
+        b->size = size;
+        if (a->head && size == need) {
+            /* a big string: own block, keep filling the current one */
+            b->next = a->head->next;
+            a->head->next = b;
+            memcpy(b->data, s, len);
+            b->data[len] = '\0';
+            return b->data;
+        }
+        b->next = a->head;
+        a->head = b;
+        a->used = 0;
+        a->size = size;
+    }
+    char *d = a->head->data + a->used;
+    if (len)
+        memcpy(d, s, len);
+    d[len] = '\0';
+    a->used += need;
+    return d;
+}
+
+void ps_vec_init(ps_vec *v, size_t elem)
+{
+    v->data = NULL;
+    v->len = v->cap = 0;
+    v->elem = elem;
+}
+
+void ps_vec_free(ps_vec *v)
+{
+    free(v->data);
+    v->data = NULL;
+    v->len = v->cap = 0;
+}
+
+bool ps_vec_reserve(ps_vec *v, size_t n)
+{
+    if (v->cap - v->len >= n)
+        return true;
+    size_t cap = v->cap ? v->cap : 16;
+    while (cap - v->len < n) {
+        if (cap > SIZE_MAX / 2 / v->elem)
+            return false;
+        cap *= 2;
+    }
+    void *d = realloc(v->data, cap * v->elem);
+    if (!d)
+        return false;
+    v->data = d;
+    v->cap = cap;
+    return true;
+}
+
+void *ps_vec_push(ps_vec *v, const void *elem)
+{
+    if (!ps_vec_reserve(v, 1))
+        return NULL;
+    void *slot = (char *)v->data + v->len * v->elem;
+    memcpy(slot, elem, v->elem);
+    v->len++;
+    return slot;
+}
+
+void ps_strtab_init(ps_strtab *t, ps_arena *arena)
+{
+    ps_vec_init(&t->strs, sizeof(ps_str));
+    ps_vec_init(&t->hashes, sizeof(uint64_t));
+    t->slots = NULL;
+    t->nslots = 0;
+    t->arena = arena;
+}
+
+void ps_strtab_free(ps_strtab *t)
+{
+    ps_vec_free(&t->strs);
+    ps_vec_free(&t->hashes);
+    free(t->slots);
+    t->slots = NULL;
+    t->nslots = 0;
+}
+
+static uint32_t strtab_lookup(const ps_strtab *t, const char *s, size_t len,
+                              uint64_t h, size_t *slot)
+{
+    size_t mask = t->nslots - 1;
+    size_t i = (size_t)h & mask;
+    for (;;) {
+        uint32_t id = t->slots[i];
+        if (id == 0) {
+            *slot = i;
+            return 0;
+        }
+        const ps_str *e = &PS_VEC_AT(&t->strs, ps_str, id - 1);
+        if (PS_VEC_AT(&t->hashes, uint64_t, id - 1) == h && e->len == len &&
+            memcmp(e->ptr, s, len) == 0)
+            return id;
+        i = (i + 1) & mask;
+    }
+}
+
+static bool strtab_grow(ps_strtab *t)
+{
+    size_t n = t->nslots ? t->nslots * 2 : 64;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t id = 1; id <= t->strs.len; id++) {
+        size_t i = (size_t)PS_VEC_AT(&t->hashes, uint64_t, id - 1) & (n - 1);
+        while (slots[i])
+            i = (i + 1) & (n - 1);
+        slots[i] = (uint32_t)id;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = n;
+    return true;
+}
+
+uint32_t ps_strtab_intern(ps_strtab *t, const char *s, size_t len)
+{
+    if ((t->strs.len + 1) * 2 > t->nslots && !strtab_grow(t))
+        return 0;
+    uint64_t h = ps_hash(s, len, 0x5eed);
+    size_t slot;
+    uint32_t id = strtab_lookup(t, s, len, h, &slot);
+    if (id)
+        return id;
+    if (t->strs.len >= UINT32_MAX - 1)
+        return 0;
+    char *copy = ps_arena_dup(t->arena, s, len);
+    if (!copy)
+        return 0;
+    ps_str e = {copy, len};
+    if (!ps_vec_reserve(&t->strs, 1) || !ps_vec_reserve(&t->hashes, 1))
+        return 0;
+    ps_vec_push(&t->strs, &e);
+    ps_vec_push(&t->hashes, &h);
+    t->slots[slot] = (uint32_t)t->strs.len;
+    return (uint32_t)t->strs.len;
+}
+
+uint32_t ps_strtab_find(const ps_strtab *t, const char *s, size_t len)
+{
+    if (!t->nslots)
+        return 0;
+    size_t slot;
+    return strtab_lookup(t, s, len, ps_hash(s, len, 0x5eed), &slot);
+}
+
+ps_str ps_strtab_get(const ps_strtab *t, uint32_t id)
+{
+    if (id == 0 || id > t->strs.len)
+        return (ps_str){"", 0};
+    return PS_VEC_AT(&t->strs, ps_str, id - 1);
+}
+
+bool ps_all_xdigits(const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!ps_xdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool ps_all_digits(const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!ps_digit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool ps_parse_hex(const char *s, size_t len, uint64_t *out)
+{
+    if (len == 0)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        unsigned d;
+        if (ps_digit(c))
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return false;
+        v = v > (UINT64_MAX >> 4) ? UINT64_MAX : (v << 4) | d;
+    }
+    *out = v;
+    return true;
+}
+
+bool ps_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+    if (len == 0)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!ps_digit(c))
+            return false;
+        unsigned d = c - '0';
+        v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+    }
+    *out = v;
+    return true;
+}

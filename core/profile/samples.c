@@ -1,0 +1,150 @@
+/* Label sets and samples. A sample is (location ids, label set) -> values;
+ * identical keys merge through a hash index. Stacks live in one growing
+ * arena of location ids and values in one arena of ntypes-wide rows, so
+ * adding a sample allocates nothing once the arenas are large enough. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/profile_impl.h"
+
+/* ---- label sets ---- */
+
+uint64_t prof_labelset_ids(prof_profile *p, const prof_label_ids *labels, size_t n)
+{
+    if (n >= UINT32_MAX)
+        return 0;
+    uint64_t h = ph_bytes(labels, n * sizeof *labels, 0x1abe1);
+    size_t pos = SIZE_MAX, i;
+    while ((i = ph_probe(&p->lsindex, h, &pos)) != SIZE_MAX) {
+        const prof_labelset_rec *r = &p->lsets[i];
+        if (r->n == n &&
+            (n == 0 || memcmp(p->label_arena + r->off, labels, n * sizeof *labels) == 0))
+            return i + 1;
+    }
+    if (ph_grow((void **)&p->lsets, &p->lsets_cap, p->nlsets + 1, sizeof *p->lsets) != 0 ||
+        ph_grow((void **)&p->label_arena, &p->label_arena_cap, p->nlabel_arena + n,
+                sizeof *p->label_arena) != 0 ||
+        ph_insert(&p->lsindex, h, p->nlsets) != 0)
+        return 0;
+    prof_labelset_rec *r = &p->lsets[p->nlsets];
+    r->off = p->nlabel_arena;
+    r->n = (uint32_t)n;
+    if (n)
+        memcpy(p->label_arena + p->nlabel_arena, labels, n * sizeof *labels);
+    p->nlabel_arena += n;
+    return ++p->nlsets;
+}
+
+uint64_t prof_labelset(prof_profile *p, const prof_label *labels, size_t nlabels)
+{
+    prof_label_ids small[16];
+    prof_label_ids *ids = small;
+    if (nlabels > 16) {
+        ids = calloc(nlabels, sizeof *ids);
+        if (!ids)
+            return 0;
+    }
+    uint64_t id = 0;
+    for (size_t i = 0; i < nlabels; i++) {
+        const prof_label *l = &labels[i];
+        memset(&ids[i], 0, sizeof ids[i]);
+        ids[i].key = prof_string(p, l->key ? l->key : "", l->key ? strlen(l->key) : 0);
+        if (l->str) {
+            ids[i].str = prof_string(p, l->str, l->str_len);
+        } else {
+            ids[i].num = l->num;
+            ids[i].num_unit = l->num_unit ? prof_string(p, l->num_unit, strlen(l->num_unit)) : 0;
+        }
+        if (ids[i].key == UINT64_MAX || ids[i].str == UINT64_MAX ||
+            ids[i].num_unit == UINT64_MAX)
+            goto done;
+    }
+    id = prof_labelset_ids(p, ids, nlabels);
+done:
+    if (ids != small)
+        free(ids);
+    return id;
+}
+
+/* ---- samples ---- */
+
+static uint64_t sample_hash(const uint64_t *locs, size_t n, uint64_t labelset)
+{
+    return ph_bytes(locs, n * sizeof *locs, labelset * 0x9e3779b97f4a7c15ULL);
+}
+
+int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
+                       const int64_t *values, uint64_t labelset_id)
+{
+    size_t nt = p->ntypes;
+    if (nt == 0 || labelset_id == 0 || labelset_id > p->nlsets || n >= UINT32_MAX)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        if (location_ids[k] == 0 || location_ids[k] > p->nlocs)
+            return -1;
+    uint64_t h = sample_hash(location_ids, n, labelset_id);
+    size_t pos = SIZE_MAX, i;
+    while ((i = ph_probe(&p->smindex, h, &pos)) != SIZE_MAX) {
+        const prof_sample_rec *s = &p->samples[i];
+        if (s->nloc == n && s->labelset == labelset_id &&
+            (n == 0 || memcmp(p->stacks + s->loc_off, location_ids, n * sizeof *location_ids) == 0)) {
+            int64_t *v = p->values + i * nt;
+            for (size_t c = 0; c < nt; c++)
+                v[c] += values[c];
+            return 0;
+        }
+    }
+    if (ph_grow((void **)&p->samples, &p->samples_cap, p->nsamples + 1, sizeof *p->samples) != 0 ||
+        ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + n, sizeof *p->stacks) != 0 ||
+        ph_grow((void **)&p->values, &p->values_cap, (p->nsamples + 1) * nt, sizeof *p->values) != 0 ||
+        ph_insert(&p->smindex, h, p->nsamples) != 0)
+        return -1;
+    prof_sample_rec *s = &p->samples[p->nsamples];
+    s->loc_off = p->nstacks;
+    s->nloc = (uint32_t)n;
+    s->labelset = (uint32_t)labelset_id;
+    if (n)
+        memcpy(p->stacks + p->nstacks, location_ids, n * sizeof *location_ids);
+    p->nstacks += n;
+    memcpy(p->values + p->nsamples * nt, values, nt * sizeof *values);
+    p->nsamples++;
+    return 0;
+}
+
+int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n,
+                    const int64_t *values, const prof_label *labels, size_t nlabels)
+{
+    uint64_t ls = nlabels ? prof_labelset(p, labels, nlabels) : 1;
+    if (ls == 0)
+        return -1;
+    return prof_add_sample_ls(p, location_ids, n, values, ls);
+}
+
+size_t prof_num_samples(const prof_profile *p)
+{
+    return p->nsamples;
+}
+
+bool prof_get_sample(const prof_profile *p, size_t i, prof_sample_info *out)
+{
+    if (i >= p->nsamples)
+        return false;
+    const prof_sample_rec *s = &p->samples[i];
+    const prof_labelset_rec *ls = &p->lsets[s->labelset - 1];
+    out->locations = s->nloc ? p->stacks + s->loc_off : NULL;
+    out->nlocations = s->nloc;
+    out->values = p->values + i * p->ntypes;
+    out->labels = ls->n ? p->label_arena + ls->off : NULL;
+    out->nlabels = ls->n;
+    return true;
+}
+
+int64_t prof_total(const prof_profile *p, size_t col)
+{
+    if (col >= p->ntypes)
+        return 0;
+    int64_t t = 0;
+    for (size_t i = 0; i < p->nsamples; i++)
+        t += p->values[i * p->ntypes + col];
+    return t;
+}

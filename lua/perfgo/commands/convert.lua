@@ -1,0 +1,132 @@
+--- `perfgo convert`: `perf script` text -> pprof profile or folded stacks.
+---
+--- The input is streamed (`-i -` reads stdin), so
+--- `perf script | perfgo convert -i - -o perf.pb.gz` works on any size.
+local errors = require "perfgo.errors"
+
+local M = {
+  name = "convert",
+  summary = "Convert perf script output to a pprof profile or folded stacks.",
+}
+
+local LABELS = { comm = true, thread_comm = true, pid = true, tid = true, cpu = true }
+
+---@param cmd table argparse command
+function M.define(cmd)
+  cmd:description("Reads the text of `perf script` (a file, or stdin with -i -) and writes a "
+    .. "pprof profile (gzipped protobuf, for `go tool pprof`) or folded stacks (for "
+    .. "flamegraph.pl, inferno, speedscope).")
+  cmd:option("-i --input", "perf script text to read; - for stdin.", "-")
+  cmd:option("-o --output", "File to write; - for stdout. Default: perf.pb.gz for pprof, "
+    .. "stdout for folded.")
+  cmd:option("--format", "Output format: pprof or folded. Default: folded when the output "
+    .. "ends in .folded, else pprof.")
+    :choices({ "pprof", "folded" })
+  cmd:option("--labels", "pprof sample labels, comma-separated: comm, thread_comm, pid, tid, cpu.")
+  cmd:option("--event-filter", "Keep only samples of this event (folded: default the first event seen).")
+  cmd:flag("--pid", "Folded: root frame comm-PID.")
+  cmd:flag("--tid", "Folded: root frame comm-PID/TID.")
+  cmd:flag("--kernel", "Folded: annotate kernel frames with _[k].")
+  cmd:flag("--jit", "Folded: annotate JIT frames with _[j].")
+  cmd:flag("--all", "Folded: --kernel and --jit.")
+  cmd:flag("--addrs", "Folded: name unknown symbols [dso address].")
+  cmd:flag("--srcline", "Folded: append :FILE:LINE from perf script -F +srcline.")
+  cmd:flag("--strict", "Fail (exit 2) at the first line that is not perf script output.")
+  cmd:option("--binary-root", "Find profiled binaries under this directory (DIR/<path>).")
+end
+
+local function labels_of(s)
+  if not s then return nil end
+  local list = {}
+  for name in s:gmatch("[^,%s]+") do
+    if not LABELS[name] then
+      errors.user(string.format("--labels: unknown label '%s' (use comm, thread_comm, pid, tid, cpu)", name))
+    end
+    list[#list + 1] = name
+  end
+  return list
+end
+
+local function stderr_is_tty()
+  local ok = os.execute("test -t 2")
+  return ok == true
+end
+
+local function write_output(path, data)
+  if path == "-" then
+    io.stdout:write(data)
+    io.stdout:flush()
+    return
+  end
+  local f, err = io.open(path, "wb")
+  if not f then errors.user("cannot write " .. tostring(err)) end
+  local ok, werr = f:write(data)
+  f:close()
+  if not ok then errors.user("cannot write " .. path .. ": " .. tostring(werr)) end
+end
+
+--- Options for perfgo.parser.new from the parsed arguments.
+---@param args table
+---@param format string "pprof" or "folded"
+---@return table
+function M.parser_options(args, format)
+  return {
+    profile = format == "pprof",
+    labels = labels_of(args.labels),
+    event_filter = args.event_filter,
+    pid = args.pid or nil,
+    tid = args.tid or nil,
+    kernel = args.kernel or nil,
+    jit = args.jit or nil,
+    all = args.all or nil,
+    addrs = args.addrs or nil,
+    srcline = args.srcline or nil,
+    strict = args.strict or nil,
+    binary_root = args.binary_root,
+    source = args.input == "-" and "stdin" or args.input,
+  }
+end
+
+---@param args table parsed arguments
+---@return integer exit code
+function M.run(args)
+  local parser = require "perfgo.parser"
+  local format = args.format
+  if not format then
+    format = (args.output and args.output:match("%.folded$")) and "folded" or "pprof"
+  end
+  local output = args.output or (format == "pprof" and "perf.pb.gz" or "-")
+
+  local p = parser.new(M.parser_options(args, format))
+  local progress
+  if stderr_is_tty() then
+    progress = function(bytes, samples)
+      io.stderr:write(string.format("\rperfgo: read %.1f MB, %d samples", bytes / 1e6, samples))
+    end
+  end
+  local ok, err = p:feed_file(args.input, progress)
+  if progress then io.stderr:write("\r\27[K") end
+  if not ok then errors.user(err) end
+  local result, ferr = p:finish()
+  if not result then errors.user(ferr) end
+
+  if format == "folded" then
+    write_output(output, p:folded())
+  elseif output == "-" then
+    write_output(output, result:encode())
+  else
+    local wok, werr = result:write(output)
+    if not wok and werr then errors.user(werr) end
+  end
+  for _, w in ipairs(p:warnings()) do
+    io.stderr:write("perfgo: warning: ", w, "\n")
+  end
+  local stats = p:stats()
+  if stats.samples == 0 then
+    io.stderr:write("perfgo: warning: no samples in ", args.input == "-" and "stdin" or args.input, "\n")
+  end
+  p:close()
+  return 0
+end
+
+return M
