@@ -34,6 +34,13 @@ function M.wrap(ctx, argv)
       out[#out + 1] = "-g"
     end
     for _, e in ipairs(opts.event or {}) do out[#out + 1] = "-e"; out[#out + 1] = e end
+    -- Wall-clock sample times, so the profile's time_nanos is a real date
+    -- (unless the user picked a clock with --perf-arg).
+    local has_clock = false
+    for _, a in ipairs(opts.perf_arg or {}) do
+      if a == "-k" or a:match("^%-%-clockid") or a:match("^%-k") then has_clock = true end
+    end
+    if not has_clock then out[#out + 1] = "-k"; out[#out + 1] = "CLOCK_REALTIME" end
     if opts.count then out[#out + 1] = "-c"; out[#out + 1] = tostring(opts.count) end
     if opts.freq then out[#out + 1] = "-F"; out[#out + 1] = tostring(opts.freq) end
   elseif mode == "c2c" then

@@ -101,8 +101,10 @@ function M.convert(ctx)
   history.add_artifact(run, "profile", "perf.pb.gz")
   local summary = profile:summary()
   ctx.profile, ctx.profile_summary = profile, summary
-  ui.step("profile: %d samples, %s of perf script", summary.samples or 0, ui.bytes(total))
-  if (summary.samples or 0) == 0 and not failure and not ctx.warned_zero_samples then
+  local types = summary.sample_types or {}
+  local samples = types[1] and types[1].total or 0
+  ui.step("profile: %d samples from %s of perf script", samples, ui.bytes(total))
+  if samples == 0 and not failure and not ctx.warned_zero_samples then
     ui.warn("the profile has no samples: the test ran too briefly for the event to fire, or the event "
       .. "never fired. Run longer (-bench=. -benchtime=2s), or pick another event (-e cpu-clock).")
   end
