@@ -128,7 +128,7 @@ describe("perfgo test (local)", function()
   end)
 
   it("a pattern matching several packages is refused before building", function()
-    local r = t.perfgo({ "test", "./app/..." }, { cwd = repo.root .. "/app", env = repo.env })
+    local r = t.perfgo({ "test", "./app/..." }, { cwd = repo.root, env = repo.env })
     assert.equals(2, r.code)
     assert.matches("matches %d+ packages", r.stderr)
     assert.equals(1, t.lines(r.stderr))
