@@ -67,7 +67,13 @@ function M.convert(ctx)
   local parser = require "perfgo.parser"
   local run = ctx.run
   local path_map = M.fetch_dsos(ctx)
-  local p = parser.new({ path_map = path_map, binary_root = ctx.opts.binary_root })
+  local p = parser.new({
+    path_map = path_map,
+    binary_root = ctx.opts.binary_root,
+    -- remote runs: only the files copied back may translate addresses
+    remote = ctx.target.kind == "remote",
+    source = string.format("perf script of perfgo run %s (%s)", run.id, ctx.target.description),
+  })
   local script_gz = fs.join(run.dir, "perf.script.gz")
   local gz = proc.spawn({ "gzip", "-c", "-6" }, { stdin = "pipe", stdout = { file = script_gz } })
   local err_path = fs.join(run.dir, "perf-script.stderr")

@@ -52,12 +52,12 @@ function M.run(argv, opts)
   local parts = {}
   if opts.cwd then parts[#parts + 1] = "cd " .. M.quote(opts.cwd) .. " &&" end
   parts[#parts + 1] = "env"
+  -- env wants every -u before the first assignment
   for k, v in pairs(opts.env or {}) do
-    if v == false then
-      parts[#parts + 1] = "-u " .. M.quote(k)
-    else
-      parts[#parts + 1] = M.quote(k .. "=" .. v)
-    end
+    if v == false then parts[#parts + 1] = "-u " .. M.quote(k) end
+  end
+  for k, v in pairs(opts.env or {}) do
+    if v ~= false then parts[#parts + 1] = M.quote(k .. "=" .. v) end
   end
   for _, a in ipairs(argv) do parts[#parts + 1] = M.quote(a) end
   local stdin = "/dev/null"
