@@ -22,10 +22,15 @@ function M.wrap(ctx, argv)
   if mode == "run" then
     return argv
   elseif mode == "stat" then
-    out = { "perf", "stat", "record", "--quiet", "-o", ctx.target:scratch("stat.data") }
+    -- `perf stat record` keeps the counts for two reports (perf's own
+    -- table, then CSV); it cannot repeat, so -r writes CSV directly.
+    if opts["repeat"] then
+      out = { "perf", "stat", "-x,", "-o", ctx.target:scratch("stat.csv"), "-r", tostring(opts["repeat"]) }
+    else
+      out = { "perf", "stat", "record", "--quiet", "-o", ctx.target:scratch("stat.data") }
+    end
     for _, e in ipairs(opts.event or {}) do out[#out + 1] = "-e"; out[#out + 1] = e end
     if opts.detail then out[#out + 1] = "-d" end
-    if opts["repeat"] then out[#out + 1] = "-r"; out[#out + 1] = tostring(opts["repeat"]) end
   elseif mode == "profile" then
     out = { "perf", "record", "-o", ctx.target:scratch("perf.data") }
     if opts.call_graph then
@@ -115,18 +120,30 @@ function M.collect_stat(ctx)
   local perfstat = require "perfgo.perfstat"
   local json = require "perfgo.json"
   local history = require "perfgo.history"
-  local data = ctx.target:scratch("stat.data")
-  local human = ctx.target:run({ "perf", "stat", "report", "-i", data }, { stdin = "null", env = M.env })
-  local csv = ctx.target:run({ "perf", "stat", "-x,", "report", "-i", data }, { stdin = "null", env = M.env })
-  if human.code ~= 0 or csv.code ~= 0 then
-    ui.warn("perf stat report failed: %s", text_of(human.code ~= 0 and human or csv))
-    return
-  end
-  local text = (human.stdout or "") .. (human.stderr or "")
   local run = ctx.run
-  fs.write_atomic(fs.join(run.dir, "stat.txt"), text)
+  local csv_text, human_text
+  if ctx.opts["repeat"] then
+    local csv = ctx.target:run({ "cat", ctx.target:scratch("stat.csv") }, { stdin = "null" })
+    if csv.code ~= 0 then
+      ui.warn("perf stat wrote no results (%s)", text_of(csv))
+      return
+    end
+    csv_text = csv.stdout or ""
+  else
+    local data = ctx.target:scratch("stat.data")
+    local human = ctx.target:run({ "perf", "stat", "report", "-i", data }, { stdin = "null", env = M.env })
+    local csv = ctx.target:run({ "perf", "stat", "-x,", "report", "-i", data }, { stdin = "null", env = M.env })
+    if human.code ~= 0 or csv.code ~= 0 then
+      ui.warn("perf stat report failed: %s", text_of(human.code ~= 0 and human or csv))
+      return
+    end
+    human_text = (human.stdout or "") .. (human.stderr or "")
+    csv_text = (csv.stdout or "") .. (csv.stderr or "")
+  end
+  local counters = perfstat.parse(csv_text)
+  -- perf's own table; with -r (no report possible) the same numbers as a table
+  fs.write_atomic(fs.join(run.dir, "stat.txt"), human_text or perfstat.render(counters))
   history.add_artifact(run, "stat-text", "stat.txt")
-  local counters = perfstat.parse((csv.stdout or "") .. (csv.stderr or ""))
   local problems = perfstat.check(counters, fs.read(fs.join(run.dir, "stderr.txt")) or "",
     { requested = ctx.opts.event or {} })
   local list = json.array({})

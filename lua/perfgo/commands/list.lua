@@ -20,6 +20,11 @@ end
 
 local MARKS = { ok = "ok ", failed = "FAIL", error = "ERR ", interrupted = "INT " }
 
+-- JSON numbers decode as floats: show whole numbers without ".0".
+local function int(v)
+  return tostring(math.type(v) == "float" and math.tointeger(v) or v)
+end
+
 local function short_time(ts)
   if type(ts) ~= "string" then return "?" end
   local d, t = ts:match("^(%d+%-%d+%-%d+)T(%d+:%d+)")
@@ -57,13 +62,24 @@ local function args_text(rec)
   return table.concat(parts, " ")
 end
 
+-- The artifacts a user looks for first come first.
+local ORDER = { profile = 1, stat = 2, c2c = 3, ["go-profile"] = 4, folded = 5, ["stat-text"] = 6,
+  ["perf-script"] = 7, binary = 8, stdout = 9, stderr = 10 }
+
 local function artifacts_text(rec)
   if type(rec.artifacts) ~= "table" then return "" end
-  local parts = {}
+  local list = {}
   for _, a in ipairs(rec.artifacts) do
-    if type(a) == "table" and a.type ~= "dso" then
-      parts[#parts + 1] = string.format("%s %s", a.file, ui.bytes(tonumber(a.size) or 0))
-    end
+    if type(a) == "table" and a.type ~= "dso" and a.file then list[#list + 1] = a end
+  end
+  table.sort(list, function(a, b)
+    local oa, ob = ORDER[a.type] or 50, ORDER[b.type] or 50
+    if oa ~= ob then return oa < ob end
+    return tostring(a.file) < tostring(b.file)
+  end)
+  local parts = {}
+  for _, a in ipairs(list) do
+    parts[#parts + 1] = string.format("%s %s", a.file, ui.bytes(tonumber(a.size) or 0))
   end
   return table.concat(parts, ", ")
 end
@@ -81,7 +97,7 @@ local function print_run(e, root)
   end
   local pkg = type(rec.package) == "table" and (rec.package.path or rec.package.pattern) or "?"
   print(fit(string.format("%-4s %s %7s exit %-3s %s %-7s %s", MARKS[rec.status] or "?   ",
-    short_time(rec.timestamp), duration(rec.duration), tostring(rec.exit_code), e.id:sub(1, 8),
+    short_time(rec.timestamp), duration(rec.duration), int(rec.exit_code), e.id:sub(1, 8),
     tostring(rec.type), pkg), 80))
   print(fit(string.format("     %s  %s  %s", target_text(rec), git_text(rec), args_text(rec)), 80))
   local arts = artifacts_text(rec)

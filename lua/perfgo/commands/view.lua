@@ -83,7 +83,8 @@ function M.run(args)
     io.stdout:write(tail(fs.join(entry.dir, "c2c.txt"), 40))
     return 0
   end
-  print(string.format("run %s (%s, exit %s)", entry.id:sub(1, 8), tostring(rec.type), tostring(rec.exit_code)))
+  local code = math.type(rec.exit_code) == "float" and math.tointeger(rec.exit_code) or rec.exit_code
+  print(string.format("run %s (%s, exit %s)", entry.id:sub(1, 8), tostring(rec.type), tostring(code)))
   for _, name in ipairs({ "stdout.txt", "stderr.txt" }) do
     local path = fs.join(entry.dir, name)
     print(string.format("%s: %s", name, path))
