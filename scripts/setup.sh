@@ -7,7 +7,7 @@ set -eu
 PACKAGES="
 cmake gcc clang make pkg-config git
 liblua5.4-dev lua5.4 zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
-lua-cjson lua-argparse lua-filesystem lua-busted lua-check
+lua-cjson lua-argparse lua-filesystem lua-busted lua-check luarocks
 libclang-rt-14-dev
 golang-go linux-perf
 openssh-server openssh-client rsync
