@@ -1,0 +1,296 @@
+/*
+ * Building ssh command lines: strings and argv lists, POSIX shell quoting,
+ * the remote wrapper script, host parsing, platform names, socket names.
+ * No process is started here.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssh.h"
+
+int ssh_str_add(struct ssh_str *s, const char *data, size_t n)
+{
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 64;
+        while (cap < s->len + n + 1) {
+            if (cap > ((size_t)-1) / 2) {
+                errno = ENOMEM;
+                return -1;
+            }
+            cap *= 2;
+        }
+        char *p = realloc(s->p, cap);
+        if (p == NULL)
+            return -1;
+        s->p = p;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->len, data, n);
+    s->len += n;
+    s->p[s->len] = '\0';
+    return 0;
+}
+
+int ssh_str_cat(struct ssh_str *s, const char *cstr)
+{
+    return ssh_str_add(s, cstr, strlen(cstr));
+}
+
+void ssh_str_free(struct ssh_str *s)
+{
+    free(s->p);
+    memset(s, 0, sizeof *s);
+}
+
+int ssh_argv_push(struct ssh_argv *a, const char *s)
+{
+    if (a->n + 2 > a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        char **v = realloc(a->v, cap * sizeof *v);
+        if (v == NULL)
+            return -1;
+        a->v = v;
+        a->cap = cap;
+    }
+    char *copy = strdup(s);
+    if (copy == NULL)
+        return -1;
+    a->v[a->n++] = copy;
+    a->v[a->n] = NULL;
+    return 0;
+}
+
+int ssh_argv_pushf(struct ssh_argv *a, const char *fmt, const char *arg)
+{
+    int n = snprintf(NULL, 0, fmt, arg);
+    if (n < 0)
+        return -1;
+    char *buf = malloc((size_t)n + 1);
+    if (buf == NULL)
+        return -1;
+    snprintf(buf, (size_t)n + 1, fmt, arg);
+    int r = ssh_argv_push(a, buf);
+    free(buf);
+    return r;
+}
+
+int ssh_argv_extend(struct ssh_argv *a, const struct ssh_argv *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (ssh_argv_push(a, b->v[i]) != 0)
+            return -1;
+    return 0;
+}
+
+void ssh_argv_free(struct ssh_argv *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    memset(a, 0, sizeof *a);
+}
+
+int ssh_quote(struct ssh_str *out, const char *s)
+{
+    if (*s == '\0')
+        return ssh_str_cat(out, "''");
+    bool open = false;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'' || *p == '\\') {
+            if (open && ssh_str_cat(out, "'") != 0)
+                return -1;
+            open = false;
+            char esc[3] = {'\\', *p, '\0'};
+            if (ssh_str_cat(out, esc) != 0)
+                return -1;
+            continue;
+        }
+        if (!open && ssh_str_cat(out, "'") != 0)
+            return -1;
+        open = true;
+        if (ssh_str_add(out, p, 1) != 0)
+            return -1;
+    }
+    return open ? ssh_str_cat(out, "'") : 0;
+}
+
+/* The wrapper's prologue: $1 is the directory ("" for the login directory),
+ * then NAME=VALUE to export or NAME to unset, up to "--"; the command
+ * follows. */
+static const char prologue[] =
+    "d=$1; shift; "
+    "if [ -n \"$d\" ]; then cd \"$d\" || exit 126; fi; "
+    "while [ \"$1\" != -- ]; do "
+    "case $1 in *=*) export \"$1\" ;; *) unset \"$1\" ;; esac; shift; "
+    "done; shift; ";
+
+static const char plain[] = "exec \"$@\"";
+
+/* See ssh.h: the command in its own session, a reader of the channel's
+ * stdin that ends it when the channel closes. */
+static const char watchdog[] =
+    "exec 3<&0 </dev/null; "
+    "if command -v setsid >/dev/null 2>&1; then setsid \"$@\" 3<&- & else \"$@\" 3<&- & fi; "
+    "p=$!; "
+    "{ cat <&3 >/dev/null 2>&1; "
+    "kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null; sleep 2; "
+    "kill -KILL -$p 2>/dev/null || kill -KILL $p 2>/dev/null; } >/dev/null 2>&1 & "
+    "w=$!; exec 3<&-; "
+    "wait $p; s=$?; exec 2>/dev/null; kill $w; exit $s";
+
+static bool valid_name(const char *name)
+{
+    if (!(isalpha((unsigned char)name[0]) || name[0] == '_'))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_'))
+            return false;
+    return true;
+}
+
+int ssh_remote_command(struct ssh_str *out, const char *const *argv, const char *cwd,
+                       const struct ssh_env *env, size_t n_env, enum ssh_wrap wrap)
+{
+    struct ssh_str script = {0};
+    int r = -1;
+    if (ssh_str_cat(&script, prologue) != 0 ||
+        ssh_str_cat(&script, wrap == SSH_WATCHDOG ? watchdog : plain) != 0)
+        goto done;
+    if (ssh_str_cat(out, "sh -c ") != 0 || ssh_quote(out, script.p) != 0 ||
+        ssh_str_cat(out, " perfgo ") != 0 || ssh_quote(out, cwd ? cwd : "") != 0)
+        goto done;
+    for (size_t i = 0; i < n_env; i++) {
+        if (!valid_name(env[i].name)) {
+            errno = EINVAL;
+            goto done;
+        }
+        struct ssh_str kv = {0};
+        int bad = ssh_str_cat(&kv, env[i].name);
+        if (!bad && env[i].value != NULL)
+            bad = ssh_str_cat(&kv, "=") || ssh_str_cat(&kv, env[i].value);
+        if (!bad)
+            bad = ssh_str_cat(out, " ") || ssh_quote(out, kv.p);
+        ssh_str_free(&kv);
+        if (bad)
+            goto done;
+    }
+    if (ssh_str_cat(out, " --") != 0)
+        goto done;
+    for (size_t i = 0; argv[i] != NULL; i++)
+        if (ssh_str_cat(out, " ") != 0 || ssh_quote(out, argv[i]) != 0)
+            goto done;
+    r = 0;
+done:
+    ssh_str_free(&script);
+    return r;
+}
+
+static void lower_copy(const char *in, char *out, size_t outlen)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < outlen; i++)
+        out[i] = (char)tolower((unsigned char)in[i]);
+    if (outlen)
+        out[i] = '\0';
+}
+
+void ssh_goos(const char *uname_s, char *out, size_t outlen)
+{
+    lower_copy(uname_s, out, outlen);
+}
+
+void ssh_goarch(const char *m, char *out, size_t outlen)
+{
+    static const struct {
+        const char *uname, *goarch;
+    } map[] = {
+        {"x86_64", "amd64"}, {"amd64", "amd64"},   {"aarch64", "arm64"}, {"arm64", "arm64"},
+        {"i386", "386"},     {"i486", "386"},      {"i586", "386"},      {"i686", "386"},
+        {"armv7l", "arm"},   {"armv6l", "arm"},    {"armv5tel", "arm"},  {"riscv64", "riscv64"},
+        {"ppc64le", "ppc64le"}, {"ppc64", "ppc64"}, {"s390x", "s390x"},  {"mips64", "mips64"},
+        {"loongarch64", "loong64"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(m, map[i].uname) == 0) {
+            snprintf(out, outlen, "%s", map[i].goarch);
+            return;
+        }
+    }
+    snprintf(out, outlen, "%s", m);
+}
+
+void ssh_short_hash(const char *s, char out[17])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static int copy_part(const char *from, size_t n, char *to, size_t tolen)
+{
+    if (n >= tolen)
+        return -1;
+    memcpy(to, from, n);
+    to[n] = '\0';
+    return 0;
+}
+
+int ssh_parse_host(const char *spec, char *user, size_t ulen, char *host, size_t hlen,
+                   char *port, size_t plen)
+{
+    user[0] = host[0] = port[0] = '\0';
+    const char *at = strrchr(spec, '@');
+    const char *h = spec;
+    if (at != NULL) {
+        if (copy_part(spec, (size_t)(at - spec), user, ulen) != 0)
+            return -1;
+        h = at + 1;
+    }
+    const char *end = h + strlen(h);
+    const char *colon = NULL;
+    if (h[0] == '[') {
+        const char *close = strchr(h, ']');
+        if (close == NULL)
+            return -1;
+        if (close[1] == ':')
+            colon = close + 1;
+        else if (close[1] != '\0')
+            return -1;
+        if (copy_part(h + 1, (size_t)(close - h - 1), host, hlen) != 0)
+            return -1;
+    } else {
+        colon = strchr(h, ':');
+        if (colon != NULL && strchr(colon + 1, ':') != NULL)
+            colon = NULL; /* a bare IPv6 address */
+        if (copy_part(h, (size_t)((colon ? colon : end) - h), host, hlen) != 0)
+            return -1;
+    }
+    if (colon != NULL) {
+        const char *p = colon + 1;
+        if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
+            return -1;
+        if (copy_part(p, strlen(p), port, plen) != 0)
+            return -1;
+    }
+    return host[0] == '\0' ? -1 : 0;
+}
+
+int ssh_rsync_quote(struct ssh_str *out, const char *s)
+{
+    if (*s != '\0' && strpbrk(s, " \t\n'\"\\") == NULL)
+        return ssh_str_cat(out, s);
+    if (strchr(s, '\\') != NULL || strchr(s, '\n') != NULL)
+        return -1;
+    const char *q = strchr(s, '\'') == NULL ? "'" : strchr(s, '"') == NULL ? "\"" : NULL;
+    if (q == NULL)
+        return -1;
+    return ssh_str_cat(out, q) || ssh_str_cat(out, s) || ssh_str_cat(out, q) ? -1 : 0;
+}
