@@ -13,6 +13,8 @@
 #include <lua.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "perfscript/builder.h"
@@ -21,6 +23,7 @@
 
 #define PARSER_MT "perfgo.parser.parser"
 #define READ_CHUNK (4u << 20)
+#define MAP_WINDOW (16u << 20) /* regular files are mapped this much at a time */
 
 typedef struct lparser {
     ps_parser *p;
@@ -284,6 +287,39 @@ static int l_feed_file(lua_State *L)
         lp->source = strdup(is_stdin ? "stdin" : path);
     lp->bo.source = lp->source;
     uint64_t next = 16u << 20;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        /* a regular file: map it window by window (no copy, bounded RSS) */
+        uint64_t size = (uint64_t)sb.st_size;
+        for (uint64_t off = 0; off < size; off += MAP_WINDOW) {
+            size_t n = size - off < MAP_WINDOW ? (size_t)(size - off) : MAP_WINDOW;
+            void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)off);
+            if (m == MAP_FAILED)
+                break; /* fall back to read() from here */
+            madvise(m, n, MADV_SEQUENTIAL);
+            int rc = ps_feed(lp->p, m, n);
+            munmap(m, n);
+            if (rc) {
+                if (!is_stdin)
+                    close(fd);
+                return parse_error(L, lp, rc);
+            }
+            if (lseek(fd, (off_t)(off + n), SEEK_SET) < 0)
+                break;
+            const ps_stats *st = ps_get_stats(lp->p);
+            if (progress && st->bytes >= next) {
+                next = st->bytes + (16u << 20);
+                lua_pushvalue(L, 3);
+                lua_pushinteger(L, (lua_Integer)st->bytes);
+                lua_pushinteger(L, (lua_Integer)st->samples);
+                if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+                    if (!is_stdin)
+                        close(fd);
+                    return lua_error(L);
+                }
+            }
+        }
+    }
     for (;;) {
         ssize_t n = read(fd, lp->buf, READ_CHUNK);
         if (n < 0 && errno == EINTR)

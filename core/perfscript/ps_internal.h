@@ -19,25 +19,60 @@ static inline uint64_t ps_hash_mix(uint64_t h)
     return h;
 }
 
-/* Fast hash of a byte string, 8 bytes at a time. */
+static inline uint64_t ps_load64(const unsigned char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+/* Fast hash of a byte string: two independent multiply lanes, 16 bytes a
+ * step. Strings over 48 bytes are hashed on their first 32 and last 16
+ * bytes and their length (lookups compare the whole string anyway). */
 static inline uint64_t ps_hash(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *s = data;
-    uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 29;
+    uint64_t a = seed ^ (len * 0x9e3779b97f4a7c15ULL), b = ~seed;
+    if (len > 48) {
+        a = (a ^ ps_load64(s)) * 0xff51afd7ed558ccdULL;
+        b = (b ^ ps_load64(s + 8)) * 0xc4ceb9fe1a85ec53ULL;
+        a = (a ^ ps_load64(s + 16)) * 0xff51afd7ed558ccdULL;
+        b = (b ^ ps_load64(s + 24)) * 0xc4ceb9fe1a85ec53ULL;
+        a = (a ^ ps_load64(s + len - 16)) * 0xff51afd7ed558ccdULL;
+        b = (b ^ ps_load64(s + len - 8)) * 0xc4ceb9fe1a85ec53ULL;
+        return ps_hash_mix(a ^ (b >> 29) ^ (b << 35));
+    }
+    while (len >= 16) {
+        a = (a ^ ps_load64(s)) * 0xff51afd7ed558ccdULL;
+        b = (b ^ ps_load64(s + 8)) * 0xc4ceb9fe1a85ec53ULL;
+        s += 16;
+        len -= 16;
+    }
+    if (len >= 8) {
+        a = (a ^ ps_load64(s)) * 0xff51afd7ed558ccdULL;
         s += 8;
         len -= 8;
     }
     if (len) {
         uint64_t w = 0;
         memcpy(&w, s, len);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+        b = (b ^ w) * 0xc4ceb9fe1a85ec53ULL;
     }
-    return ps_hash_mix(h);
+    return ps_hash_mix(a ^ (b >> 29) ^ (b << 35));
+}
+
+/* memcmp(a, b, n) == 0, inlined for short strings. */
+static inline bool ps_eq(const char *a, const char *b, size_t n)
+{
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    if (n < 8)
+        return memcmp(a, b, n) == 0;
+    uint64_t d = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        d |= ps_load64(x + i) ^ ps_load64(y + i);
+    d |= ps_load64(x + n - 8) ^ ps_load64(y + n - 8);
+    return d == 0;
 }
 
 /* An arena of immutable bytes (copies of distinct lines). */
@@ -140,6 +175,14 @@ bool ps_parse_frame(const char *line, size_t len, ps_frame *f);
 
 /* ---- the parser ---- */
 
+/* A slot of the frame-line table: everything a lookup needs in one place. */
+typedef struct ps_fslot {
+    uint64_t hash;
+    const char *line;
+    uint32_t len;
+    uint32_t id;
+} ps_fslot;
+
 typedef struct ps_stack_entry {
     uint64_t hash;
     uint32_t comm, event;
@@ -167,8 +210,7 @@ struct ps_parser {
 
     /* frames: intern table keyed by the line bytes */
     ps_vec frames;      /* ps_frame, index id-1 */
-    ps_vec frame_hash;  /* uint64_t */
-    uint32_t *fslots;
+    ps_fslot *fslots;   /* open addressing; id 0 = empty */
     size_t nfslots;
 
     ps_strtab events, comms, srclines;
@@ -178,6 +220,7 @@ struct ps_parser {
     bool in_sample;
     ps_header cur;      /* strings are copied into curbuf */
     uint32_t cur_comm, cur_event;
+    uint32_t last_comm, last_event; /* ids of the previous header's strings */
     ps_vec cur_frames;  /* uint32_t frame ids */
     ps_vec cur_src;     /* uint32_t srcline ids */
     bool last_was_frame;

@@ -7,6 +7,26 @@
 #include "ps_internal.h"
 #include "stacks.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Bit i set when s[i] is a newline, for 64 bytes. */
+static inline uint64_t newline_mask(const char *s)
+{
+    const __m128i nl = _mm_set1_epi8('\n');
+    uint64_t m0 = (uint32_t)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)s), nl));
+    uint64_t m1 = (uint32_t)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 16)), nl));
+    uint64_t m2 = (uint32_t)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 32)), nl));
+    uint64_t m3 = (uint32_t)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 48)), nl));
+    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+}
+#define PS_HAVE_NEWLINE_MASK 1
+#endif
+
 #define PS_MAX_LINE (1u << 20) /* longer lines are cut (binary garbage) */
 #define FRAME_SEED 0x9ae16a3b2f90404fULL
 
@@ -21,7 +41,6 @@ ps_parser *ps_new(const ps_options *opts)
         p->opts.keep_pid = true;
     p->state = PS_START;
     ps_vec_init(&p->frames, sizeof(ps_frame));
-    ps_vec_init(&p->frame_hash, sizeof(uint64_t));
     ps_strtab_init(&p->events, &p->arena);
     ps_strtab_init(&p->comms, &p->arena);
     ps_strtab_init(&p->srclines, &p->arena);
@@ -40,7 +59,6 @@ void ps_free(ps_parser *p)
         return;
     free(p->carry);
     ps_vec_free(&p->frames);
-    ps_vec_free(&p->frame_hash);
     free(p->fslots);
     ps_strtab_free(&p->events);
     ps_strtab_free(&p->comms);
@@ -76,22 +94,20 @@ int ps_warn(ps_parser *p, const char *fmt, ...)
 
 /* ---- frame intern table ---- */
 
-static uint32_t frame_lookup(const ps_parser *p, const char *l, size_t n, uint64_t h,
-                             size_t *slot)
+static inline uint32_t frame_lookup(const ps_parser *p, const char *l, size_t n, uint64_t h,
+                                    size_t *slot)
 {
     size_t mask = p->nfslots - 1;
     size_t i = (size_t)h & mask;
-    const ps_frame *frames = p->frames.data;
-    const uint64_t *hashes = p->frame_hash.data;
+    const ps_fslot *slots = p->fslots;
     for (;;) {
-        uint32_t id = p->fslots[i];
-        if (id == 0) {
+        const ps_fslot *sl = &slots[i];
+        if (sl->id == 0) {
             *slot = i;
             return 0;
         }
-        if (hashes[id - 1] == h && frames[id - 1].line.len == n &&
-            memcmp(frames[id - 1].line.ptr, l, n) == 0)
-            return id;
+        if (sl->hash == h && sl->len == n && ps_eq(sl->line, l, n))
+            return sl->id;
         i = (i + 1) & mask;
     }
 }
@@ -99,15 +115,16 @@ static uint32_t frame_lookup(const ps_parser *p, const char *l, size_t n, uint64
 static bool frames_grow(ps_parser *p)
 {
     size_t n = p->nfslots ? p->nfslots * 2 : 4096;
-    uint32_t *slots = calloc(n, sizeof *slots);
+    ps_fslot *slots = calloc(n, sizeof *slots);
     if (!slots)
         return false;
-    const uint64_t *hashes = p->frame_hash.data;
-    for (size_t id = 1; id <= p->frames.len; id++) {
-        size_t i = (size_t)hashes[id - 1] & (n - 1);
-        while (slots[i])
+    for (size_t k = 0; k < p->nfslots; k++) {
+        if (!p->fslots[k].id)
+            continue;
+        size_t i = (size_t)p->fslots[k].hash & (n - 1);
+        while (slots[i].id)
             i = (i + 1) & (n - 1);
-        slots[i] = (uint32_t)id;
+        slots[i] = p->fslots[k];
     }
     free(p->fslots);
     p->fslots = slots;
@@ -126,18 +143,17 @@ static ps_str rebase(ps_str s, const char *from, const char *to)
 static uint32_t frame_insert(ps_parser *p, ps_frame *f, const char *l, size_t n, uint64_t h,
                              size_t slot)
 {
-    if (p->frames.len >= UINT32_MAX - 1)
+    if (p->frames.len >= UINT32_MAX - 1 || n > UINT32_MAX)
         return 0;
     char *copy = ps_arena_dup(&p->arena, l, n);
-    if (!copy || !ps_vec_reserve(&p->frames, 1) || !ps_vec_reserve(&p->frame_hash, 1))
+    if (!copy || !ps_vec_reserve(&p->frames, 1))
         return 0;
     f->line = (ps_str){copy, n};
     f->addr = rebase(f->addr, l, copy);
     f->sym = rebase(f->sym, l, copy);
     f->dso = rebase(f->dso, l, copy);
     ps_vec_push(&p->frames, f);
-    ps_vec_push(&p->frame_hash, &h);
-    p->fslots[slot] = (uint32_t)p->frames.len;
+    p->fslots[slot] = (ps_fslot){h, copy, (uint32_t)n, (uint32_t)p->frames.len};
     return (uint32_t)p->frames.len;
 }
 
@@ -235,11 +251,13 @@ static int end_sample(ps_parser *p)
     return ps_stacks_add(p);
 }
 
-static int add_frame(ps_parser *p, uint32_t id)
+static inline int add_frame(ps_parser *p, uint32_t id)
 {
-    uint32_t zero = 0;
-    if (!ps_vec_push(&p->cur_frames, &id) || !ps_vec_push(&p->cur_src, &zero))
+    if ((p->cur_frames.len == p->cur_frames.cap || p->cur_src.len == p->cur_src.cap) &&
+        (!ps_vec_reserve(&p->cur_frames, 1) || !ps_vec_reserve(&p->cur_src, 1)))
         return PS_ERR_NOMEM;
+    ((uint32_t *)p->cur_frames.data)[p->cur_frames.len++] = id;
+    ((uint32_t *)p->cur_src.data)[p->cur_src.len++] = 0;
     p->stats.frames++;
     p->last_was_frame = true;
     return PS_OK;
@@ -253,12 +271,20 @@ static int begin_sample(ps_parser *p, const ps_header *h)
     p->cur_comm = 0;
     p->cur_event = 0;
     if (h->comm.len) {
-        p->cur_comm = ps_strtab_intern(&p->comms, h->comm.ptr, h->comm.len);
+        ps_str last = ps_strtab_get(&p->comms, p->last_comm);
+        if (p->last_comm && last.len == h->comm.len && ps_eq(last.ptr, h->comm.ptr, last.len))
+            p->cur_comm = p->last_comm;
+        else
+            p->cur_comm = p->last_comm = ps_strtab_intern(&p->comms, h->comm.ptr, h->comm.len);
         if (!p->cur_comm)
             return PS_ERR_NOMEM;
     }
     if (h->has_event) {
-        p->cur_event = ps_strtab_intern(&p->events, h->event.ptr, h->event.len);
+        ps_str last = ps_strtab_get(&p->events, p->last_event);
+        if (p->last_event && last.len == h->event.len && ps_eq(last.ptr, h->event.ptr, last.len))
+            p->cur_event = p->last_event;
+        else
+            p->cur_event = p->last_event = ps_strtab_intern(&p->events, h->event.ptr, h->event.len);
         if (!p->cur_event)
             return PS_ERR_NOMEM;
         if (!p->first_event)
@@ -427,6 +453,15 @@ static int process_line(ps_parser *p, const char *l, size_t n)
     p->stats.lines++;
     if (n && l[n - 1] == '\r')
         n--;
+    if (p->state == PS_IN_SAMPLE && n && p->nfslots) {
+        /* the hot path: a frame line seen before needs no parsing at all
+         * (a cached line is never a separator, comment or header) */
+        uint64_t h = ps_hash(l, n, FRAME_SEED);
+        size_t slot;
+        uint32_t id = frame_lookup(p, l, n, h, &slot);
+        if (id)
+            return add_frame(p, id);
+    }
     if (n && l[0] == '#')
         return PS_OK;
     size_t i = 0;
@@ -517,14 +552,30 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
             return fail(p, rc);
         s = nl + 1;
     }
-    while (s < e) {
-        const char *nl = memchr(s, '\n', (size_t)(e - s));
+    const char *scan = s; /* newlines before scan are handled */
+#ifdef PS_HAVE_NEWLINE_MASK
+    /* 64 bytes at a time: walk the bits of the newline mask */
+    while (e - scan >= 64) {
+        uint64_t m = newline_mask(scan);
+        while (m) {
+            const char *nl = scan + __builtin_ctzll(m);
+            rc = process_line(p, s, (size_t)(nl - s));
+            if (rc)
+                return fail(p, rc);
+            s = nl + 1;
+            m &= m - 1;
+        }
+        scan += 64;
+    }
+#endif
+    while (scan < e) {
+        const char *nl = memchr(scan, '\n', (size_t)(e - scan));
         if (!nl)
             break;
         rc = process_line(p, s, (size_t)(nl - s));
         if (rc)
             return fail(p, rc);
-        s = nl + 1;
+        s = scan = nl + 1;
     }
     if (s < e) {
         rc = carry_append(p, s, (size_t)(e - s));

@@ -98,14 +98,17 @@ function M.run(args)
   local output = args.output or (format == "pprof" and "perf.pb.gz" or "-")
 
   local p = parser.new(M.parser_options(args, format))
-  local progress
-  if stderr_is_tty() then
-    progress = function(bytes, samples)
+  -- A progress line on a terminal, for inputs large enough to be called
+  -- back for (the terminal check runs at the first call).
+  local tty
+  local function progress(bytes, samples)
+    if tty == nil then tty = stderr_is_tty() end
+    if tty then
       io.stderr:write(string.format("\rperfgo: read %.1f MB, %d samples", bytes / 1e6, samples))
     end
   end
   local ok, err = p:feed_file(args.input, progress)
-  if progress then io.stderr:write("\r\27[K") end
+  if tty then io.stderr:write("\r\27[K") end
   if not ok then errors.user(err) end
   local result, ferr = p:finish()
   if not result then errors.user(ferr) end
