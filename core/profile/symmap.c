@@ -40,6 +40,7 @@ typedef struct dso {
     char *local; /* file read for ELF mode */
     char build_hex[2 * ELFI_MAX_BUILD_ID + 1];
     uint64_t elf_map, names_map, span_map;
+    uint64_t first_map; /* the first mapping made for this DSO */
     uint64_t kmin, kmax;
     bool warned, seen_addr;
     char why[640]; /* why the local file is not used */
@@ -539,6 +540,8 @@ static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid)
     return true; /* perf 5.16 - 6.3, this machine's perf */
 }
 
+static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out);
+
 int symmap_resolve(symmap *s, const char *dso_name, size_t dso_len, uint64_t addr, int pid,
                    symmap_result *out)
 {
@@ -546,6 +549,14 @@ int symmap_resolve(symmap *s, const char *dso_name, size_t dso_len, uint64_t add
     dso *d = get_dso(s, dso_name, dso_len);
     if (!d)
         return -1;
+    int rc = resolve(s, d, addr, pid, out);
+    if (rc == 0 && !d->first_map)
+        d->first_map = out->mapping_id;
+    return rc;
+}
+
+static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out)
+{
     out->kind = d->kind;
     switch (d->kind) {
     case SYMMAP_UNKNOWN:
@@ -607,8 +618,27 @@ int symmap_resolve(symmap *s, const char *dso_name, size_t dso_len, uint64_t add
     return names_only(s, d, addr, out);
 }
 
+/* A shared object by its name: "libc.so.6", "ld-linux-x86-64.so.2". */
+static bool is_shared_object(const dso *d)
+{
+    if (d->state == D_READABLE)
+        return d->elf.type == 3 && strstr(d->name, ".so") != NULL;
+    return strstr(d->name, ".so") != NULL;
+}
+
 int symmap_finish(symmap *s)
 {
+    /* pprof takes mapping[0] for the main binary: the first user DSO seen
+     * that is not a shared object, unless the caller chose one. */
+    if (s->p->main_mapping == 0) {
+        for (size_t i = 0; i < s->ndsos; i++) {
+            const dso *d = &s->dsos[i];
+            if (d->kind == SYMMAP_USER && d->first_map && !is_shared_object(d)) {
+                s->p->main_mapping = d->first_map;
+                break;
+            }
+        }
+    }
     for (size_t i = 0; i < s->ndsos; i++) {
         dso *d = &s->dsos[i];
         if (d->span_map && d->seen_addr &&

@@ -126,7 +126,9 @@ int symmap_resolve(symmap *s, const char *dso, size_t dso_len, uint64_t addr, in
                    symmap_result *out);
 
 /* Call once after the last sample: fixes ranges of mappings that span the
- * addresses seen (kernel without an MMAP record). 0 or -1 (OOM). */
+ * addresses seen (kernel without an MMAP record), and, unless
+ * prof_set_main_mapping was called, makes the first user DSO that is not a
+ * shared object the main binary (pprof's mapping[0]). 0 or -1 (OOM). */
 int symmap_finish(symmap *s);
 
 /* Warnings (one per DSO that could be neither read nor placed, or whose

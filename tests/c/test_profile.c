@@ -339,6 +339,48 @@ static void test_corrupt_input(void)
     }
 }
 
+/* Every single-byte change or truncation of a valid encoding either
+ * decodes to a valid profile or fails with a message; never crashes (the
+ * ASan build checks the memory side). */
+static void test_mutations_never_crash(void)
+{
+    prof_profile *p = make_profile();
+    unsigned char *buf;
+    size_t len;
+    char err[256];
+    CHECK(prof_encode(p, false, &buf, &len, err, sizeof err) == 0);
+    unsigned char *m = malloc(len);
+    unsigned seed = 12345;
+    int decoded = 0, refused = 0;
+    for (int iter = 0; iter < 4000; iter++) {
+        memcpy(m, buf, len);
+        seed = seed * 1103515245u + 12345u;
+        size_t at = (seed >> 8) % len;
+        size_t n = len;
+        if (iter % 4 == 0)
+            n = at; /* truncate */
+        else
+            m[at] = (unsigned char)(seed >> 20);
+        err[0] = '\0';
+        prof_profile *q = prof_decode(m, n, err, sizeof err);
+        if (q) {
+            decoded++;
+            unsigned char *b2;
+            size_t l2;
+            CHECK(prof_encode(q, true, &b2, &l2, err, sizeof err) == 0);
+            free(b2);
+            prof_free(q);
+        } else {
+            refused++;
+            CHECK(err[0] != '\0');
+        }
+    }
+    CHECK(decoded > 0 && refused > 0);
+    free(m);
+    free(buf);
+    prof_free(p);
+}
+
 static void test_folded(void)
 {
     prof_profile *p = make_profile();
@@ -369,6 +411,7 @@ int main(void)
     RUN(test_round_trip);
     RUN(test_write_and_read_file);
     RUN(test_corrupt_input);
+    RUN(test_mutations_never_crash);
     RUN(test_folded);
     return CHECK_DONE();
 }

@@ -345,6 +345,33 @@ static void test_kernel_and_special(void)
     prof_free(p);
 }
 
+static void test_main_binary_goes_first(void)
+{
+    prof_profile *p = prof_new();
+    prof_add_sample_type(p, "samples", "count");
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    symmap_result r;
+    const char *libc = "/nonexistent/libc.so.6";
+    CHECK(symmap_resolve(s, "[kernel.kallsyms]", 17, 0xffffffff81000100ULL, 1, &r) == 0);
+    CHECK(symmap_resolve(s, libc, strlen(libc), 0x1000, 1, &r) == 0);
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 1, &r) == 0);
+    CHECK(r.mapping_id == 3);
+    CHECK(symmap_finish(s) == 0);
+    unsigned char *buf;
+    size_t len;
+    char err[256];
+    CHECK(prof_encode(p, false, &buf, &len, err, sizeof err) == 0);
+    prof_profile *q = prof_decode(buf, len, err, sizeof err);
+    CHECK(q != NULL);
+    prof_mapping_info m;
+    if (q)
+        CHECK_STR(mapping_file(q, 1, &m), self); /* mapping[0] in the file */
+    prof_free(q);
+    free(buf);
+    symmap_free(s);
+    prof_free(p);
+}
+
 int main(void)
 {
     setup();
@@ -356,5 +383,6 @@ int main(void)
     RUN(test_unreadable_without_mmap_is_names_only);
     RUN(test_fork_inherits_and_exec_resets);
     RUN(test_kernel_and_special);
+    RUN(test_main_binary_goes_first);
     return CHECK_DONE();
 }
