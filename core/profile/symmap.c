@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include "profile/symmap_impl.h"
 
@@ -208,10 +207,11 @@ static int decide(symmap *s, dso *d)
     const mrec *dr = want ? NULL : symmap_dev_record(s, d->name);
     if (own_path && dr) {
         struct stat st;
-        if (stat(cand, &st) != 0 || major(st.st_dev) != dr->maj || minor(st.st_dev) != dr->min ||
-            (uint64_t)st.st_ino != dr->ino) {
+        /* The inode decides; devices differ legitimately on overlay file
+         * systems (containers), where the kernel records the real layer. */
+        if (stat(cand, &st) != 0 || (uint64_t)st.st_ino != dr->ino) {
             snprintf(d->why, sizeof d->why,
-                     "the file on disk is not the profiled one (device/inode differ)");
+                     "the file on disk is not the profiled one (its inode changed since)");
             free(cand);
             return 0;
         }

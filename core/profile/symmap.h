@@ -33,7 +33,8 @@
  * only when it is provably the profiled one: the build id from an MMAP2
  * record (perf record --buildid-mmap) or symmap_add_build_id must equal the
  * file's NT_GNU_BUILD_ID; when no build id is known and the file is read at
- * its own path, the device/inode from the MMAP2 record must match. With
+ * its own path, the inode from the MMAP2 record must match (the device is
+ * not compared: overlay file systems report another one). With
  * remote set, only path-map entries and binary_root files are read. */
 #ifndef PERFGO_SYMMAP_H
 #define PERFGO_SYMMAP_H
