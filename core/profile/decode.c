@@ -172,9 +172,8 @@ static bool dec_header(dec *d)
         if (!str_ok(d, pb->sample_type[i]->type, &t, "sample type") ||
             !str_ok(d, pb->sample_type[i]->unit, &u, "sample unit"))
             return false;
-        if (prof_add_sample_type(p, prof_str(p, t, NULL), prof_str(p, u, NULL)) != (int)i) {
-            prof_errf(d->err, d->errlen, "malformed profile: duplicate sample type %s/%s",
-                      prof_str(p, t, NULL), prof_str(p, u, NULL));
+        if (prof_add_sample_type_ids(p, t, u) != (int)i) {
+            prof_errf(d->err, d->errlen, "too many sample types or out of memory");
             return false;
         }
     }
