@@ -4,14 +4,14 @@ local t = require "testutil"
 local fixture = require "fixture"
 local sshd = require "sshd"
 
-local function remote_dirs(server)
-  local home = server.home or os.getenv("HOME")
-  local r = t.run({ "sh", "-c", "ls -1 \"$1\" 2>/dev/null", "sh", home .. "/.cache/perfgo/repositories" })
-  local out = {}
-  for line in (r.stdout or ""):gmatch("[^\n]+") do
-    if line:match("^repo%-") then out[#out + 1] = line end
-  end
-  return out
+-- The remote working directories of this fixture repository (the remote
+-- is this machine, as the same user).
+local function remote_dirs(repo)
+  local target = require "perfgo.target"
+  local dir = os.getenv("HOME") .. "/.cache/perfgo/repositories/repo-" .. target.short_hash(repo.root)
+  local f = io.open(dir .. "/go.mod") or io.open(dir .. "/examples/go.mod")
+  if f then f:close(); return { dir } end
+  return {}
 end
 
 describe("perfgo test --remote-host", function()
@@ -45,7 +45,7 @@ describe("perfgo test --remote-host", function()
     local top = t.run({ "go", "tool", "pprof", "-lines", "-top", dir .. "/perf.pb.gz" })
     assert.equals(0, top.code, top.stderr)
     assert.matches("Unpadded%)%.Add [^\n]*counters%.go:%d+", top.stdout)
-    assert.same({}, remote_dirs(server))
+    assert.same({}, remote_dirs(repo))
   end)
 
   it("keeps the remote dir with --keep and says where", function()
@@ -54,10 +54,10 @@ describe("perfgo test --remote-host", function()
     assert.equals(1, r.code)
     assert.matches("Answer%(%) = 41", r.stdout)
     assert.matches("kept the remote working directory", r.stderr)
-    local kept = remote_dirs(server)
+    local kept = remote_dirs(repo)
     assert.equals(1, #kept)
-    local home = server.home or os.getenv("HOME")
-    os.execute("rm -rf " .. t.quote(home .. "/.cache/perfgo/repositories/" .. kept[1]))
+    assert.matches(kept[1]:gsub("%p", "%%%0"), r.stderr)
+    os.execute("rm -rf " .. t.quote(kept[1]))
   end)
 
   it("a host that refuses the connection is a clear error", function()
