@@ -123,8 +123,8 @@ static int l_connect(lua_State *L)
                 lua_pushvalue(L, -1);
             } else if (lua_type(L, -2) == LUA_TSTRING) {
                 const char *v = luaL_tolstring(L, -1, NULL);
-                lua_pop(L, 1);
-                lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), v);
+                lua_pushfstring(L, "%s=%s", lua_tostring(L, -3), v);
+                lua_remove(L, -2); /* the converted value, now copied */
             } else {
                 return luaL_error(L, "ssh.connect: options must be {Key = value} or "
                                      "{\"Key=value\"}");

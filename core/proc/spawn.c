@@ -300,6 +300,9 @@ struct proc_child *proc_spawn(const struct proc_opts *o, char *err, size_t errle
         return NULL;
     }
 
+    /* Output we buffered must come before the child's on a shared fd. */
+    fflush(stdout);
+    fflush(stderr);
     struct proc_child *c = calloc(1, sizeof *c);
     struct plumbing p = {{-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1}};
     int report[2] = {-1, -1};

@@ -105,6 +105,7 @@ describe("perfgo.proc", function()
   it("a tee file holds exactly what was shown on the terminal", function()
     local script = lua_script(dir, ([[
       local proc = require "perfgo.proc"
+      io.write("written by Lua first\n")
       local loop = "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done; printf '\\001\\377end'"
       local st = proc.spawn({ "sh", "-c", loop }, { stdout = { tee = %q } }):wait()
       os.exit(st.code)
@@ -113,7 +114,7 @@ describe("perfgo.proc", function()
     assert.equals(0, r.code, r.stderr)
     local tee = t.read(dir .. "/tee.txt")
     assert.equals(3001, t.lines(tee) + 1)
-    assert.equals(r.stdout, tee)
+    assert.equals("written by Lua first\n" .. tee, r.stdout)
     assert.matches("\1\255end$", tee)
   end)
 
