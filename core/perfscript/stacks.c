@@ -81,8 +81,9 @@ int ps_stacks_add(ps_parser *p)
         ps_stack_entry *e = &st[k - 1];
         if (e->hash == hh && e->nframes == key.nframes && e->comm == key.comm &&
             e->event == key.event && e->pid == key.pid && e->tid == key.tid &&
-            e->cpu == key.cpu && memcmp(ids + e->frames_off, fr, n * sizeof *fr) == 0 &&
-            memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0) {
+            e->cpu == key.cpu &&
+            (n == 0 || (memcmp(ids + e->frames_off, fr, n * sizeof *fr) == 0 &&
+                        memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0))) {
             e->count++;
             e->weight += w;
             e->period_samples += h->has_period;
@@ -94,8 +95,8 @@ int ps_stacks_add(ps_parser *p)
         !ps_vec_reserve(&p->stacks, 1))
         return PS_ERR_NOMEM;
     key.frames_off = p->stack_ids.len;
-    uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
     if (n) {
+        uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
         memcpy(dst, fr, n * sizeof *fr);
         memcpy(dst + n, sr, n * sizeof *sr);
     }
