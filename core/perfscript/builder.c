@@ -207,33 +207,69 @@ static uint64_t stack_labels(builder *b, const ps_stack *st)
     return prof_labelset(b->prof, l, n);
 }
 
+static bool file_dso(const ps_frame *f)
+{
+    return f->has_dso && !f->kernel && !f->jit && f->dso.len && f->dso.ptr[0] == '/';
+}
+
+/* True when the DSO's file name starts with the comm (perf cuts comms to
+ * 15 bytes): the process's own executable. */
+static bool named_like(const ps_frame *f, ps_str comm)
+{
+    size_t bs = f->dso.len;
+    while (bs > 0 && f->dso.ptr[bs - 1] != '/')
+        bs--;
+    return comm.len && f->dso.len - bs >= comm.len && memcmp(f->dso.ptr + bs, comm.ptr, comm.len) == 0;
+}
+
 /* pprof takes mapping 1 for the main binary: resolve first a frame of the
- * file that is most often the outermost file-backed frame of a stack. */
+ * executable named like the comm of the most samples, else of the file
+ * most often the outermost file-backed frame of a stack. */
 static int prime_main_mapping(builder *b)
 {
     size_t nf = ps_frame_count(b->p) + 1;
-    uint64_t *votes = calloc(nf, sizeof *votes);
-    if (!votes)
+    uint64_t *votes = calloc(nf, sizeof *votes), *named = calloc(nf, sizeof *named);
+    if (!votes || !named) {
+        free(votes);
+        free(named);
         return -1;
-    uint32_t best = 0;
-    int64_t best_pid = -1;
+    }
+    uint32_t best = 0, best_named = 0;
+    int64_t best_pid = -1, named_pid = -1;
     for (size_t i = 0; i < ps_stack_count(b->p); i++) {
         ps_stack st;
         ps_stack_get(b->p, i, &st);
+        ps_str comm = ps_comm_get(b->p, st.comm);
+        bool outer = true;
         for (uint32_t k = st.nframes; k-- > 0;) {
-            const ps_frame *f = ps_frame_get(b->p, st.frames[k]);
-            if (f->has_dso && !f->kernel && !f->jit && f->dso.len && f->dso.ptr[0] == '/') {
-                /* vote for the first frame of that DSO seen */
-                votes[st.frames[k]] += st.count;
-                if (!best || votes[st.frames[k]] > votes[best]) {
-                    best = st.frames[k];
+            uint32_t fid = st.frames[k];
+            const ps_frame *f = ps_frame_get(b->p, fid);
+            if (!file_dso(f))
+                continue;
+            if (outer) {
+                votes[fid] += st.count;
+                if (!best || votes[fid] > votes[best]) {
+                    best = fid;
                     best_pid = st.pid;
+                }
+                outer = false;
+            }
+            if (named_like(f, comm)) {
+                named[fid] += st.count;
+                if (!best_named || named[fid] > named[best_named]) {
+                    best_named = fid;
+                    named_pid = st.pid;
                 }
                 break;
             }
         }
     }
     free(votes);
+    free(named);
+    if (best_named) {
+        best = best_named;
+        best_pid = named_pid;
+    }
     return best && !frame_location(b, best, best_pid, false) ? -1 : 0;
 }
 
