@@ -61,6 +61,21 @@ static inline uint64_t ps_hash(const void *data, size_t len, uint64_t seed)
     return ps_hash_mix(a ^ (b >> 29) ^ (b << 35));
 }
 
+/* Hash of all the bytes (for keys whose differences may be anywhere, such
+ * as arrays of frame ids). */
+static inline uint64_t ps_hash_all(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *s = data;
+    uint64_t a = seed ^ (len * 0x9e3779b97f4a7c15ULL), b = ~seed;
+    while (len >= 16) {
+        a = (a ^ ps_load64(s)) * 0xff51afd7ed558ccdULL;
+        b = (b ^ ps_load64(s + 8)) * 0xc4ceb9fe1a85ec53ULL;
+        s += 16;
+        len -= 16;
+    }
+    return ps_hash(s, len, ps_hash_mix(a ^ (b >> 29) ^ (b << 35)));
+}
+
 /* memcmp(a, b, n) == 0, inlined for short strings. */
 static inline bool ps_eq(const char *a, const char *b, size_t n)
 {

@@ -58,11 +58,11 @@ int ps_stacks_add(ps_parser *p)
     uint64_t seed = ((uint64_t)key.comm << 32 | key.event) ^
                     ps_hash_mix((uint64_t)key.pid * 31 + (uint64_t)key.tid) ^
                     ((uint64_t)(uint32_t)key.cpu << 17);
-    uint64_t hh = ps_hash(fr, n * sizeof *fr, seed);
+    uint64_t hh = ps_hash_all(fr, n * sizeof *fr, seed);
     /* srclines are rare: hash them only when there are any */
     for (size_t i = 0; i < n; i++) {
         if (sr[i]) {
-            hh = ps_hash(sr, n * sizeof *sr, hh);
+            hh = ps_hash_all(sr, n * sizeof *sr, hh);
             break;
         }
     }

@@ -448,15 +448,13 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
     return unrecognized(p, l, n);
 }
 
-static int process_line(ps_parser *p, const char *l, size_t n)
+/* A line without its newline (and \r) and its frame-table hash. */
+static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
 {
     p->stats.lines++;
-    if (n && l[n - 1] == '\r')
-        n--;
     if (p->state == PS_IN_SAMPLE && n && p->nfslots) {
         /* the hot path: a frame line seen before needs no parsing at all
          * (a cached line is never a separator, comment or header) */
-        uint64_t h = ps_hash(l, n, FRAME_SEED);
         size_t slot;
         uint32_t id = frame_lookup(p, l, n, h, &slot);
         if (id)
@@ -495,6 +493,13 @@ static int process_line(ps_parser *p, const char *l, size_t n)
     default: /* PS_SKIP: up to the next separator */
         return PS_OK;
     }
+}
+
+static int process_line(ps_parser *p, const char *l, size_t n)
+{
+    if (n && l[n - 1] == '\r')
+        n--;
+    return process_line_h(p, l, n, ps_hash(l, n, FRAME_SEED));
 }
 
 static int carry_append(ps_parser *p, const char *s, size_t n)
@@ -554,19 +559,34 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
     }
     const char *scan = s; /* newlines before scan are handled */
 #ifdef PS_HAVE_NEWLINE_MASK
-    /* 64 bytes at a time: walk the bits of the newline mask */
+    /* 64 bytes at a time: walk the bits of the newline mask. Each line is
+     * hashed one step ahead and its frame-table slot prefetched, so the
+     * table lookups of consecutive lines overlap. */
+    const char *pl = NULL;
+    size_t pn = 0;
+    uint64_t ph = 0;
     while (e - scan >= 64) {
         uint64_t m = newline_mask(scan);
         while (m) {
             const char *nl = scan + __builtin_ctzll(m);
-            rc = process_line(p, s, (size_t)(nl - s));
-            if (rc)
+            size_t n = (size_t)(nl - s);
+            if (n && s[n - 1] == '\r')
+                n--;
+            uint64_t h = ps_hash(s, n, FRAME_SEED);
+            if (p->nfslots)
+                __builtin_prefetch(&p->fslots[(size_t)h & (p->nfslots - 1)]);
+            if (pl && (rc = process_line_h(p, pl, pn, ph)) != PS_OK)
                 return fail(p, rc);
+            pl = s;
+            pn = n;
+            ph = h;
             s = nl + 1;
             m &= m - 1;
         }
         scan += 64;
     }
+    if (pl && (rc = process_line_h(p, pl, pn, ph)) != PS_OK)
+        return fail(p, rc);
 #endif
     while (scan < e) {
         const char *nl = memchr(scan, '\n', (size_t)(e - scan));
