@@ -142,6 +142,10 @@ describe("perfgo.pprof on real perf output", function()
     if os.getenv("PERFGO_TEST_VERBOSE") then print(n, top) end
     assert.is_true(n >= 2, "too few frames of prog were sampled")
     assert.is_truthy(top:find("inner " .. dir .. "/prog.c:", 1, true), top)
+    -- -list shows inner's source with the samples on its loop lines.
+    local list = sh { "go", "tool", "pprof", "-list", "^inner$", path }
+    assert.is_truthy(list:find("ROUTINE ======================== inner in " .. dir .. "/prog.c", 1, true), list)
+    assert.matches("[%d.]+[mu]?s%s+[%d.]+[mu]?s%s+%d+:%s+s %+= i %* i", list)
   end)
 
   it("does not take lines from a rebuilt binary whose build id differs", function()
