@@ -136,14 +136,12 @@ static symmap_kind classify(const char *n, size_t len)
         return SYMMAP_KERNEL; /* a kernel module: [nf_tables] */
     if (ends(n, len, " (deleted)") || ends(n, len, ".map"))
         return SYMMAP_SPECIAL; /* gone, or perf-PID.map JIT symbols */
-    const char *b = memrchr(n, '/', len);
-    b = b ? b + 1 : n;
-    if (starts(b, len - (size_t)(b - n), "perf-"))
-        return SYMMAP_SPECIAL;
     return SYMMAP_USER;
 }
 
-/* The build id known for path, or NULL. */
+/* Finds and checks the local file for d (path map, binary root, the path
+ * itself): sets d->state and, when usable, d->elf, d->local, d->build_hex;
+ * otherwise d->why. -1 only on OOM. */
 static int decide(symmap *s, dso *d)
 {
     char *cand = NULL;
