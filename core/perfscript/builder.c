@@ -29,6 +29,7 @@ typedef struct builder {
     ps_parser *p;
     prof_profile *prof;
     symmap *sm;
+    symmap *sm_raw; /* for header ips (no callchain): printed raw */
     const ps_build_options *o;
     uint64_t *func;   /* per frame id: function id (0 = not yet) */
     loc_cache *cache; /* per frame id * 2 + adjusted */
@@ -89,7 +90,8 @@ static uint64_t frame_location(builder *b, uint32_t fid, int64_t pid, bool adjus
     } else {
         symmap_result r;
         int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-        if (symmap_resolve(b->sm, f->dso.ptr, f->dso.len, f->address, spid, &r) != 0)
+        if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address,
+                           spid, &r) != 0)
             return 0;
         uint64_t addr = r.address;
         if (adjusted && r.adjust_return && addr > 0)
@@ -157,19 +159,19 @@ static int add_header(builder *b, int *cols, size_t ncols)
     return 0;
 }
 
-static int feed_sideband(builder *b)
+static int feed_sideband_to(builder *b, symmap *sm)
 {
     for (size_t i = 0; i < ps_mmap_count(b->p); i++) {
         const ps_mmap *m = ps_mmap_get(b->p, i);
         int pid = m->pid < 0 || m->pid > INT32_MAX ? -1 : (int)m->pid;
         if (m->kind == PS_SB_FORK) {
             int ppid = m->ppid < 0 || m->ppid > INT32_MAX ? -1 : (int)m->ppid;
-            if (symmap_add_fork(b->sm, ppid, pid))
+            if (symmap_add_fork(sm, ppid, pid))
                 return -1;
         } else if (m->kind == PS_SB_EXEC) {
-            symmap_add_exec(b->sm, pid);
+            symmap_add_exec(sm, pid);
         } else {
-            symmap_mmap sm = {
+            symmap_mmap mm = {
                 .pid = pid, .start = m->start, .len = m->len, .pgoff = m->pgoff,
                 .path = m->path.ptr, .path_len = m->path.len,
                 .build_id = m->build_id.len ? m->build_id.ptr : NULL,
@@ -177,11 +179,16 @@ static int feed_sideband(builder *b)
                 .maj = m->maj, .min = m->min, .ino = m->ino,
                 .exec = !m->mmap2 || memchr(m->prot.ptr, 'x', m->prot.len) != NULL,
             };
-            if (symmap_add_mmap(b->sm, &sm))
+            if (symmap_add_mmap(sm, &mm))
                 return -1;
         }
     }
     return 0;
+}
+
+static int feed_sideband(builder *b)
+{
+    return feed_sideband_to(b, b->sm) || feed_sideband_to(b, b->sm_raw) ? -1 : 0;
 }
 
 static uint64_t stack_labels(builder *b, const ps_stack *st)
@@ -270,7 +277,15 @@ static int prime_main_mapping(builder *b)
         best = best_named;
         best_pid = named_pid;
     }
-    return best && !frame_location(b, best, best_pid, false) ? -1 : 0;
+    if (!best)
+        return 0;
+    uint64_t loc = frame_location(b, best, best_pid, false);
+    prof_location_info li;
+    if (!loc || !prof_get_location(b->prof, loc, &li))
+        return -1;
+    if (li.mapping_id)
+        prof_set_main_mapping(b->prof, li.mapping_id);
+    return 0;
 }
 
 static int add_samples(builder *b, const int *cols, size_t ncols)
@@ -333,13 +348,25 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     };
     if (b.prof)
         b.sm = symmap_new(b.prof, &so);
-    bool ok = cols && b.func && b.cache && b.prof && b.sm && add_header(&b, cols, ncols) == 0 &&
+    symmap_options so_raw = so;
+    so_raw.addr_kind = SYMMAP_ADDR_RAW;
+    if (b.prof)
+        b.sm_raw = symmap_new(b.prof, &so_raw);
+    bool ok = cols && b.func && b.cache && b.prof && b.sm && b.sm_raw && add_header(&b, cols, ncols) == 0 &&
               feed_sideband(&b) == 0 && prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
-              symmap_finish(b.sm) == 0;
+              symmap_finish(b.sm) == 0 && symmap_finish(b.sm_raw) == 0;
     if (ok) {
         for (size_t i = 0; i < symmap_num_warnings(b.sm); i++)
             if (ps_warn(p, "%s", symmap_warning(b.sm, i)))
                 ok = false;
+        for (size_t i = 0; i < symmap_num_warnings(b.sm_raw); i++) {
+            const char *w = symmap_warning(b.sm_raw, i);
+            bool dup = false;
+            for (size_t k = 0; k < symmap_num_warnings(b.sm) && !dup; k++)
+                dup = strcmp(w, symmap_warning(b.sm, k)) == 0;
+            if (!dup && ps_warn(p, "%s", w))
+                ok = false;
+        }
     }
     if (!ok) {
         snprintf(err, errlen, "out of memory while building the profile");
@@ -347,6 +374,7 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
         b.prof = NULL;
     }
     symmap_free(b.sm);
+    symmap_free(b.sm_raw);
     free(cols);
     free(b.func);
     free(b.cache);

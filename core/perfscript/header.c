@@ -336,12 +336,12 @@ bool ps_parse_mmap(const ps_str *record, ps_mmap *m)
     return m->path.len > 0;
 }
 
-bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid)
+bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid, int64_t *tid)
 {
     const char *s = record->ptr, *e = record->ptr + record->len;
-    int64_t tid, ptid;
+    int64_t ptid;
     return skip_lit(&s, e, "PERF_RECORD_FORK(") && read_int(&s, e, pid) &&
-           skip_lit(&s, e, ":") && read_int(&s, e, &tid) && skip_lit(&s, e, "):(") &&
+           skip_lit(&s, e, ":") && read_int(&s, e, tid) && skip_lit(&s, e, "):(") &&
            read_int(&s, e, ppid) && skip_lit(&s, e, ":") && read_int(&s, e, &ptid);
 }
 

@@ -181,7 +181,7 @@ bool ps_parse_mmap(const ps_str *record, ps_mmap *m);
 bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int64_t *tid,
                           bool *exec);
 /* Parses `PERF_RECORD_FORK(pid:tid):(ppid:ptid)`. */
-bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid);
+bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid, int64_t *tid);
 
 /* ---- frame.c: frame lines (FOLDING.md §4.3 steps 1-4) ---- */
 
@@ -203,6 +203,7 @@ typedef struct ps_stack_entry {
     uint32_t comm, event;
     int64_t pid, tid;
     int32_t cpu;
+    bool pid_inferred;
     uint32_t nframes;
     size_t frames_off; /* into parser->stack_ids: frames then srclines */
     uint64_t count, weight, period_samples;
@@ -251,6 +252,9 @@ struct ps_parser {
     int64_t *pc_pid;    /* process comms: open addressing pid -> comm */
     uint32_t *pc_comm;
     size_t pc_n, pc_cap;
+    int64_t *tp_tid;    /* thread -> process from side-band records */
+    int64_t *tp_pid;    /* (pid + 1; 0 = empty slot) */
+    size_t tp_n, tp_cap;
 
     ps_vec warnings;    /* char * */
     bool warned_headerless, warned_unrecognized;

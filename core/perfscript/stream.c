@@ -70,6 +70,8 @@ void ps_free(ps_parser *p)
     ps_vec_free(&p->evinfo);
     free(p->pc_pid);
     free(p->pc_comm);
+    free(p->tp_tid);
+    free(p->tp_pid);
     for (size_t i = 0; i < p->warnings.len; i++)
         free(PS_VEC_AT(&p->warnings, char *, i));
     ps_vec_free(&p->warnings);
@@ -160,7 +162,7 @@ static uint32_t frame_insert(ps_parser *p, ps_frame *f, const char *l, size_t n,
 /* The id of frame line l, parsing and adding it when new; 0 when it is not
  * a frame line; UINT32_MAX when out of memory. */
 static uint32_t frame_id(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot,
-                         bool looked_up)
+                         bool looked_up, bool header_ip)
 {
     if (!looked_up) {
         if ((p->frames.len + 1) * 2 > p->nfslots && !frames_grow(p))
@@ -172,6 +174,7 @@ static uint32_t frame_id(ps_parser *p, const char *l, size_t n, uint64_t h, size
     ps_frame f;
     if (!ps_parse_frame(l, n, &f))
         return 0;
+    f.header_ip = header_ip;
     uint32_t id = frame_insert(p, &f, l, n, h, *slot);
     return id ? id : UINT32_MAX;
 }
@@ -230,6 +233,64 @@ uint32_t ps_process_comm(const ps_parser *p, int64_t pid)
         j = (j + 1) & (p->pc_cap - 1);
     }
     return 0;
+}
+
+/* ---- thread -> process ---- */
+
+static bool tp_grow(ps_parser *p)
+{
+    size_t cap = p->tp_cap ? p->tp_cap * 2 : 256;
+    int64_t *tids = malloc(cap * sizeof *tids);
+    int64_t *pids = calloc(cap, sizeof *pids);
+    if (!tids || !pids) {
+        free(tids);
+        free(pids);
+        return false;
+    }
+    for (size_t i = 0; i < p->tp_cap; i++) {
+        if (!p->tp_pid[i])
+            continue;
+        size_t j = (size_t)ps_hash_mix((uint64_t)p->tp_tid[i]) & (cap - 1);
+        while (pids[j])
+            j = (j + 1) & (cap - 1);
+        tids[j] = p->tp_tid[i];
+        pids[j] = p->tp_pid[i];
+    }
+    free(p->tp_tid);
+    free(p->tp_pid);
+    p->tp_tid = tids;
+    p->tp_pid = pids;
+    p->tp_cap = cap;
+    return true;
+}
+
+static int set_thread_pid(ps_parser *p, int64_t tid, int64_t pid)
+{
+    if (tid < 0 || pid < 0)
+        return PS_OK;
+    if ((p->tp_n + 1) * 2 > p->tp_cap && !tp_grow(p))
+        return PS_ERR_NOMEM;
+    size_t j = (size_t)ps_hash_mix((uint64_t)tid) & (p->tp_cap - 1);
+    while (p->tp_pid[j] && p->tp_tid[j] != tid)
+        j = (j + 1) & (p->tp_cap - 1);
+    if (!p->tp_pid[j])
+        p->tp_n++;
+    p->tp_tid[j] = tid;
+    p->tp_pid[j] = pid + 1;
+    return PS_OK;
+}
+
+int64_t ps_thread_pid(const ps_parser *p, int64_t tid)
+{
+    if (!p->tp_cap)
+        return -1;
+    size_t j = (size_t)ps_hash_mix((uint64_t)tid) & (p->tp_cap - 1);
+    while (p->tp_pid[j]) {
+        if (p->tp_tid[j] == tid)
+            return p->tp_pid[j] - 1;
+        j = (j + 1) & (p->tp_cap - 1);
+    }
+    return -1;
 }
 
 const ps_event_info *ps_event_info_get(const ps_parser *p, uint32_t id)
@@ -333,9 +394,10 @@ static int begin_sample(ps_parser *p, const ps_header *h)
     /* a one-line sample: the frame is on the header line */
     const char *l = h->tail.ptr;
     size_t n = h->tail.len;
-    uint64_t hash = ps_hash(l, n, FRAME_SEED);
+    /* header frames are keyed apart from callchain lines of the same text */
+    uint64_t hash = ps_hash(l, n, FRAME_SEED ^ 1);
     size_t slot;
-    uint32_t id = frame_id(p, l, n, hash, &slot, false);
+    uint32_t id = frame_id(p, l, n, hash, &slot, false, true);
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id) {
@@ -365,16 +427,20 @@ static int sideband(ps_parser *p, const ps_header *h)
         m.after_samples = p->stats.samples;
         if (!ps_vec_push(&p->mmaps, &m))
             return PS_ERR_NOMEM;
-        return PS_OK;
+        return set_thread_pid(p, m.tid, m.pid);
     }
     memset(&m, 0, sizeof m);
     ps_str name;
     bool exec = false;
-    if (ps_parse_fork(&h->record, &m.pid, &m.ppid)) {
+    if (ps_parse_fork(&h->record, &m.pid, &m.ppid, &m.tid)) {
+        if (set_thread_pid(p, m.tid, m.pid))
+            return PS_ERR_NOMEM;
         if (m.pid == m.ppid)
             return PS_OK; /* a new thread: same maps */
         m.kind = PS_SB_FORK;
     } else if (ps_parse_comm_record(&h->record, &name, &m.pid, &m.tid, &exec)) {
+        if (set_thread_pid(p, m.tid, m.pid))
+            return PS_ERR_NOMEM;
         if (m.pid == m.tid && name.len) {
             uint32_t c = ps_strtab_intern(&p->comms, name.ptr, name.len);
             if (!c || set_process_comm(p, m.pid, c))
@@ -438,7 +504,7 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
         int rc = end_sample(p);
         return rc ? rc : begin_sample(p, &hd);
     }
-    id = frame_id(p, l, n, h, &slot, true);
+    id = frame_id(p, l, n, h, &slot, true, false);
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id)

@@ -172,9 +172,8 @@ static bool dec_header(dec *d)
         if (!str_ok(d, pb->sample_type[i]->type, &t, "sample type") ||
             !str_ok(d, pb->sample_type[i]->unit, &u, "sample unit"))
             return false;
-        if (prof_add_sample_type(p, prof_str(p, t, NULL), prof_str(p, u, NULL)) != (int)i) {
-            prof_errf(d->err, d->errlen, "malformed profile: duplicate sample type %s/%s",
-                      prof_str(p, t, NULL), prof_str(p, u, NULL));
+        if (prof_add_sample_type_ids(p, t, u) != (int)i) {
+            prof_errf(d->err, d->errlen, "too many sample types or out of memory");
             return false;
         }
     }
@@ -393,6 +392,7 @@ prof_profile *prof_read_file(const char *path, char *err, size_t errlen)
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
         cap = (size_t)st.st_size + 1;
+    int rerr = 0;
     for (;;) {
         if (ph_grow((void **)&buf, &cap, len + 65536, 1) != 0) {
             fclose(f);
@@ -400,16 +400,19 @@ prof_profile *prof_read_file(const char *path, char *err, size_t errlen)
             prof_errf(err, errlen, "%s: out of memory", path);
             return NULL;
         }
+        errno = 0;
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
-        if (n == 0)
+        if (n == 0) {
+            if (ferror(f))
+                rerr = errno ? errno : EIO;
             break;
+        }
     }
-    int rerr = ferror(f);
     fclose(f);
     if (rerr) {
         free(buf);
-        prof_errf(err, errlen, "%s: read error", path);
+        prof_errf(err, errlen, "%s: %s", path, strerror(rerr));
         return NULL;
     }
     char e[256];

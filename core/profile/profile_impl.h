@@ -161,6 +161,9 @@ struct prof_profile {
     ph_index smindex;
 };
 
+/* Appends a sample type column (no check for an equal one: decoder use).
+ * Column index or -1. */
+int prof_add_sample_type_ids(prof_profile *p, uint64_t type, uint64_t unit);
 /* Interns labels already given as string ids. 0 on OOM. */
 uint64_t prof_labelset_ids(prof_profile *p, const prof_label_ids *labels, size_t n);
 /* Creates a location without deduplication by address (decoder use): 0 on

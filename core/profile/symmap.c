@@ -5,79 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
-#include "elf/elf.h"
-#include "profile/profile_impl.h"
-#include "profile/symmap.h"
-
-typedef struct mrec {
-    int pid;
-    uint64_t start, len, pgoff, ino;
-    char *path;
-    char *build_id; /* NULL or lowercase hex */
-    bool dev_known, exec;
-    unsigned maj, min;
-    size_t prev; /* previous record of the same pid, SIZE_MAX = none */
-} mrec;
-
-typedef struct pinfo {
-    int pid;
-    size_t head;      /* newest record, SIZE_MAX = none */
-    size_t exec_seq;  /* records below this index were reset by exec */
-    int parent;       /* forked from, or INT32_MIN */
-    size_t fork_seq;  /* parent's records below this index are inherited */
-} pinfo;
-
-typedef enum dstate { D_UNDECIDED = 0, D_READABLE, D_UNREADABLE } dstate;
-
-typedef struct dso {
-    char *name;
-    size_t len;
-    symmap_kind kind;
-    dstate state;
-    elfi_info elf;
-    char *local; /* file read for ELF mode */
-    char build_hex[2 * ELFI_MAX_BUILD_ID + 1];
-    uint64_t elf_map, names_map, span_map;
-    uint64_t kmin, kmax;
-    bool warned, seen_addr;
-    char why[640]; /* why the local file is not used */
-} dso;
-
-struct symmap {
-    prof_profile *p;
-    char *binary_root;
-    symmap_path *pmap;
-    size_t npmap;
-    bool remote;
-    symmap_addr_kind addr_kind;
-    symmap_addr_kind verdict; /* AUTO's evidence so far */
-
-    mrec *recs;
-    size_t nrecs, recs_cap;
-    pinfo *pids;
-    size_t npids, pids_cap;
-    symmap_path *bids; /* path -> build id hex */
-    size_t nbids, bids_cap;
-
-    dso *dsos;
-    size_t ndsos, dsos_cap;
-    ph_index dindex;
-
-    char **warnings;
-    size_t nwarnings, warnings_cap;
-};
-
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
+#include "profile/symmap_impl.h"
 
 symmap *symmap_new(prof_profile *p, const symmap_options *o)
 {
@@ -88,7 +17,7 @@ symmap *symmap_new(prof_profile *p, const symmap_options *o)
     if (o) {
         s->remote = o->remote;
         s->addr_kind = o->addr_kind;
-        if (o->binary_root && !(s->binary_root = dupn(o->binary_root, strlen(o->binary_root))))
+        if (o->binary_root && !(s->binary_root = symmap_dupn(o->binary_root, strlen(o->binary_root))))
             goto fail;
         if (o->npath_map) {
             s->pmap = calloc(o->npath_map, sizeof *s->pmap);
@@ -96,7 +25,7 @@ symmap *symmap_new(prof_profile *p, const symmap_options *o)
                 goto fail;
             for (size_t i = 0; i < o->npath_map; i++, s->npmap++) {
                 const symmap_path *e = &o->path_map[i];
-                char *f = dupn(e->from, strlen(e->from)), *t = dupn(e->to, strlen(e->to));
+                char *f = symmap_dupn(e->from, strlen(e->from)), *t = symmap_dupn(e->to, strlen(e->to));
                 s->pmap[i].from = f;
                 s->pmap[i].to = t;
                 if (!f || !t) {
@@ -128,6 +57,7 @@ void symmap_free(symmap *s)
     }
     free(s->recs);
     free(s->pids);
+    ph_free(&s->pindex);
     for (size_t i = 0; i < s->nbids; i++) {
         free((char *)s->bids[i].from);
         free((char *)s->bids[i].to);
@@ -145,132 +75,6 @@ void symmap_free(symmap *s)
     free(s);
 }
 
-/* ---- side band ---- */
-
-static pinfo *find_pid(symmap *s, int pid)
-{
-    for (size_t i = s->npids; i-- > 0;) /* few processes; newest first */
-        if (s->pids[i].pid == pid)
-            return &s->pids[i];
-    return NULL;
-}
-
-static pinfo *get_pid(symmap *s, int pid)
-{
-    pinfo *pi = find_pid(s, pid);
-    if (pi)
-        return pi;
-    if (ph_grow((void **)&s->pids, &s->pids_cap, s->npids + 1, sizeof *s->pids) != 0)
-        return NULL;
-    pi = &s->pids[s->npids++];
-    *pi = (pinfo){pid, SIZE_MAX, 0, INT32_MIN, 0};
-    return pi;
-}
-
-int symmap_add_mmap(symmap *s, const symmap_mmap *m)
-{
-    pinfo *pi = get_pid(s, m->pid);
-    if (!pi || ph_grow((void **)&s->recs, &s->recs_cap, s->nrecs + 1, sizeof *s->recs) != 0)
-        return -1;
-    mrec *r = &s->recs[s->nrecs];
-    memset(r, 0, sizeof *r);
-    r->path = dupn(m->path, m->path_len);
-    if (m->build_id && m->build_id_len) {
-        r->build_id = dupn(m->build_id, m->build_id_len);
-        for (char *c = r->build_id; c && *c; c++)
-            if (*c >= 'A' && *c <= 'F')
-                *c = (char)(*c - 'A' + 'a');
-    }
-    if (!r->path || (m->build_id && m->build_id_len && !r->build_id)) {
-        free(r->path);
-        free(r->build_id);
-        return -1;
-    }
-    r->pid = m->pid;
-    r->start = m->start;
-    r->len = m->len;
-    r->pgoff = m->pgoff;
-    r->dev_known = m->dev_known;
-    r->maj = m->maj;
-    r->min = m->min;
-    r->ino = m->ino;
-    r->exec = m->exec;
-    r->prev = pi->head;
-    pi->head = s->nrecs++;
-    return 0;
-}
-
-int symmap_add_fork(symmap *s, int parent_pid, int child_pid)
-{
-    if (parent_pid == child_pid)
-        return 0;
-    pinfo *c = get_pid(s, child_pid);
-    if (!c)
-        return -1;
-    c->parent = parent_pid;
-    c->fork_seq = s->nrecs;
-    c->exec_seq = 0;
-    c->head = SIZE_MAX;
-    return 0;
-}
-
-void symmap_add_exec(symmap *s, int pid)
-{
-    pinfo *pi = find_pid(s, pid);
-    if (pi) {
-        pi->exec_seq = s->nrecs;
-        pi->parent = INT32_MIN;
-    }
-}
-
-int symmap_add_build_id(symmap *s, const char *path, size_t path_len, const char *hex,
-                        size_t hex_len)
-{
-    if (ph_grow((void **)&s->bids, &s->bids_cap, s->nbids + 1, sizeof *s->bids) != 0)
-        return -1;
-    char *f = dupn(path, path_len), *t = dupn(hex, hex_len);
-    if (!f || !t) {
-        free(f);
-        free(t);
-        return -1;
-    }
-    for (char *c = t; *c; c++)
-        if (*c >= 'A' && *c <= 'F')
-            *c = (char)(*c - 'A' + 'a');
-    s->bids[s->nbids++] = (symmap_path){f, t};
-    return 0;
-}
-
-/* The newest executable record of pid (or its fork ancestors) for path
- * whose range holds addr: by file offset when by_offset, else by ip. */
-static const mrec *find_map(const symmap *s, int pid, const char *path, uint64_t addr,
-                            bool by_offset)
-{
-    size_t limit = SIZE_MAX;
-    for (int depth = 0; depth < 64; depth++) {
-        const pinfo *pi = find_pid((symmap *)s, pid);
-        if (!pi)
-            return NULL;
-        for (size_t i = pi->head; i != SIZE_MAX; i = s->recs[i].prev) {
-            const mrec *r = &s->recs[i];
-            if (i >= limit)
-                continue;
-            if (i < pi->exec_seq)
-                break;
-            if (!r->exec || strcmp(r->path, path) != 0)
-                continue;
-            uint64_t base = by_offset ? r->pgoff : r->start;
-            if (addr >= base && addr - base < r->len)
-                return r;
-        }
-        if (pi->parent == INT32_MIN)
-            return NULL;
-        limit = pi->fork_seq;
-        pid = pi->parent;
-    }
-    return NULL;
-}
-
 /* ---- warnings ---- */
 
 static void warn(symmap *s, dso *d)
@@ -283,7 +87,7 @@ static void warn(symmap *s, dso *d)
              "%s: %s; no --show-mmap-events record covers it either, so its frames keep "
              "perf's names only (go tool pprof -lines/-list cannot resolve them)",
              d->name, d->why);
-    char *w = dupn(buf, strlen(buf));
+    char *w = symmap_dupn(buf, strlen(buf));
     if (!w || ph_grow((void **)&s->warnings, &s->warnings_cap, s->nwarnings + 1,
                       sizeof *s->warnings) != 0) {
         free(w);
@@ -332,34 +136,12 @@ static symmap_kind classify(const char *n, size_t len)
         return SYMMAP_KERNEL; /* a kernel module: [nf_tables] */
     if (ends(n, len, " (deleted)") || ends(n, len, ".map"))
         return SYMMAP_SPECIAL; /* gone, or perf-PID.map JIT symbols */
-    const char *b = memrchr(n, '/', len);
-    b = b ? b + 1 : n;
-    if (starts(b, len - (size_t)(b - n), "perf-"))
-        return SYMMAP_SPECIAL;
     return SYMMAP_USER;
 }
 
-/* The build id known for path, or NULL. */
-static const char *known_build_id(const symmap *s, const char *path)
-{
-    for (size_t i = s->nbids; i-- > 0;)
-        if (strcmp(s->bids[i].from, path) == 0)
-            return s->bids[i].to;
-    for (size_t i = s->nrecs; i-- > 0;)
-        if (s->recs[i].build_id && strcmp(s->recs[i].path, path) == 0)
-            return s->recs[i].build_id;
-    return NULL;
-}
-
-static const mrec *dev_record(const symmap *s, const char *path)
-{
-    for (size_t i = s->nrecs; i-- > 0;)
-        if (s->recs[i].dev_known && strcmp(s->recs[i].path, path) == 0)
-            return &s->recs[i];
-    return NULL;
-}
-
-/* Tries the local file for d: sets d->state, d->elf, d->local. */
+/* Finds and checks the local file for d (path map, binary root, the path
+ * itself): sets d->state and, when usable, d->elf, d->local, d->build_hex;
+ * otherwise d->why. -1 only on OOM. */
 static int decide(symmap *s, dso *d)
 {
     char *cand = NULL;
@@ -368,7 +150,7 @@ static int decide(symmap *s, dso *d)
         const char *from = s->pmap[i].from;
         size_t fl = strlen(from);
         if (strcmp(from, d->name) == 0) {
-            cand = dupn(s->pmap[i].to, strlen(s->pmap[i].to));
+            cand = symmap_dupn(s->pmap[i].to, strlen(s->pmap[i].to));
         } else if (fl > 0 && from[fl - 1] == '/' && strncmp(from, d->name, fl) == 0) {
             size_t tl = strlen(s->pmap[i].to), rest = d->len - fl;
             cand = malloc(tl + rest + 2);
@@ -393,12 +175,17 @@ static int decide(symmap *s, dso *d)
         }
     }
     if (!cand && !s->remote) {
-        cand = dupn(d->name, d->len);
+        cand = symmap_dupn(d->name, d->len);
         if (!cand)
             return -1;
         own_path = true;
     }
     d->state = D_UNREADABLE;
+    struct stat pst;
+    /* Whatever sits at the profiled path is, from here on, not the profiled
+     * file unless it is accepted below: runtime-mode mappings then carry
+     * has_functions so pprof does not symbolize from it. */
+    d->foreign = d->name[0] == '/' && stat(d->name, &pst) == 0;
     if (!cand) {
         snprintf(d->why, sizeof d->why, "no local copy of this remote binary (not in the path "
                                          "map or under the binary root)");
@@ -412,7 +199,7 @@ static int decide(symmap *s, dso *d)
     }
     char hex[2 * ELFI_MAX_BUILD_ID + 1];
     elfi_build_id_hex(&d->elf, hex, sizeof hex);
-    const char *want = known_build_id(s, d->name);
+    const char *want = symmap_known_build_id(s, d->name);
     if (want && strcmp(want, hex) != 0) {
         snprintf(d->why, sizeof d->why,
                  "the local %s has build id %s but the profiled file had %s, so it is not used",
@@ -420,13 +207,14 @@ static int decide(symmap *s, dso *d)
         free(cand);
         return 0;
     }
-    const mrec *dr = want ? NULL : dev_record(s, d->name);
+    const mrec *dr = want ? NULL : symmap_dev_record(s, d->name);
     if (own_path && dr) {
         struct stat st;
-        if (stat(cand, &st) != 0 || major(st.st_dev) != dr->maj || minor(st.st_dev) != dr->min ||
-            (uint64_t)st.st_ino != dr->ino) {
+        /* The inode decides; devices differ legitimately on overlay file
+         * systems (containers), where the kernel records the real layer. */
+        if (stat(cand, &st) != 0 || (uint64_t)st.st_ino != dr->ino) {
             snprintf(d->why, sizeof d->why,
-                     "the file on disk is not the profiled one (device/inode differ)");
+                     "the file on disk is not the profiled one (its inode changed since)");
             free(cand);
             return 0;
         }
@@ -434,6 +222,7 @@ static int decide(symmap *s, dso *d)
     memcpy(d->build_hex, hex, sizeof hex);
     d->local = cand;
     d->state = D_READABLE;
+    d->foreign = false;
     return 0;
 }
 
@@ -448,7 +237,7 @@ static dso *get_dso(symmap *s, const char *name, size_t len)
         return NULL;
     dso *d = &s->dsos[s->ndsos];
     memset(d, 0, sizeof *d);
-    d->name = dupn(name, len);
+    d->name = symmap_dupn(name, len);
     if (!d->name || ph_insert(&s->dindex, h, s->ndsos) != 0) {
         free(d->name);
         return NULL;
@@ -466,7 +255,7 @@ static uint64_t names_mapping(symmap *s, dso *d)
     if (!d->names_map) {
         prof_mapping_spec m = {.start = 0, .limit = PROF_NO_LIMIT, .file = d->name,
                                .file_len = d->len, .has_functions = true};
-        const char *bid = d->kind == SYMMAP_USER ? known_build_id(s, d->name) : NULL;
+        const char *bid = d->kind == SYMMAP_USER ? symmap_known_build_id(s, d->name) : NULL;
         if (bid) {
             m.build_id = bid;
             m.build_id_len = strlen(bid);
@@ -490,16 +279,13 @@ static int kernel(symmap *s, dso *d, uint64_t addr, symmap_result *out)
     out->address = addr;
     out->mode = SYMMAP_MODE_NAMES;
     out->adjust_return = false;
-    for (size_t i = s->nrecs; i-- > 0;) {
-        const mrec *r = &s->recs[i];
-        if (r->pid == -1 && strncmp(r->path, d->name, d->len) == 0 && addr >= r->start &&
-            addr - r->start < r->len) {
-            prof_mapping_spec m = {r->start, r->start + r->len, r->pgoff, r->path,
-                                   strlen(r->path), r->build_id, r->build_id ? strlen(r->build_id) : 0,
-                                   true, false, false, false};
-            out->mapping_id = prof_mapping(s->p, &m);
-            return out->mapping_id ? 0 : -1;
-        }
+    const mrec *r = symmap_find_kernel(s, d->name, d->len, addr);
+    if (r) {
+        prof_mapping_spec m = {r->start, r->start + r->len, r->pgoff, r->path, strlen(r->path),
+                               r->build_id, r->build_id ? strlen(r->build_id) : 0,
+                               true, false, false, false};
+        out->mapping_id = prof_mapping(s->p, &m);
+        return out->mapping_id ? 0 : -1;
     }
     if (!d->span_map) {
         prof_mapping_spec m = {.limit = PROF_NO_LIMIT, .file = d->name, .file_len = d->len,
@@ -521,8 +307,8 @@ static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid)
 {
     if (s->addr_kind != SYMMAP_ADDR_AUTO)
         return s->addr_kind == SYMMAP_ADDR_OFFSET;
-    const mrec *by_off = find_map(s, pid, d->name, addr, true);
-    const mrec *by_ip = find_map(s, pid, d->name, addr, false);
+    const mrec *by_off = symmap_find_map(s, pid, d->name, addr, true);
+    const mrec *by_ip = symmap_find_map(s, pid, d->name, addr, false);
     if (by_off && !by_ip)
         s->verdict = SYMMAP_ADDR_OFFSET;
     else if (by_ip && !by_off)
@@ -539,6 +325,8 @@ static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid)
     return true; /* perf 5.16 - 6.3, this machine's perf */
 }
 
+static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out);
+
 int symmap_resolve(symmap *s, const char *dso_name, size_t dso_len, uint64_t addr, int pid,
                    symmap_result *out)
 {
@@ -546,6 +334,14 @@ int symmap_resolve(symmap *s, const char *dso_name, size_t dso_len, uint64_t add
     dso *d = get_dso(s, dso_name, dso_len);
     if (!d)
         return -1;
+    int rc = resolve(s, d, addr, pid, out);
+    if (rc == 0 && !d->first_map)
+        d->first_map = out->mapping_id;
+    return rc;
+}
+
+static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out)
+{
     out->kind = d->kind;
     switch (d->kind) {
     case SYMMAP_UNKNOWN:
@@ -562,7 +358,7 @@ int symmap_resolve(symmap *s, const char *dso_name, size_t dso_len, uint64_t add
     if (d->state == D_UNDECIDED && decide(s, d) != 0)
         return -1;
     bool off = is_offset(s, d, addr, pid);
-    const mrec *r = find_map(s, pid, d->name, addr, off);
+    const mrec *r = symmap_find_map(s, pid, d->name, addr, off);
     if (d->state == D_READABLE) {
         uint64_t vaddr = 0, fo;
         bool ok = false;
@@ -593,7 +389,7 @@ int symmap_resolve(symmap *s, const char *dso_name, size_t dso_len, uint64_t add
         uint64_t ip = off ? addr - r->pgoff + r->start : addr;
         prof_mapping_spec m = {r->start, r->start + r->len, r->pgoff, r->path, strlen(r->path),
                                r->build_id, r->build_id ? strlen(r->build_id) : 0,
-                               false, false, false, false};
+                               d->foreign, false, false, false};
         out->mapping_id = prof_mapping(s->p, &m);
         out->address = ip;
         out->mode = SYMMAP_MODE_RUNTIME;
@@ -607,8 +403,27 @@ int symmap_resolve(symmap *s, const char *dso_name, size_t dso_len, uint64_t add
     return names_only(s, d, addr, out);
 }
 
+/* A shared object by its name: "libc.so.6", "ld-linux-x86-64.so.2". */
+static bool is_shared_object(const dso *d)
+{
+    if (d->state == D_READABLE)
+        return d->elf.type == 3 && strstr(d->name, ".so") != NULL;
+    return strstr(d->name, ".so") != NULL;
+}
+
 int symmap_finish(symmap *s)
 {
+    /* pprof takes mapping[0] for the main binary: the first user DSO seen
+     * that is not a shared object, unless the caller chose one. */
+    if (s->p->main_mapping == 0) {
+        for (size_t i = 0; i < s->ndsos; i++) {
+            const dso *d = &s->dsos[i];
+            if (d->kind == SYMMAP_USER && d->first_map && !is_shared_object(d)) {
+                s->p->main_mapping = d->first_map;
+                break;
+            }
+        }
+    }
     for (size_t i = 0; i < s->ndsos; i++) {
         dso *d = &s->dsos[i];
         if (d->span_map && d->seen_addr &&

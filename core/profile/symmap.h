@@ -9,7 +9,9 @@
  *   runtime mode      - the file cannot be read (or is not provably the
  *       profiled one) but an MMAP/MMAP2 record covers the frame: address =
  *       runtime ip, Mapping {start, start+len, pgoff, path, build_id} as
- *       recorded. adjust_return = true.
+ *       recorded, has_functions true when a file that is not the profiled
+ *       one sits at that path (so pprof does not symbolize from it).
+ *       adjust_return = true.
  *   names only        - neither: Mapping {0, PROF_NO_LIMIT, 0, path},
  *       has_functions true, address as printed; one warning per DSO.
  *       adjust_return = false.
@@ -33,7 +35,8 @@
  * only when it is provably the profiled one: the build id from an MMAP2
  * record (perf record --buildid-mmap) or symmap_add_build_id must equal the
  * file's NT_GNU_BUILD_ID; when no build id is known and the file is read at
- * its own path, the device/inode from the MMAP2 record must match. With
+ * its own path, the inode from the MMAP2 record must match (the device is
+ * not compared: overlay file systems report another one). With
  * remote set, only path-map entries and binary_root files are read. */
 #ifndef PERFGO_SYMMAP_H
 #define PERFGO_SYMMAP_H
@@ -126,7 +129,9 @@ int symmap_resolve(symmap *s, const char *dso, size_t dso_len, uint64_t addr, in
                    symmap_result *out);
 
 /* Call once after the last sample: fixes ranges of mappings that span the
- * addresses seen (kernel without an MMAP record). 0 or -1 (OOM). */
+ * addresses seen (kernel without an MMAP record), and, unless
+ * prof_set_main_mapping was called, makes the first user DSO that is not a
+ * shared object the main binary (pprof's mapping[0]). 0 or -1 (OOM). */
 int symmap_finish(symmap *s);
 
 /* Warnings (one per DSO that could be neither read nor placed, or whose

@@ -186,6 +186,11 @@ int prof_add_sample_type(prof_profile *p, const char *type, const char *unit)
     for (size_t i = 0; i < p->ntypes; i++) /* a handful of columns */
         if (p->st_type[i] == t && p->st_unit[i] == u)
             return (int)i;
+    return prof_add_sample_type_ids(p, t, u);
+}
+
+int prof_add_sample_type_ids(prof_profile *p, uint64_t t, uint64_t u)
+{
     if (p->nsamples > 0 || p->ntypes >= 1024)
         return -1;
     size_t cap = p->types_cap;

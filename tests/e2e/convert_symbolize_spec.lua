@@ -83,8 +83,9 @@ local function sh(cmd, cwd)
 end
 
 --- Records argv under perf and returns the perf script text's path.
-local function record(dir, name, argv, mmap_events)
-  sh("perf record -q -e cpu-clock -g -o " .. name .. ".data -- " .. argv .. " >/dev/null", dir)
+local function record(dir, name, argv, mmap_events, no_callchain)
+  sh("perf record -q -e cpu-clock " .. (no_callchain and "" or "-g ") .. "-o " .. name .. ".data -- "
+    .. argv .. " >/dev/null", dir)
   local script = dir .. "/" .. name .. (mmap_events and "-mmap" or "") .. ".script"
   sh("perf script " .. (mmap_events and "--show-mmap-events " or "") .. "-i " .. name .. ".data > "
     .. t.quote(script) .. " 2>/dev/null", dir)
@@ -170,6 +171,15 @@ describe("perfgo convert symbolization with go tool pprof", function()
       assert.matches("x %^= x >> 17;", list.stdout)
     end)
   end
+
+  it("resolves sample ips of a recording without callchains (raw ips, with mmap events)", function()
+    local script = record(dir, "nocg", "./main 600", true, true)
+    local out = dir .. "/nocg.pb.gz"
+    convert(script, out)
+    local lines, text = top_lines(out)
+    assert.is_true(share(lines, "lib_spin " .. dir .. "/libhot.c", { 5, 6, 7 }) > 40, text)
+    assert.is_true(share(lines, "main_spin " .. dir .. "/main.c", { 9, 10 }) > 15, text)
+  end)
 
   it("finds a moved binary with --binary-root and with a Lua path_map", function()
     local script = record(dir .. "/go", "moved", "./hot.test -test.run=^$ -test.bench=. -test.benchtime=200ms")

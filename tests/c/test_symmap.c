@@ -1,0 +1,391 @@
+/* symmap: the PPROF-MAPPING.md §5 modes on this test binary (a real ELF
+ * file): ELF-address mode, runtime mode, names only, build-id and inode
+ * checks, path map, binary root, kernel and special DSOs. */
+#include <link.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "elf/elf.h"
+#include "profile/profile.h"
+#include "profile/symmap.h"
+
+static char self[4096];
+static uint64_t fn_off, fn_vaddr; /* this file's marker function */
+static uint64_t map_start, map_len, map_pgoff; /* its r-xp mapping */
+static char self_hex[2 * ELFI_MAX_BUILD_ID + 1];
+static struct stat self_st;
+
+static int bias_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    *(uintptr_t *)data = info->dlpi_addr;
+    return 1;
+}
+
+void symmap_marker(void);
+void symmap_marker(void)
+{
+}
+
+static void setup(void)
+{
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    CHECK(n > 0);
+    self[n > 0 ? n : 0] = '\0';
+    stat(self, &self_st);
+    uintptr_t bias = 0, rt = (uintptr_t)&symmap_marker;
+    dl_iterate_phdr(bias_cb, &bias);
+    fn_vaddr = rt - bias;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4608];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, pg;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %lx", &lo, &hi, perms, &pg) == 4 && rt >= lo && rt < hi) {
+            fn_off = rt - lo + pg;
+            map_start = lo;
+            map_len = hi - lo;
+            map_pgoff = pg;
+        }
+    }
+    if (f)
+        fclose(f);
+    elfi_info e;
+    char err[256];
+    CHECK(elfi_read(self, &e, err, sizeof err) == 0);
+    elfi_build_id_hex(&e, self_hex, sizeof self_hex);
+    CHECK(self_hex[0] != '\0'); /* gcc/ld on Debian add a GNU build id */
+}
+
+static symmap_mmap self_mmap(const char *path, const char *build_id)
+{
+    symmap_mmap m = {.pid = 100, .start = map_start, .len = map_len, .pgoff = map_pgoff,
+                     .path = path, .path_len = strlen(path), .exec = true};
+    if (build_id) {
+        m.build_id = build_id;
+        m.build_id_len = strlen(build_id);
+    }
+    return m;
+}
+
+static const char *mapping_file(prof_profile *p, uint64_t id, prof_mapping_info *m)
+{
+    CHECK(prof_get_mapping(p, id, m));
+    return prof_str(p, m->file, NULL);
+}
+
+static void test_elf_mode_from_offset(void)
+{
+    prof_profile *p = prof_new();
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    symmap_result r;
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 100, &r) == 0);
+    CHECK(r.kind == SYMMAP_USER && r.mode == SYMMAP_MODE_ELF && r.adjust_return);
+    CHECK(r.address == fn_vaddr);
+    prof_mapping_info m;
+    CHECK_STR(mapping_file(p, r.mapping_id, &m), self);
+    CHECK(m.start == 0 && m.limit == PROF_NO_LIMIT && m.offset == 0 && !m.has_functions);
+    CHECK_STR(prof_str(p, m.build_id, NULL), self_hex);
+    /* Another pid, same file: the same mapping. */
+    symmap_result r2;
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 200, &r2) == 0);
+    CHECK(r2.mapping_id == r.mapping_id && prof_num_mappings(p) == 1);
+    CHECK(symmap_num_warnings(s) == 0);
+    symmap_free(s);
+    prof_free(p);
+}
+
+static void test_raw_and_auto_addresses(void)
+{
+    prof_profile *p = prof_new();
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_RAW});
+    symmap_mmap mm = self_mmap(self, NULL);
+    CHECK(symmap_add_mmap(s, &mm) == 0);
+    symmap_result r;
+    uint64_t ip = fn_off - map_pgoff + map_start;
+    CHECK(symmap_resolve(s, self, strlen(self), ip, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    symmap_free(s);
+
+    /* AUTO: a PIE's raw ip lies in the runtime range, an offset in the
+     * pgoff range: both resolve to the same vaddr. */
+    s = symmap_new(p, NULL);
+    CHECK(symmap_add_mmap(s, &mm) == 0);
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    symmap_free(s);
+    s = symmap_new(p, NULL);
+    CHECK(symmap_add_mmap(s, &mm) == 0);
+    CHECK(symmap_resolve(s, self, strlen(self), ip, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    symmap_free(s);
+    prof_free(p);
+}
+
+static void test_build_id_mismatch_refuses_the_file(void)
+{
+    prof_profile *p = prof_new();
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    /* MMAP2 with --buildid-mmap says another build id: the local file is
+     * not the profiled one, so runtime mode from the record. */
+    symmap_mmap mm = self_mmap(self, "00112233445566778899aabbccddeeff00112233");
+    CHECK(symmap_add_mmap(s, &mm) == 0);
+    symmap_result r;
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_RUNTIME && r.adjust_return);
+    CHECK(r.address == fn_off - map_pgoff + map_start);
+    prof_mapping_info m;
+    CHECK_STR(mapping_file(p, r.mapping_id, &m), self);
+    CHECK(m.start == map_start && m.limit == map_start + map_len && m.offset == map_pgoff);
+    CHECK_STR(prof_str(p, m.build_id, NULL), "00112233445566778899aabbccddeeff00112233");
+    CHECK(m.has_functions); /* pprof must not symbolize from the wrong file */
+    /* Same pid without the record (another pid): names only, one warning
+     * that says why. */
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 999, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_NAMES && !r.adjust_return && r.address == fn_off);
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off + 4, 999, &r) == 0);
+    CHECK(symmap_num_warnings(s) == 1);
+    CHECK(strstr(symmap_warning(s, 0), "build id") != NULL);
+    CHECK(mapping_file(p, r.mapping_id, &m) && m.has_functions && m.limit == PROF_NO_LIMIT);
+    symmap_free(s);
+
+    /* The matching build id (upper case as some tools print it) is used. */
+    s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    char upper[sizeof self_hex];
+    for (size_t i = 0; i <= strlen(self_hex); i++)
+        upper[i] = (char)(self_hex[i] >= 'a' && self_hex[i] <= 'f' ? self_hex[i] - 32 : self_hex[i]);
+    CHECK(symmap_add_build_id(s, self, strlen(self), upper, strlen(upper)) == 0);
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    symmap_free(s);
+    prof_free(p);
+}
+
+static void test_inode_mismatch_refuses_the_file(void)
+{
+    prof_profile *p = prof_new();
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    symmap_mmap mm = self_mmap(self, NULL);
+    mm.dev_known = true;
+    mm.maj = major(self_st.st_dev);
+    mm.min = minor(self_st.st_dev);
+    mm.ino = (uint64_t)self_st.st_ino + 1; /* a rebuilt file */
+    CHECK(symmap_add_mmap(s, &mm) == 0);
+    symmap_result r;
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_RUNTIME);
+    symmap_free(s);
+    s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    mm.ino = (uint64_t)self_st.st_ino;
+    CHECK(symmap_add_mmap(s, &mm) == 0);
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    symmap_free(s);
+    prof_free(p);
+}
+
+static void test_remote_path_map_and_binary_root(void)
+{
+    prof_profile *p = prof_new();
+    const char *remote_path = "/home/ci/work/pkg.test";
+    /* Remote without a path map: a file at the same path is not trusted. */
+    symmap *s = symmap_new(p, &(symmap_options){.remote = true, .addr_kind = SYMMAP_ADDR_OFFSET});
+    symmap_result r;
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 1, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_NAMES);
+    CHECK(symmap_num_warnings(s) == 1 && strstr(symmap_warning(s, 0), "remote") != NULL);
+    symmap_free(s);
+
+    /* The path map names the local file that stands for the remote one. */
+    symmap_path pm[] = {{remote_path, self}};
+    s = symmap_new(p, &(symmap_options){.remote = true, .path_map = pm, .npath_map = 1,
+                                        .addr_kind = SYMMAP_ADDR_OFFSET});
+    CHECK(symmap_resolve(s, remote_path, strlen(remote_path), fn_off, 1, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    prof_mapping_info m;
+    CHECK_STR(mapping_file(p, r.mapping_id, &m), self); /* the file read */
+    symmap_free(s);
+
+    /* A directory entry ("dir/" -> "dir/") maps everything below it. */
+    char dir[4096], from[] = "/remote/bin/";
+    snprintf(dir, sizeof dir, "%s", self);
+    *strrchr(dir, '/') = '\0';
+    const char *base = strrchr(self, '/') + 1;
+    char rpath[4200];
+    snprintf(rpath, sizeof rpath, "%s%s", from, base);
+    symmap_path pd[] = {{from, dir}};
+    s = symmap_new(p, &(symmap_options){.remote = true, .path_map = pd, .npath_map = 1,
+                                        .addr_kind = SYMMAP_ADDR_OFFSET});
+    CHECK(symmap_resolve(s, rpath, strlen(rpath), fn_off, 1, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    symmap_free(s);
+
+    /* binary_root: <root>/<profiled path>. */
+    char root[] = "/tmp/perfgo-root-XXXXXX", sub[4300], link[4400];
+    CHECK(mkdtemp(root) != NULL);
+    snprintf(sub, sizeof sub, "%s/home", root);
+    mkdir(sub, 0755);
+    snprintf(sub, sizeof sub, "%s/home/ci", root);
+    mkdir(sub, 0755);
+    snprintf(sub, sizeof sub, "%s/home/ci/work", root);
+    mkdir(sub, 0755);
+    snprintf(link, sizeof link, "%s/pkg.test", sub);
+    CHECK(symlink(self, link) == 0);
+    s = symmap_new(p, &(symmap_options){.remote = true, .binary_root = root,
+                                        .addr_kind = SYMMAP_ADDR_OFFSET});
+    CHECK(symmap_resolve(s, remote_path, strlen(remote_path), fn_off, 1, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    CHECK_STR(mapping_file(p, r.mapping_id, &m), link);
+    /* ...but a build id from the remote side still has to match. */
+    symmap_free(s);
+    s = symmap_new(p, &(symmap_options){.remote = true, .binary_root = root,
+                                        .addr_kind = SYMMAP_ADDR_OFFSET});
+    CHECK(symmap_add_build_id(s, remote_path, strlen(remote_path), "feed", 4) == 0);
+    CHECK(symmap_resolve(s, remote_path, strlen(remote_path), fn_off, 1, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_NAMES);
+    symmap_free(s);
+    unlink(link);
+    snprintf(sub, sizeof sub, "%s/home/ci/work", root);
+    rmdir(sub);
+    snprintf(sub, sizeof sub, "%s/home/ci", root);
+    rmdir(sub);
+    snprintf(sub, sizeof sub, "%s/home", root);
+    rmdir(sub);
+    rmdir(root);
+    prof_free(p);
+}
+
+static void test_unreadable_without_mmap_is_names_only(void)
+{
+    prof_profile *p = prof_new();
+    symmap *s = symmap_new(p, NULL);
+    const char *gone = "/nonexistent/lib/libgone.so";
+    symmap_result r;
+    for (int i = 0; i < 3; i++) {
+        CHECK(symmap_resolve(s, gone, strlen(gone), 0x1234 + (uint64_t)i, 5, &r) == 0);
+        CHECK(r.mode == SYMMAP_MODE_NAMES && r.address == 0x1234 + (uint64_t)i);
+    }
+    CHECK(symmap_num_warnings(s) == 1);
+    CHECK(strstr(symmap_warning(s, 0), gone) != NULL);
+    prof_mapping_info m;
+    CHECK_STR(mapping_file(p, r.mapping_id, &m), gone);
+    CHECK(m.has_functions && m.start == 0 && m.limit == PROF_NO_LIMIT);
+    symmap_free(s);
+    prof_free(p);
+}
+
+static void test_fork_inherits_and_exec_resets(void)
+{
+    prof_profile *p = prof_new();
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    const char *lib = "/nonexistent/libx.so";
+    symmap_mmap mm = {.pid = 10, .start = 0x7f0000000000, .len = 0x10000, .pgoff = 0x1000,
+                      .path = lib, .path_len = strlen(lib), .exec = true};
+    CHECK(symmap_add_mmap(s, &mm) == 0);
+    CHECK(symmap_add_fork(s, 10, 11) == 0);
+    symmap_result r;
+    CHECK(symmap_resolve(s, lib, strlen(lib), 0x1100, 11, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_RUNTIME && r.address == 0x7f0000000100);
+    prof_mapping_info m;
+    CHECK(prof_get_mapping(p, r.mapping_id, &m) && !m.has_functions); /* nothing at the path */
+    symmap_add_exec(s, 11);
+    CHECK(symmap_resolve(s, lib, strlen(lib), 0x1200, 11, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_NAMES);
+    symmap_free(s);
+    prof_free(p);
+}
+
+static void test_kernel_and_special(void)
+{
+    prof_profile *p = prof_new();
+    symmap *s = symmap_new(p, NULL);
+    symmap_result r;
+    const char *k = "[kernel.kallsyms]";
+    CHECK(symmap_resolve(s, k, strlen(k), 0xffffffff81000100ULL, 1, &r) == 0);
+    CHECK(r.kind == SYMMAP_KERNEL && !r.adjust_return && r.address == 0xffffffff81000100ULL);
+    CHECK(symmap_resolve(s, k, strlen(k), 0xffffffff81200000ULL, 1, &r) == 0);
+    CHECK(symmap_finish(s) == 0);
+    prof_mapping_info m;
+    CHECK_STR(mapping_file(p, r.mapping_id, &m), "[kernel.kallsyms]");
+    CHECK(m.start == 0xffffffff81000100ULL && m.limit == 0xffffffff81200001ULL);
+    CHECK(m.has_functions);
+    symmap_free(s);
+
+    /* With the kernel MMAP record: its range and name verbatim. */
+    s = symmap_new(p, NULL);
+    const char *kt = "[kernel.kallsyms]_text";
+    symmap_mmap km = {.pid = -1, .start = 0xffffffff81000000ULL, .len = 0x1209988,
+                      .pgoff = 0xffffffff81000000ULL, .path = kt, .path_len = strlen(kt),
+                      .exec = true};
+    CHECK(symmap_add_mmap(s, &km) == 0);
+    CHECK(symmap_resolve(s, k, strlen(k), 0xffffffff81000100ULL, 1, &r) == 0);
+    CHECK_STR(mapping_file(p, r.mapping_id, &m), kt);
+    CHECK(m.start == km.start && m.limit == km.start + km.len && m.offset == km.pgoff);
+    symmap_free(s);
+
+    s = symmap_new(p, NULL);
+    const char *special[] = {"[vdso]", "//anon", "/tmp/perf-1234.map", "/memfd:x (deleted)",
+                             "/opt/app/selfdel (deleted)"};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
+        CHECK(symmap_resolve(s, special[i], strlen(special[i]), 0x7fff1234, 1, &r) == 0);
+        CHECK(r.kind == SYMMAP_SPECIAL && r.mode == SYMMAP_MODE_NAMES);
+        CHECK(r.address == 0x7fff1234 && !r.adjust_return);
+        CHECK_STR(mapping_file(p, r.mapping_id, &m), special[i]);
+        CHECK(m.has_functions);
+    }
+    CHECK(symmap_resolve(s, "[unknown]", 9, 0x42, 1, &r) == 0);
+    CHECK(r.kind == SYMMAP_UNKNOWN && r.mapping_id == 0 && r.address == 0x42);
+    CHECK(symmap_resolve(s, "", 0, 0x42, 1, &r) == 0);
+    CHECK(r.kind == SYMMAP_UNKNOWN && r.mapping_id == 0);
+    CHECK(symmap_num_warnings(s) == 0);
+    symmap_free(s);
+    prof_free(p);
+}
+
+static void test_main_binary_goes_first(void)
+{
+    prof_profile *p = prof_new();
+    prof_add_sample_type(p, "samples", "count");
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    symmap_result r;
+    const char *libc = "/nonexistent/libc.so.6";
+    CHECK(symmap_resolve(s, "[kernel.kallsyms]", 17, 0xffffffff81000100ULL, 1, &r) == 0);
+    CHECK(symmap_resolve(s, libc, strlen(libc), 0x1000, 1, &r) == 0);
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 1, &r) == 0);
+    CHECK(r.mapping_id == 3);
+    CHECK(symmap_finish(s) == 0);
+    unsigned char *buf;
+    size_t len;
+    char err[256];
+    CHECK(prof_encode(p, false, &buf, &len, err, sizeof err) == 0);
+    prof_profile *q = prof_decode(buf, len, err, sizeof err);
+    CHECK(q != NULL);
+    prof_mapping_info m;
+    if (q)
+        CHECK_STR(mapping_file(q, 1, &m), self); /* mapping[0] in the file */
+    prof_free(q);
+    free(buf);
+    symmap_free(s);
+    prof_free(p);
+}
+
+int main(void)
+{
+    setup();
+    RUN(test_elf_mode_from_offset);
+    RUN(test_raw_and_auto_addresses);
+    RUN(test_build_id_mismatch_refuses_the_file);
+    RUN(test_inode_mismatch_refuses_the_file);
+    RUN(test_remote_path_map_and_binary_root);
+    RUN(test_unreadable_without_mmap_is_names_only);
+    RUN(test_fork_inherits_and_exec_resets);
+    RUN(test_kernel_and_special);
+    RUN(test_main_binary_goes_first);
+    return CHECK_DONE();
+}
