@@ -10,7 +10,8 @@
 #   corpus.script  a >= 200 MB concatenation of the corpus scripts
 #   corpus4.script corpus.script four times
 # and prints, for `perfgo convert` to pprof and to folded: seconds, MB/s,
-# samples/s and peak RSS (GNU time), next to `cat >/dev/null` and `wc -l`
+# samples/s and peak RSS (GNU time; MB/s both per wall second and per CPU
+# second, user + sys, which is steadier on a shared machine), next to `cat >/dev/null` and `wc -l`
 # on the same file, and next to stackcollapse-perf.pl when FLAMEGRAPH_DIR is
 # set. Each figure is the best of $BENCH_RUNS runs (default 3).
 set -eu
@@ -70,35 +71,41 @@ print(p:stats().samples)
 EOF
 }
 
-# best_of CMD...: prints "seconds peak_rss_kb" (min time, max RSS over runs)
+# best_of CMD...: prints "wall_seconds cpu_seconds peak_rss_kb": the run
+# with the least wall time, its user+sys time, and the largest RSS
 best_of() {
     best=""
+    cpu=""
     rss=0
     i=0
     while [ $i -lt "$runs" ]; do
-        /usr/bin/time -f "%e %M" -o "$work/time.out" "$@" >/dev/null 2>"$work/stderr.out" ||
+        /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" >/dev/null 2>"$work/stderr.out" ||
             { cat "$work/stderr.out" >&2; exit 1; }
-        read -r s m < "$work/time.out"
-        if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; fi
+        read -r s u k m < "$work/time.out"
+        if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then
+            best=$s
+            cpu=$(awk "BEGIN{print $u + $k}")
+        fi
         [ "$m" -gt "$rss" ] && rss=$m
         i=$((i + 1))
     done
-    echo "$best $rss"
+    echo "$best $cpu $rss"
 }
 
 row() { # file tool samples CMD...
     file=$1 tool=$2 n=$3
     shift 3
     set -- $(best_of "$@")
-    awk -v f="$(basename "$file")" -v t="$tool" -v sz="$(size_of "$file")" -v s="$1" -v r="$2" -v n="$n" \
-        'BEGIN { if (s <= 0) s = 0.005;
-                 printf "%-15s %-22s %8.1f %7.3f %9.0f %12.0f %8.1f\n", f, t, sz / 1e6, s,
-                        sz / 1e6 / s, n / s, r / 1024 }'
-    echo "$2" > "$work/last_rss"
+    awk -v f="$(basename "$file")" -v t="$tool" -v sz="$(size_of "$file")" -v s="$1" -v c="$2" \
+        -v r="$3" -v n="$n" \
+        'BEGIN { if (s <= 0) s = 0.005; if (c <= 0) c = 0.005;
+                 printf "%-15s %-22s %7.1f %6.2f %7.0f %6.2f %7.0f %10.0f %7.1f\n", f, t, sz / 1e6, s,
+                        sz / 1e6 / s, c, sz / 1e6 / c, n / s, r / 1024 }'
+    echo "$3" > "$work/last_rss"
 }
 
 echo "perfgo $("$perfgo" version | head -1 | cut -d' ' -f2), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
-printf "%-15s %-22s %8s %7s %9s %12s %8s\n" file tool MB seconds MB/s samples/s RSS_MB
+printf "%-15s %-22s %7s %6s %7s %6s %7s %10s %7s\n" file tool MB wall_s MB/s cpu_s cpuMB/s samples/s RSS_MB
 for f in rec.script rec4.script corpus.script corpus4.script; do
     path=$work/$f
     n=$(samples_of "$path")
