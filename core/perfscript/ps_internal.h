@@ -262,6 +262,10 @@ struct ps_parser {
     ps_stats stats;
 };
 
+/* tables.c: pid -> comm and tid -> pid maps. PS_OK or PS_ERR_NOMEM. */
+int ps_set_process_comm(ps_parser *p, int64_t pid, uint32_t comm);
+int ps_set_thread_pid(ps_parser *p, int64_t tid, int64_t pid);
+
 int ps_warn(ps_parser *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
