@@ -103,6 +103,51 @@ static uint64_t frame_location(builder *b, uint32_t fid, int64_t pid, bool adjus
     return loc;
 }
 
+/* perf --inline prints a callchain entry's inlined functions first, as
+ * DSO-less lines at the entry's address, then the real frame. Such a run
+ * becomes one location whose lines run from the innermost inlined function
+ * to the real frame's (pprof's model). 0 on OOM. */
+static uint64_t inline_location(builder *b, const uint32_t *fids, size_t n, int64_t pid,
+                                bool adjusted)
+{
+    prof_line lines[64];
+    for (size_t i = 0; i < n; i++) {
+        lines[i].function_id = frame_function(b, fids[i], ps_frame_get(b->p, fids[i]));
+        lines[i].line = 0;
+        if (!lines[i].function_id)
+            return 0;
+    }
+    const ps_frame *f = ps_frame_get(b->p, fids[n - 1]);
+    symmap_result r;
+    int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
+    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address,
+                       spid, &r) != 0)
+        return 0;
+    uint64_t addr = r.address;
+    if (adjusted && r.adjust_return && addr > 0)
+        addr--;
+    return prof_location(b->prof, r.mapping_id, addr, lines, n);
+}
+
+/* The length of the inline run at frames[k]: DSO-less frames followed by
+ * the real frame, all at one address; 0 when there is none. */
+static size_t inline_run(builder *b, const ps_stack *st, uint32_t k)
+{
+    const ps_frame *f = ps_frame_get(b->p, st->frames[k]);
+    if (f->has_dso)
+        return 0;
+    uint32_t j = k;
+    while (j < st->nframes && j - k < 63) {
+        const ps_frame *g = ps_frame_get(b->p, st->frames[j]);
+        if (g->address != f->address)
+            return 0;
+        if (g->has_dso)
+            return j - k + 1;
+        j++;
+    }
+    return 0;
+}
+
 static int add_header(builder *b, int *cols, size_t ncols)
 {
     ps_parser *p = b->p;
@@ -306,23 +351,29 @@ static int add_samples(builder *b, const int *cols, size_t ncols)
         if (!ps_vec_reserve(&locs, st.nframes))
             goto out;
         uint64_t *lp = locs.data;
+        size_t nl = 0;
         bool prev_kernel = false;
-        for (uint32_t k = 0; k < st.nframes; k++) {
-            const ps_frame *f = ps_frame_get(b->p, st.frames[k]);
+        for (uint32_t k = 0; k < st.nframes;) {
+            size_t run = inline_run(b, &st, k);
+            uint32_t real = run ? k + (uint32_t)run - 1 : k;
+            const ps_frame *f = ps_frame_get(b->p, st.frames[real]);
             /* the leaf and the interrupted user ip after kernel frames are
              * not return addresses */
-            bool adjusted = k > 0 && !(prev_kernel && !f->kernel);
+            bool adjusted = nl > 0 && !(prev_kernel && !f->kernel);
             prev_kernel = f->kernel;
-            lp[k] = frame_location(b, st.frames[k], st.pid, adjusted);
-            if (!lp[k])
+            lp[nl] = run ? inline_location(b, st.frames + k, run, st.pid, adjusted)
+                         : frame_location(b, st.frames[k], st.pid, adjusted);
+            if (!lp[nl])
                 goto out;
+            nl++;
+            k = real + 1;
         }
         memset(values, 0, ntypes * sizeof *values);
         values[0] = (int64_t)st.count;
         if (st.event)
             values[cols[st.event]] = (int64_t)st.weight;
         uint64_t ls = stack_labels(b, &st);
-        if (!ls || prof_add_sample_ls(b->prof, lp, st.nframes, values, ls))
+        if (!ls || prof_add_sample_ls(b->prof, lp, nl, values, ls))
             goto out;
     }
     rc = 0;
