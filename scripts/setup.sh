@@ -11,7 +11,7 @@ lua-cjson lua-argparse lua-filesystem lua-busted lua-check luarocks
 libclang-rt-14-dev
 golang-go linux-perf
 openssh-server openssh-client rsync
-procps binutils file
+procps binutils file time
 "
 
 missing=""

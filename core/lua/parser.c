@@ -232,6 +232,7 @@ static int l_new(lua_State *L)
     lp->po.keep_pid = lp->want_profile || lp->fo.pid || lp->bo.label_pid || lp->bo.label_comm;
     lp->po.keep_tid = lp->fo.tid || lp->bo.label_tid;
     lp->po.keep_cpu = lp->bo.label_cpu;
+    lp->po.infer_pid = lp->want_profile;
     lp->p = ps_new(&lp->po);
     if (!lp->p)
         return luaL_error(L, "out of memory");

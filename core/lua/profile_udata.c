@@ -133,6 +133,27 @@ static int p_write(lua_State *L)
     return 1;
 }
 
+static int push_lstring(lua_State *L)
+{
+    const char *buf = lua_touserdata(L, 1);
+    size_t len = (size_t)lua_tointeger(L, 2);
+    lua_pushlstring(L, buf, len);
+    return 1;
+}
+
+/* Pushes buf[0..len) as a string and frees buf, also when Lua runs out of
+ * memory (then the error is re-raised). */
+static void push_owned(lua_State *L, void *buf, size_t len)
+{
+    lua_pushcfunction(L, push_lstring);
+    lua_pushlightuserdata(L, buf);
+    lua_pushinteger(L, (lua_Integer)len);
+    int rc = lua_pcall(L, 2, 1, 0);
+    free(buf);
+    if (rc != LUA_OK)
+        lua_error(L);
+}
+
 static int p_encode(lua_State *L)
 {
     prof_profile *p = perfgo_profile_check(L, 1);
@@ -142,8 +163,7 @@ static int p_encode(lua_State *L)
         size_t len;
         if (prof_encode_folded(p, column_opt(L, p, opts), &buf, &len) != 0)
             return luaL_error(L, "encode: out of memory");
-        lua_pushlstring(L, buf, len);
-        free(buf);
+        push_owned(L, buf, len);
         return 1;
     }
     unsigned char *buf;
@@ -151,8 +171,7 @@ static int p_encode(lua_State *L)
     char err[256];
     if (prof_encode(p, bool_opt(L, opts, "gzip", true), &buf, &len, err, sizeof err) != 0)
         return luaL_error(L, "%s", err);
-    lua_pushlstring(L, (const char *)buf, len);
-    free(buf);
+    push_owned(L, buf, len);
     return 1;
 }
 

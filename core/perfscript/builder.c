@@ -29,6 +29,7 @@ typedef struct builder {
     ps_parser *p;
     prof_profile *prof;
     symmap *sm;
+    symmap *sm_raw; /* for header ips (no callchain): printed raw */
     const ps_build_options *o;
     uint64_t *func;   /* per frame id: function id (0 = not yet) */
     loc_cache *cache; /* per frame id * 2 + adjusted */
@@ -89,7 +90,8 @@ static uint64_t frame_location(builder *b, uint32_t fid, int64_t pid, bool adjus
     } else {
         symmap_result r;
         int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-        if (symmap_resolve(b->sm, f->dso.ptr, f->dso.len, f->address, spid, &r) != 0)
+        if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address,
+                           spid, &r) != 0)
             return 0;
         uint64_t addr = r.address;
         if (adjusted && r.adjust_return && addr > 0)
@@ -99,6 +101,51 @@ static uint64_t frame_location(builder *b, uint32_t fid, int64_t pid, bool adjus
     }
     c->loc = loc;
     return loc;
+}
+
+/* perf --inline prints a callchain entry's inlined functions first, as
+ * DSO-less lines at the entry's address, then the real frame. Such a run
+ * becomes one location whose lines run from the innermost inlined function
+ * to the real frame's (pprof's model). 0 on OOM. */
+static uint64_t inline_location(builder *b, const uint32_t *fids, size_t n, int64_t pid,
+                                bool adjusted)
+{
+    prof_line lines[64];
+    for (size_t i = 0; i < n; i++) {
+        lines[i].function_id = frame_function(b, fids[i], ps_frame_get(b->p, fids[i]));
+        lines[i].line = 0;
+        if (!lines[i].function_id)
+            return 0;
+    }
+    const ps_frame *f = ps_frame_get(b->p, fids[n - 1]);
+    symmap_result r;
+    int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
+    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address,
+                       spid, &r) != 0)
+        return 0;
+    uint64_t addr = r.address;
+    if (adjusted && r.adjust_return && addr > 0)
+        addr--;
+    return prof_location(b->prof, r.mapping_id, addr, lines, n);
+}
+
+/* The length of the inline run at frames[k]: DSO-less frames followed by
+ * the real frame, all at one address; 0 when there is none. */
+static size_t inline_run(builder *b, const ps_stack *st, uint32_t k)
+{
+    const ps_frame *f = ps_frame_get(b->p, st->frames[k]);
+    if (f->has_dso)
+        return 0;
+    uint32_t j = k;
+    while (j < st->nframes && j - k < 63) {
+        const ps_frame *g = ps_frame_get(b->p, st->frames[j]);
+        if (g->address != f->address)
+            return 0;
+        if (g->has_dso)
+            return j - k + 1;
+        j++;
+    }
+    return 0;
 }
 
 static int add_header(builder *b, int *cols, size_t ncols)
@@ -157,19 +204,19 @@ static int add_header(builder *b, int *cols, size_t ncols)
     return 0;
 }
 
-static int feed_sideband(builder *b)
+static int feed_sideband_to(builder *b, symmap *sm)
 {
     for (size_t i = 0; i < ps_mmap_count(b->p); i++) {
         const ps_mmap *m = ps_mmap_get(b->p, i);
         int pid = m->pid < 0 || m->pid > INT32_MAX ? -1 : (int)m->pid;
         if (m->kind == PS_SB_FORK) {
             int ppid = m->ppid < 0 || m->ppid > INT32_MAX ? -1 : (int)m->ppid;
-            if (symmap_add_fork(b->sm, ppid, pid))
+            if (symmap_add_fork(sm, ppid, pid))
                 return -1;
         } else if (m->kind == PS_SB_EXEC) {
-            symmap_add_exec(b->sm, pid);
+            symmap_add_exec(sm, pid);
         } else {
-            symmap_mmap sm = {
+            symmap_mmap mm = {
                 .pid = pid, .start = m->start, .len = m->len, .pgoff = m->pgoff,
                 .path = m->path.ptr, .path_len = m->path.len,
                 .build_id = m->build_id.len ? m->build_id.ptr : NULL,
@@ -177,11 +224,16 @@ static int feed_sideband(builder *b)
                 .maj = m->maj, .min = m->min, .ino = m->ino,
                 .exec = !m->mmap2 || memchr(m->prot.ptr, 'x', m->prot.len) != NULL,
             };
-            if (symmap_add_mmap(b->sm, &sm))
+            if (symmap_add_mmap(sm, &mm))
                 return -1;
         }
     }
     return 0;
+}
+
+static int feed_sideband(builder *b)
+{
+    return feed_sideband_to(b, b->sm) || feed_sideband_to(b, b->sm_raw) ? -1 : 0;
 }
 
 static uint64_t stack_labels(builder *b, const ps_stack *st)
@@ -207,34 +259,78 @@ static uint64_t stack_labels(builder *b, const ps_stack *st)
     return prof_labelset(b->prof, l, n);
 }
 
+static bool file_dso(const ps_frame *f)
+{
+    return f->has_dso && !f->kernel && !f->jit && f->dso.len && f->dso.ptr[0] == '/';
+}
+
+/* True when the DSO's file name starts with the comm (perf cuts comms to
+ * 15 bytes): the process's own executable. */
+static bool named_like(const ps_frame *f, ps_str comm)
+{
+    size_t bs = f->dso.len;
+    while (bs > 0 && f->dso.ptr[bs - 1] != '/')
+        bs--;
+    return comm.len && f->dso.len - bs >= comm.len && memcmp(f->dso.ptr + bs, comm.ptr, comm.len) == 0;
+}
+
 /* pprof takes mapping 1 for the main binary: resolve first a frame of the
- * file that is most often the outermost file-backed frame of a stack. */
+ * executable named like the comm of the most samples, else of the file
+ * most often the outermost file-backed frame of a stack. */
 static int prime_main_mapping(builder *b)
 {
     size_t nf = ps_frame_count(b->p) + 1;
-    uint64_t *votes = calloc(nf, sizeof *votes);
-    if (!votes)
+    uint64_t *votes = calloc(nf, sizeof *votes), *named = calloc(nf, sizeof *named);
+    if (!votes || !named) {
+        free(votes);
+        free(named);
         return -1;
-    uint32_t best = 0;
-    int64_t best_pid = -1;
+    }
+    uint32_t best = 0, best_named = 0;
+    int64_t best_pid = -1, named_pid = -1;
     for (size_t i = 0; i < ps_stack_count(b->p); i++) {
         ps_stack st;
         ps_stack_get(b->p, i, &st);
+        ps_str comm = ps_comm_get(b->p, st.comm);
+        bool outer = true;
         for (uint32_t k = st.nframes; k-- > 0;) {
-            const ps_frame *f = ps_frame_get(b->p, st.frames[k]);
-            if (f->has_dso && !f->kernel && !f->jit && f->dso.len && f->dso.ptr[0] == '/') {
-                /* vote for the first frame of that DSO seen */
-                votes[st.frames[k]] += st.count;
-                if (!best || votes[st.frames[k]] > votes[best]) {
-                    best = st.frames[k];
+            uint32_t fid = st.frames[k];
+            const ps_frame *f = ps_frame_get(b->p, fid);
+            if (!file_dso(f))
+                continue;
+            if (outer) {
+                votes[fid] += st.count;
+                if (!best || votes[fid] > votes[best]) {
+                    best = fid;
                     best_pid = st.pid;
+                }
+                outer = false;
+            }
+            if (named_like(f, comm)) {
+                named[fid] += st.count;
+                if (!best_named || named[fid] > named[best_named]) {
+                    best_named = fid;
+                    named_pid = st.pid;
                 }
                 break;
             }
         }
     }
     free(votes);
-    return best && !frame_location(b, best, best_pid, false) ? -1 : 0;
+    free(named);
+    if (best_named) {
+        best = best_named;
+        best_pid = named_pid;
+    }
+    if (!best)
+        return 0;
+    uint64_t loc = frame_location(b, best, best_pid, false);
+    prof_location_info li;
+    if (!loc || !prof_get_location(b->prof, loc, &li))
+        return -1;
+    if (li.mapping_id)
+        prof_set_main_mapping(b->prof, li.mapping_id);
+    return 0;
 }
 
 static int add_samples(builder *b, const int *cols, size_t ncols)
@@ -255,23 +351,29 @@ static int add_samples(builder *b, const int *cols, size_t ncols)
         if (!ps_vec_reserve(&locs, st.nframes))
             goto out;
         uint64_t *lp = locs.data;
+        size_t nl = 0;
         bool prev_kernel = false;
-        for (uint32_t k = 0; k < st.nframes; k++) {
-            const ps_frame *f = ps_frame_get(b->p, st.frames[k]);
+        for (uint32_t k = 0; k < st.nframes;) {
+            size_t run = inline_run(b, &st, k);
+            uint32_t real = run ? k + (uint32_t)run - 1 : k;
+            const ps_frame *f = ps_frame_get(b->p, st.frames[real]);
             /* the leaf and the interrupted user ip after kernel frames are
              * not return addresses */
-            bool adjusted = k > 0 && !(prev_kernel && !f->kernel);
+            bool adjusted = nl > 0 && !(prev_kernel && !f->kernel);
             prev_kernel = f->kernel;
-            lp[k] = frame_location(b, st.frames[k], st.pid, adjusted);
-            if (!lp[k])
+            lp[nl] = run ? inline_location(b, st.frames + k, run, st.pid, adjusted)
+                         : frame_location(b, st.frames[k], st.pid, adjusted);
+            if (!lp[nl])
                 goto out;
+            nl++;
+            k = real + 1;
         }
         memset(values, 0, ntypes * sizeof *values);
         values[0] = (int64_t)st.count;
         if (st.event)
             values[cols[st.event]] = (int64_t)st.weight;
         uint64_t ls = stack_labels(b, &st);
-        if (!ls || prof_add_sample_ls(b->prof, lp, st.nframes, values, ls))
+        if (!ls || prof_add_sample_ls(b->prof, lp, nl, values, ls))
             goto out;
     }
     rc = 0;
@@ -297,13 +399,25 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     };
     if (b.prof)
         b.sm = symmap_new(b.prof, &so);
-    bool ok = cols && b.func && b.cache && b.prof && b.sm && add_header(&b, cols, ncols) == 0 &&
+    symmap_options so_raw = so;
+    so_raw.addr_kind = SYMMAP_ADDR_RAW;
+    if (b.prof)
+        b.sm_raw = symmap_new(b.prof, &so_raw);
+    bool ok = cols && b.func && b.cache && b.prof && b.sm && b.sm_raw && add_header(&b, cols, ncols) == 0 &&
               feed_sideband(&b) == 0 && prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
-              symmap_finish(b.sm) == 0;
+              symmap_finish(b.sm) == 0 && symmap_finish(b.sm_raw) == 0;
     if (ok) {
         for (size_t i = 0; i < symmap_num_warnings(b.sm); i++)
             if (ps_warn(p, "%s", symmap_warning(b.sm, i)))
                 ok = false;
+        for (size_t i = 0; i < symmap_num_warnings(b.sm_raw); i++) {
+            const char *w = symmap_warning(b.sm_raw, i);
+            bool dup = false;
+            for (size_t k = 0; k < symmap_num_warnings(b.sm) && !dup; k++)
+                dup = strcmp(w, symmap_warning(b.sm, k)) == 0;
+            if (!dup && ps_warn(p, "%s", w))
+                ok = false;
+        }
     }
     if (!ok) {
         snprintf(err, errlen, "out of memory while building the profile");
@@ -311,6 +425,7 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
         b.prof = NULL;
     }
     symmap_free(b.sm);
+    symmap_free(b.sm_raw);
     free(cols);
     free(b.func);
     free(b.cache);

@@ -92,7 +92,7 @@ static bool put_root(const ps_parser *p, const ps_stack *st, const ps_fold_optio
     if (o->pid || o->tid) {
         char ids[64];
         char pid[24] = "?", tid[24] = "?";
-        if (st->pid >= 0)
+        if (st->pid >= 0 && !st->pid_inferred)
             snprintf(pid, sizeof pid, "%lld", (long long)st->pid);
         if (st->tid >= 0)
             snprintf(tid, sizeof tid, "%lld", (long long)st->tid);

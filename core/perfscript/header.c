@@ -19,6 +19,22 @@ static bool next_tok(const char *l, size_t len, size_t i, tok *t)
     return true;
 }
 
+/* The token that ends at or before end; false when there is none. */
+static bool prev_tok(const char *l, size_t end, tok *t)
+{
+    size_t e = end;
+    while (e > 0 && ps_blank((unsigned char)l[e - 1]))
+        e--;
+    if (e == 0)
+        return false;
+    size_t s = e;
+    while (s > 0 && !ps_blank((unsigned char)l[s - 1]))
+        s--;
+    t->s = s;
+    t->e = e;
+    return true;
+}
+
 /* `digits.digits:` -> nanoseconds. */
 static bool is_timestamp(const char *s, size_t len, uint64_t *ns)
 {
@@ -150,40 +166,46 @@ void ps_parse_header(const char *l, size_t len, int rules, ps_header *h)
     h->cpu = -1;
     h->kind = PS_LINE_OTHER;
 
-    /* Rule A: the first `digits.digits:` token. */
-    tok prev1 = {0, 0}, prev2 = {0, 0}, t;
-    bool have1 = false, have2 = false;
-    size_t i = 0;
-    while (next_tok(l, len, i, &t)) {
+    /* Rule A: the first `digits.digits:` token, found from the colons
+     * (the comm and ids before it are not tokenized on the way). */
+    size_t pos = 0;
+    const char *c;
+    while (pos < len && (c = memchr(l + pos, ':', len - pos)) != NULL) {
+        size_t i = (size_t)(c - l);
+        pos = i + 1;
+        if (pos < len && !ps_blank((unsigned char)l[pos]))
+            continue; /* the colon does not end a token */
+        size_t ts = i;
+        while (ts > 0 && !ps_blank((unsigned char)l[ts - 1]))
+            ts--;
         uint64_t ns;
-        if (l[t.e - 1] == ':' && ps_digit((unsigned char)l[t.s]) &&
-            is_timestamp(l + t.s, t.e - t.s, &ns)) {
-            size_t leftmost = t.s;
-            h->has_time = true;
-            h->time_ns = ns;
-            tok idt = prev1;
-            bool have_id = have1;
-            if (have1 && parse_cpu(l + prev1.s, prev1.e - prev1.s, h)) {
-                leftmost = prev1.s;
-                idt = prev2;
-                have_id = have2;
-            }
-            if (have_id && parse_id(l + idt.s, idt.e - idt.s, h)) {
-                leftmost = idt.s;
-                h->id_before_time = true;
-            }
-            h->rule = PS_RULE_A;
-            h->comm = trimmed(l, 0, leftmost);
-            parse_tail(l, len, t.e, h);
-            return;
+        if (!ps_digit((unsigned char)l[ts]) || !is_timestamp(l + ts, i + 1 - ts, &ns))
+            continue;
+        size_t leftmost = ts;
+        h->has_time = true;
+        h->time_ns = ns;
+        tok prev1, prev2;
+        bool have1 = prev_tok(l, ts, &prev1);
+        bool have2 = have1 && prev_tok(l, prev1.s, &prev2);
+        tok idt = prev1;
+        bool have_id = have1;
+        if (have1 && parse_cpu(l + prev1.s, prev1.e - prev1.s, h)) {
+            leftmost = prev1.s;
+            idt = prev2;
+            have_id = have2;
         }
-        prev2 = prev1;
-        have2 = have1;
-        prev1 = t;
-        have1 = true;
-        i = t.e;
+        if (have_id && parse_id(l + idt.s, idt.e - idt.s, h)) {
+            leftmost = idt.s;
+            h->id_before_time = true;
+        }
+        h->rule = PS_RULE_A;
+        h->comm = trimmed(l, 0, leftmost);
+        parse_tail(l, len, i + 1, h);
+        return;
     }
 
+    tok t;
+    size_t i;
     tok first;
     if (!next_tok(l, len, 0, &first))
         return;
@@ -195,9 +217,9 @@ void ps_parse_header(const char *l, size_t len, int rules, ps_header *h)
                 h->rule = PS_RULE_B;
                 h->comm = trimmed(l, 0, t.s);
                 i = t.e;
-                tok c;
-                if (next_tok(l, len, i, &c) && parse_cpu(l + c.s, c.e - c.s, h))
-                    i = c.e;
+                tok cpu;
+                if (next_tok(l, len, i, &cpu) && parse_cpu(l + cpu.s, cpu.e - cpu.s, h))
+                    i = cpu.e;
                 parse_tail(l, len, i, h);
                 return;
             }
@@ -336,12 +358,12 @@ bool ps_parse_mmap(const ps_str *record, ps_mmap *m)
     return m->path.len > 0;
 }
 
-bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid)
+bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid, int64_t *tid)
 {
     const char *s = record->ptr, *e = record->ptr + record->len;
-    int64_t tid, ptid;
+    int64_t ptid;
     return skip_lit(&s, e, "PERF_RECORD_FORK(") && read_int(&s, e, pid) &&
-           skip_lit(&s, e, ":") && read_int(&s, e, &tid) && skip_lit(&s, e, "):(") &&
+           skip_lit(&s, e, ":") && read_int(&s, e, tid) && skip_lit(&s, e, "):(") &&
            read_int(&s, e, ppid) && skip_lit(&s, e, ":") && read_int(&s, e, &ptid);
 }
 

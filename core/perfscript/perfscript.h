@@ -36,6 +36,9 @@ typedef struct ps_options {
     bool keep_pid; /* keep samples of different pids apart */
     bool keep_tid; /* keep samples of different tids apart (implies pid) */
     bool keep_cpu; /* keep samples of different cpus apart */
+    bool infer_pid; /* with keep_pid: when perf printed only a tid, take
+                     * the pid from side-band records (for the profile
+                     * builder; the folded --pid root stays comm-?) */
 } ps_options;
 
 /* A byte string inside parser-owned memory (not NUL-terminated). */
@@ -55,6 +58,8 @@ typedef struct ps_frame {
     bool deleted;    /* the DSO ended in ` (deleted)` */
     bool kernel;     /* kernel DSO (FOLDING.md §3.15) */
     bool jit;        /* JIT map DSO (FOLDING.md §3.15) */
+    bool header_ip;  /* read from a sample header (no callchain): perf
+                      * prints that ip raw, not as a DSO offset */
 } ps_frame;
 
 /* One distinct merged stack. Frames are leaf first, as perf prints them.
@@ -63,6 +68,7 @@ typedef struct ps_frame {
 typedef struct ps_stack {
     uint32_t comm;     /* comm id (ps_comm_get); 0 = empty comm */
     int64_t pid;       /* -1 when not printed or not kept */
+    bool pid_inferred; /* pid not printed, taken from side-band records */
     int64_t tid;       /* -1 when not printed or not kept */
     int32_t cpu;       /* -1 when not printed or not kept */
     uint32_t event;    /* event id (ps_event_get), 0 = no event named */
@@ -144,6 +150,9 @@ const ps_event_info *ps_event_info_get(const ps_parser *p, uint32_t id);
 /* The comm of process pid (from a sample header or COMM record whose tid
  * equals the pid), 0 when unknown. */
 uint32_t ps_process_comm(const ps_parser *p, int64_t pid);
+/* The pid of thread tid from side-band records (MMAP2, COMM, FORK), -1
+ * when unknown. */
+int64_t ps_thread_pid(const ps_parser *p, int64_t tid);
 ps_str ps_srcline_get(const ps_parser *p, uint32_t id);
 size_t ps_stack_count(const ps_parser *p);
 void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out);

@@ -61,6 +61,21 @@ static inline uint64_t ps_hash(const void *data, size_t len, uint64_t seed)
     return ps_hash_mix(a ^ (b >> 29) ^ (b << 35));
 }
 
+/* Hash of all the bytes (for keys whose differences may be anywhere, such
+ * as arrays of frame ids). */
+static inline uint64_t ps_hash_all(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *s = data;
+    uint64_t a = seed ^ (len * 0x9e3779b97f4a7c15ULL), b = ~seed;
+    while (len >= 16) {
+        a = (a ^ ps_load64(s)) * 0xff51afd7ed558ccdULL;
+        b = (b ^ ps_load64(s + 8)) * 0xc4ceb9fe1a85ec53ULL;
+        s += 16;
+        len -= 16;
+    }
+    return ps_hash(s, len, ps_hash_mix(a ^ (b >> 29) ^ (b << 35)));
+}
+
 /* memcmp(a, b, n) == 0, inlined for short strings. */
 static inline bool ps_eq(const char *a, const char *b, size_t n)
 {
@@ -166,7 +181,7 @@ bool ps_parse_mmap(const ps_str *record, ps_mmap *m);
 bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int64_t *tid,
                           bool *exec);
 /* Parses `PERF_RECORD_FORK(pid:tid):(ppid:ptid)`. */
-bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid);
+bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid, int64_t *tid);
 
 /* ---- frame.c: frame lines (FOLDING.md §4.3 steps 1-4) ---- */
 
@@ -188,6 +203,7 @@ typedef struct ps_stack_entry {
     uint32_t comm, event;
     int64_t pid, tid;
     int32_t cpu;
+    bool pid_inferred;
     uint32_t nframes;
     size_t frames_off; /* into parser->stack_ids: frames then srclines */
     uint64_t count, weight, period_samples;
@@ -236,12 +252,19 @@ struct ps_parser {
     int64_t *pc_pid;    /* process comms: open addressing pid -> comm */
     uint32_t *pc_comm;
     size_t pc_n, pc_cap;
+    int64_t *tp_tid;    /* thread -> process from side-band records */
+    int64_t *tp_pid;    /* (pid + 1; 0 = empty slot) */
+    size_t tp_n, tp_cap;
 
     ps_vec warnings;    /* char * */
     bool warned_headerless, warned_unrecognized;
 
     ps_stats stats;
 };
+
+/* tables.c: pid -> comm and tid -> pid maps. PS_OK or PS_ERR_NOMEM. */
+int ps_set_process_comm(ps_parser *p, int64_t pid, uint32_t comm);
+int ps_set_thread_pid(ps_parser *p, int64_t tid, int64_t pid);
 
 int ps_warn(ps_parser *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

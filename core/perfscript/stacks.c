@@ -47,7 +47,13 @@ int ps_stacks_add(ps_parser *p)
     memset(&key, 0, sizeof key);
     key.comm = p->cur_comm;
     key.event = p->cur_event;
-    key.pid = p->opts.keep_pid && h->has_pid ? h->pid : -1;
+    key.pid = -1;
+    if (p->opts.keep_pid && h->has_pid)
+        key.pid = h->pid;
+    else if (p->opts.keep_pid && p->opts.infer_pid && h->has_tid) {
+        key.pid = ps_thread_pid(p, h->tid); /* perf printed only the tid */
+        key.pid_inferred = key.pid >= 0;
+    }
     key.tid = p->opts.keep_tid && h->has_tid ? h->tid : -1;
     key.cpu = p->opts.keep_cpu && h->has_cpu ? h->cpu : -1;
     key.nframes = (uint32_t)p->cur_frames.len;
@@ -58,11 +64,11 @@ int ps_stacks_add(ps_parser *p)
     uint64_t seed = ((uint64_t)key.comm << 32 | key.event) ^
                     ps_hash_mix((uint64_t)key.pid * 31 + (uint64_t)key.tid) ^
                     ((uint64_t)(uint32_t)key.cpu << 17);
-    uint64_t hh = ps_hash(fr, n * sizeof *fr, seed);
+    uint64_t hh = ps_hash_all(fr, n * sizeof *fr, seed);
     /* srclines are rare: hash them only when there are any */
     for (size_t i = 0; i < n; i++) {
         if (sr[i]) {
-            hh = ps_hash(sr, n * sizeof *sr, hh);
+            hh = ps_hash_all(sr, n * sizeof *sr, hh);
             break;
         }
     }
@@ -81,8 +87,10 @@ int ps_stacks_add(ps_parser *p)
         ps_stack_entry *e = &st[k - 1];
         if (e->hash == hh && e->nframes == key.nframes && e->comm == key.comm &&
             e->event == key.event && e->pid == key.pid && e->tid == key.tid &&
-            e->cpu == key.cpu && memcmp(ids + e->frames_off, fr, n * sizeof *fr) == 0 &&
-            memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0) {
+            e->pid_inferred == key.pid_inferred &&
+            e->cpu == key.cpu &&
+            (n == 0 || (memcmp(ids + e->frames_off, fr, n * sizeof *fr) == 0 &&
+                        memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0))) {
             e->count++;
             e->weight += w;
             e->period_samples += h->has_period;
@@ -94,8 +102,8 @@ int ps_stacks_add(ps_parser *p)
         !ps_vec_reserve(&p->stacks, 1))
         return PS_ERR_NOMEM;
     key.frames_off = p->stack_ids.len;
-    uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
     if (n) {
+        uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
         memcpy(dst, fr, n * sizeof *fr);
         memcpy(dst + n, sr, n * sizeof *sr);
     }
@@ -116,6 +124,7 @@ void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out)
     const uint32_t *ids = p->stack_ids.data;
     out->comm = e->comm;
     out->pid = e->pid;
+    out->pid_inferred = e->pid_inferred;
     out->tid = e->tid;
     out->cpu = e->cpu;
     out->event = e->event;

@@ -70,6 +70,8 @@ void ps_free(ps_parser *p)
     ps_vec_free(&p->evinfo);
     free(p->pc_pid);
     free(p->pc_comm);
+    free(p->tp_tid);
+    free(p->tp_pid);
     for (size_t i = 0; i < p->warnings.len; i++)
         free(PS_VEC_AT(&p->warnings, char *, i));
     ps_vec_free(&p->warnings);
@@ -160,7 +162,7 @@ static uint32_t frame_insert(ps_parser *p, ps_frame *f, const char *l, size_t n,
 /* The id of frame line l, parsing and adding it when new; 0 when it is not
  * a frame line; UINT32_MAX when out of memory. */
 static uint32_t frame_id(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot,
-                         bool looked_up)
+                         bool looked_up, bool header_ip)
 {
     if (!looked_up) {
         if ((p->frames.len + 1) * 2 > p->nfslots && !frames_grow(p))
@@ -172,71 +174,9 @@ static uint32_t frame_id(ps_parser *p, const char *l, size_t n, uint64_t h, size
     ps_frame f;
     if (!ps_parse_frame(l, n, &f))
         return 0;
+    f.header_ip = header_ip;
     uint32_t id = frame_insert(p, &f, l, n, h, *slot);
     return id ? id : UINT32_MAX;
-}
-
-/* ---- process comms ---- */
-
-static bool pc_grow(ps_parser *p)
-{
-    size_t cap = p->pc_cap ? p->pc_cap * 2 : 256;
-    int64_t *pids = malloc(cap * sizeof *pids);
-    uint32_t *comms = calloc(cap, sizeof *comms);
-    if (!pids || !comms) {
-        free(pids);
-        free(comms);
-        return false;
-    }
-    for (size_t i = 0; i < p->pc_cap; i++) {
-        if (!p->pc_comm[i])
-            continue;
-        size_t j = (size_t)ps_hash_mix((uint64_t)p->pc_pid[i]) & (cap - 1);
-        while (comms[j])
-            j = (j + 1) & (cap - 1);
-        pids[j] = p->pc_pid[i];
-        comms[j] = p->pc_comm[i];
-    }
-    free(p->pc_pid);
-    free(p->pc_comm);
-    p->pc_pid = pids;
-    p->pc_comm = comms;
-    p->pc_cap = cap;
-    return true;
-}
-
-static int set_process_comm(ps_parser *p, int64_t pid, uint32_t comm)
-{
-    if ((p->pc_n + 1) * 2 > p->pc_cap && !pc_grow(p))
-        return PS_ERR_NOMEM;
-    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->pc_cap - 1);
-    while (p->pc_comm[j] && p->pc_pid[j] != pid)
-        j = (j + 1) & (p->pc_cap - 1);
-    if (!p->pc_comm[j])
-        p->pc_n++;
-    p->pc_pid[j] = pid;
-    p->pc_comm[j] = comm;
-    return PS_OK;
-}
-
-uint32_t ps_process_comm(const ps_parser *p, int64_t pid)
-{
-    if (!p->pc_cap)
-        return 0;
-    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->pc_cap - 1);
-    while (p->pc_comm[j]) {
-        if (p->pc_pid[j] == pid)
-            return p->pc_comm[j];
-        j = (j + 1) & (p->pc_cap - 1);
-    }
-    return 0;
-}
-
-const ps_event_info *ps_event_info_get(const ps_parser *p, uint32_t id)
-{
-    if (id == 0 || id > p->evinfo.len)
-        return NULL;
-    return &PS_VEC_AT(&p->evinfo, ps_event_info, id - 1);
 }
 
 /* ---- samples ---- */
@@ -310,7 +250,7 @@ static int begin_sample(ps_parser *p, const ps_header *h)
     }
     if (p->cur_comm && h->has_pid && h->pid == h->tid &&
         ps_process_comm(p, h->pid) != p->cur_comm &&
-        set_process_comm(p, h->pid, p->cur_comm))
+        ps_set_process_comm(p, h->pid, p->cur_comm))
         return PS_ERR_NOMEM;
     /* the strings of cur point into the line: keep only what is needed */
     p->cur.comm = (ps_str){"", 0};
@@ -333,9 +273,10 @@ static int begin_sample(ps_parser *p, const ps_header *h)
     /* a one-line sample: the frame is on the header line */
     const char *l = h->tail.ptr;
     size_t n = h->tail.len;
-    uint64_t hash = ps_hash(l, n, FRAME_SEED);
+    /* header frames are keyed apart from callchain lines of the same text */
+    uint64_t hash = ps_hash(l, n, FRAME_SEED ^ 1);
     size_t slot;
-    uint32_t id = frame_id(p, l, n, hash, &slot, false);
+    uint32_t id = frame_id(p, l, n, hash, &slot, false, true);
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id) {
@@ -365,19 +306,23 @@ static int sideband(ps_parser *p, const ps_header *h)
         m.after_samples = p->stats.samples;
         if (!ps_vec_push(&p->mmaps, &m))
             return PS_ERR_NOMEM;
-        return PS_OK;
+        return ps_set_thread_pid(p, m.tid, m.pid);
     }
     memset(&m, 0, sizeof m);
     ps_str name;
     bool exec = false;
-    if (ps_parse_fork(&h->record, &m.pid, &m.ppid)) {
+    if (ps_parse_fork(&h->record, &m.pid, &m.ppid, &m.tid)) {
+        if (ps_set_thread_pid(p, m.tid, m.pid))
+            return PS_ERR_NOMEM;
         if (m.pid == m.ppid)
             return PS_OK; /* a new thread: same maps */
         m.kind = PS_SB_FORK;
     } else if (ps_parse_comm_record(&h->record, &name, &m.pid, &m.tid, &exec)) {
+        if (ps_set_thread_pid(p, m.tid, m.pid))
+            return PS_ERR_NOMEM;
         if (m.pid == m.tid && name.len) {
             uint32_t c = ps_strtab_intern(&p->comms, name.ptr, name.len);
-            if (!c || set_process_comm(p, m.pid, c))
+            if (!c || ps_set_process_comm(p, m.pid, c))
                 return PS_ERR_NOMEM;
         }
         if (!exec)
@@ -438,7 +383,7 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
         int rc = end_sample(p);
         return rc ? rc : begin_sample(p, &hd);
     }
-    id = frame_id(p, l, n, h, &slot, true);
+    id = frame_id(p, l, n, h, &slot, true, false);
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id)
@@ -448,15 +393,13 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
     return unrecognized(p, l, n);
 }
 
-static int process_line(ps_parser *p, const char *l, size_t n)
+/* A line without its newline (and \r) and its frame-table hash. */
+static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
 {
     p->stats.lines++;
-    if (n && l[n - 1] == '\r')
-        n--;
     if (p->state == PS_IN_SAMPLE && n && p->nfslots) {
         /* the hot path: a frame line seen before needs no parsing at all
          * (a cached line is never a separator, comment or header) */
-        uint64_t h = ps_hash(l, n, FRAME_SEED);
         size_t slot;
         uint32_t id = frame_lookup(p, l, n, h, &slot);
         if (id)
@@ -495,6 +438,13 @@ static int process_line(ps_parser *p, const char *l, size_t n)
     default: /* PS_SKIP: up to the next separator */
         return PS_OK;
     }
+}
+
+static int process_line(ps_parser *p, const char *l, size_t n)
+{
+    if (n && l[n - 1] == '\r')
+        n--;
+    return process_line_h(p, l, n, ps_hash(l, n, FRAME_SEED));
 }
 
 static int carry_append(ps_parser *p, const char *s, size_t n)
@@ -554,19 +504,34 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
     }
     const char *scan = s; /* newlines before scan are handled */
 #ifdef PS_HAVE_NEWLINE_MASK
-    /* 64 bytes at a time: walk the bits of the newline mask */
+    /* 64 bytes at a time: walk the bits of the newline mask. Each line is
+     * hashed one step ahead and its frame-table slot prefetched, so the
+     * table lookups of consecutive lines overlap. */
+    const char *pl = NULL;
+    size_t pn = 0;
+    uint64_t ph = 0;
     while (e - scan >= 64) {
         uint64_t m = newline_mask(scan);
         while (m) {
             const char *nl = scan + __builtin_ctzll(m);
-            rc = process_line(p, s, (size_t)(nl - s));
-            if (rc)
+            size_t n = (size_t)(nl - s);
+            if (n && s[n - 1] == '\r')
+                n--;
+            uint64_t h = ps_hash(s, n, FRAME_SEED);
+            if (p->nfslots)
+                __builtin_prefetch(&p->fslots[(size_t)h & (p->nfslots - 1)]);
+            if (pl && (rc = process_line_h(p, pl, pn, ph)) != PS_OK)
                 return fail(p, rc);
+            pl = s;
+            pn = n;
+            ph = h;
             s = nl + 1;
             m &= m - 1;
         }
         scan += 64;
     }
+    if (pl && (rc = process_line_h(p, pl, pn, ph)) != PS_OK)
+        return fail(p, rc);
 #endif
     while (scan < e) {
         const char *nl = memchr(scan, '\n', (size_t)(e - scan));
@@ -612,40 +577,4 @@ int ps_finish(ps_parser *p)
                      (unsigned long long)(p->stats.unrecognized - p->stats.headerless_blocks),
                      (unsigned long long)p->stats.first_unrecognized);
     return rc ? fail(p, rc) : PS_OK;
-}
-
-const char *ps_error(const ps_parser *p) { return p->error; }
-const ps_stats *ps_get_stats(const ps_parser *p) { return &p->stats; }
-size_t ps_warning_count(const ps_parser *p) { return p->warnings.len; }
-
-const char *ps_warning(const ps_parser *p, size_t i)
-{
-    return i < p->warnings.len ? PS_VEC_AT(&p->warnings, char *, i) : NULL;
-}
-
-size_t ps_frame_count(const ps_parser *p) { return p->frames.len; }
-
-const ps_frame *ps_frame_get(const ps_parser *p, uint32_t id)
-{
-    if (id == 0 || id > p->frames.len)
-        return NULL;
-    return &PS_VEC_AT(&p->frames, ps_frame, id - 1);
-}
-
-size_t ps_event_count(const ps_parser *p) { return ps_strtab_count(&p->events); }
-ps_str ps_event_get(const ps_parser *p, uint32_t id) { return ps_strtab_get(&p->events, id); }
-uint32_t ps_first_event(const ps_parser *p) { return p->first_event; }
-
-uint32_t ps_event_find(const ps_parser *p, const char *name, size_t len)
-{
-    return ps_strtab_find(&p->events, name, len);
-}
-
-ps_str ps_comm_get(const ps_parser *p, uint32_t id) { return ps_strtab_get(&p->comms, id); }
-ps_str ps_srcline_get(const ps_parser *p, uint32_t id) { return ps_strtab_get(&p->srclines, id); }
-size_t ps_mmap_count(const ps_parser *p) { return p->mmaps.len; }
-
-const ps_mmap *ps_mmap_get(const ps_parser *p, size_t i)
-{
-    return i < p->mmaps.len ? &PS_VEC_AT(&p->mmaps, ps_mmap, i) : NULL;
 }

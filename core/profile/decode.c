@@ -392,6 +392,7 @@ prof_profile *prof_read_file(const char *path, char *err, size_t errlen)
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
         cap = (size_t)st.st_size + 1;
+    int rerr = 0;
     for (;;) {
         if (ph_grow((void **)&buf, &cap, len + 65536, 1) != 0) {
             fclose(f);
@@ -399,16 +400,19 @@ prof_profile *prof_read_file(const char *path, char *err, size_t errlen)
             prof_errf(err, errlen, "%s: out of memory", path);
             return NULL;
         }
+        errno = 0;
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
-        if (n == 0)
+        if (n == 0) {
+            if (ferror(f))
+                rerr = errno ? errno : EIO;
             break;
+        }
     }
-    int rerr = ferror(f);
     fclose(f);
     if (rerr) {
         free(buf);
-        prof_errf(err, errlen, "%s: read error", path);
+        prof_errf(err, errlen, "%s: %s", path, strerror(rerr));
         return NULL;
     }
     char e[256];

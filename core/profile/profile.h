@@ -165,7 +165,8 @@ typedef struct prof_label_ids {
 /* Adds a sample: location_ids[0] is the leaf, values has one entry per
  * sample type. A sample with the same locations and the same labels (in the
  * same order) merges into the existing one by adding values (hash lookup).
- * Returns 0, or -1 when out of memory or when no sample type exists. */
+ * Returns 0, or -1 when out of memory, when no sample type exists or when a
+ * location id names no location. */
 int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n,
                     const int64_t *values, const prof_label *labels, size_t nlabels);
 

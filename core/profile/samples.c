@@ -79,9 +79,6 @@ int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
     size_t nt = p->ntypes;
     if (nt == 0 || labelset_id == 0 || labelset_id > p->nlsets || n >= UINT32_MAX)
         return -1;
-    for (size_t k = 0; k < n; k++)
-        if (location_ids[k] == 0 || location_ids[k] > p->nlocs)
-            return -1;
     uint64_t h = sample_hash(location_ids, n, labelset_id);
     size_t pos = SIZE_MAX, i;
     while ((i = ph_probe(&p->smindex, h, &pos)) != SIZE_MAX) {
@@ -94,6 +91,10 @@ int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
             return 0;
         }
     }
+    /* A new stack: check its ids once (a merged one matched stored ids). */
+    for (size_t k = 0; k < n; k++)
+        if (location_ids[k] == 0 || location_ids[k] > p->nlocs)
+            return -1;
     if (ph_grow((void **)&p->samples, &p->samples_cap, p->nsamples + 1, sizeof *p->samples) != 0 ||
         ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + n, sizeof *p->stacks) != 0 ||
         ph_grow((void **)&p->values, &p->values_cap, (p->nsamples + 1) * nt, sizeof *p->values) != 0 ||

@@ -136,14 +136,12 @@ static symmap_kind classify(const char *n, size_t len)
         return SYMMAP_KERNEL; /* a kernel module: [nf_tables] */
     if (ends(n, len, " (deleted)") || ends(n, len, ".map"))
         return SYMMAP_SPECIAL; /* gone, or perf-PID.map JIT symbols */
-    const char *b = memrchr(n, '/', len);
-    b = b ? b + 1 : n;
-    if (starts(b, len - (size_t)(b - n), "perf-"))
-        return SYMMAP_SPECIAL;
     return SYMMAP_USER;
 }
 
-/* The build id known for path, or NULL. */
+/* Finds and checks the local file for d (path map, binary root, the path
+ * itself): sets d->state and, when usable, d->elf, d->local, d->build_hex;
+ * otherwise d->why. -1 only on OOM. */
 static int decide(symmap *s, dso *d)
 {
     char *cand = NULL;
@@ -183,6 +181,11 @@ static int decide(symmap *s, dso *d)
         own_path = true;
     }
     d->state = D_UNREADABLE;
+    struct stat pst;
+    /* Whatever sits at the profiled path is, from here on, not the profiled
+     * file unless it is accepted below: runtime-mode mappings then carry
+     * has_functions so pprof does not symbolize from it. */
+    d->foreign = d->name[0] == '/' && stat(d->name, &pst) == 0;
     if (!cand) {
         snprintf(d->why, sizeof d->why, "no local copy of this remote binary (not in the path "
                                          "map or under the binary root)");
@@ -219,6 +222,7 @@ static int decide(symmap *s, dso *d)
     memcpy(d->build_hex, hex, sizeof hex);
     d->local = cand;
     d->state = D_READABLE;
+    d->foreign = false;
     return 0;
 }
 
@@ -385,7 +389,7 @@ static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out
         uint64_t ip = off ? addr - r->pgoff + r->start : addr;
         prof_mapping_spec m = {r->start, r->start + r->len, r->pgoff, r->path, strlen(r->path),
                                r->build_id, r->build_id ? strlen(r->build_id) : 0,
-                               false, false, false, false};
+                               d->foreign, false, false, false};
         out->mapping_id = prof_mapping(s->p, &m);
         out->address = ip;
         out->mode = SYMMAP_MODE_RUNTIME;

@@ -9,7 +9,9 @@
  *   runtime mode      - the file cannot be read (or is not provably the
  *       profiled one) but an MMAP/MMAP2 record covers the frame: address =
  *       runtime ip, Mapping {start, start+len, pgoff, path, build_id} as
- *       recorded. adjust_return = true.
+ *       recorded, has_functions true when a file that is not the profiled
+ *       one sits at that path (so pprof does not symbolize from it).
+ *       adjust_return = true.
  *   names only        - neither: Mapping {0, PROF_NO_LIMIT, 0, path},
  *       has_functions true, address as printed; one warning per DSO.
  *       adjust_return = false.

@@ -39,6 +39,7 @@ typedef struct dso {
     uint64_t first_map; /* the first mapping made for this DSO */
     uint64_t kmin, kmax;
     bool warned, seen_addr;
+    bool foreign; /* a file at the profiled path that is not the profiled one */
     char why[640]; /* why the local file is not used */
 } dso;
 

@@ -164,8 +164,6 @@ const mrec *symmap_dev_record(const symmap *s, const char *path)
     return NULL;
 }
 
-/* Tries the local file for d: sets d->state, d->elf, d->local. */
-
 const mrec *symmap_find_kernel(const symmap *s, const char *prefix, size_t len, uint64_t addr)
 {
     const pinfo *pi = find_pid(s, -1);

@@ -111,7 +111,7 @@ static void test_header_rules_b_c_and_sideband(void)
     header("loader main 25726   766.738797: PERF_RECORD_FORK(25726:25728):(25726:25726)", ALL, &h);
     CHECK(h.kind == PS_LINE_SIDEBAND && str_eq(h.comm, "loader main"));
     int64_t pid, ppid, tid;
-    CHECK(ps_parse_fork(&h.record, &pid, &ppid) && pid == 25726 && ppid == 25726);
+    CHECK(ps_parse_fork(&h.record, &pid, &ppid, &tid) && pid == 25726 && ppid == 25726 && tid == 25728);
     header("plugins 25726   766.738332: PERF_RECORD_COMM exec: plugins:25726/25726", ALL, &h);
     ps_str name;
     bool exec;

@@ -144,6 +144,7 @@ static void test_build_id_mismatch_refuses_the_file(void)
     CHECK_STR(mapping_file(p, r.mapping_id, &m), self);
     CHECK(m.start == map_start && m.limit == map_start + map_len && m.offset == map_pgoff);
     CHECK_STR(prof_str(p, m.build_id, NULL), "00112233445566778899aabbccddeeff00112233");
+    CHECK(m.has_functions); /* pprof must not symbolize from the wrong file */
     /* Same pid without the record (another pid): names only, one warning
      * that says why. */
     CHECK(symmap_resolve(s, self, strlen(self), fn_off, 999, &r) == 0);
@@ -291,6 +292,8 @@ static void test_fork_inherits_and_exec_resets(void)
     symmap_result r;
     CHECK(symmap_resolve(s, lib, strlen(lib), 0x1100, 11, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_RUNTIME && r.address == 0x7f0000000100);
+    prof_mapping_info m;
+    CHECK(prof_get_mapping(p, r.mapping_id, &m) && !m.has_functions); /* nothing at the path */
     symmap_add_exec(s, 11);
     CHECK(symmap_resolve(s, lib, strlen(lib), 0x1200, 11, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_NAMES);

@@ -102,6 +102,19 @@ describe("perfgo convert", function()
     end
   end)
 
+  it("shows a progress line on a terminal while reading large input", function()
+    local big = dir .. "/big.script"
+    local one = t.read(C .. "/go-bench/perf.script")
+    local f = assert(io.open(big, "wb"))
+    for _ = 1, 20 do f:write(one) end -- 21 MB: past the first 16 MB report
+    f:close()
+    -- script(1) gives the command a pseudo-terminal
+    local r = t.run({ "script", "-qec", t.quote(t.bin()) .. " convert -i " .. t.quote(big) .. " -o "
+      .. t.quote(dir .. "/big.pb.gz"), "/dev/null" })
+    assert.equals(0, r.code, r.stderr)
+    assert.matches("\rperfgo: read 16%.%d MB, %d+ samples\r\27%[K", r.stdout)
+  end)
+
   it("writes no progress line when stderr is not a terminal", function()
     local r = t.perfgo({ "convert", "-i", C .. "/go-bench/perf.script", "-o", dir .. "/q.pb.gz" })
     assert.equals(0, r.code)

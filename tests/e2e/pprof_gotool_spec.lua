@@ -220,4 +220,34 @@ int main(void)
     end
     assert.equals(body(cpu), body(again))
   end)
+
+  it("keeps labels go tool pprof can filter on, numeric zero included", function()
+    local p = pprof.new()
+    p:add_sample_type("samples", "count")
+    p:add_sample_type("task-clock", "nanoseconds")
+    p:set_default_sample_type("task-clock")
+    p:set_period("task-clock", "nanoseconds", 1000000)
+    p:add_comment("perf-command:perf record -e task-clock")
+    local m = p:mapping { start = 0xffffffff81000000, limit = 0xffffffff82000000,
+      offset = 0xffffffff81000000, file = "[kernel.kallsyms]_text", has_functions = true }
+    local f = p:func("do_syscall_64")
+    local l = p:location(m, 0xffffffff81001000, { { f, 0 } })
+    p:add_sample({ l }, { 3, 3000000 }, {
+      { key = "comm", str = "worker 1" }, { key = "pid", num = 0, unit = "pid" },
+      { key = "tid", num = 7, unit = "tid" }, { key = "cpu", num = 0, unit = "cpu" } })
+    p:add_sample({ l }, { 1, 1000000 }, { { key = "comm", str = "other" } })
+    local path = dir .. "/labels.pb.gz"
+    assert.is_true(p:write(path))
+    sh { "go", "tool", "pprof", "-raw", path }
+    local tags = sh { "go", "tool", "pprof", "-tags", path }
+    -- cpu and pid are 0: they survive only because they carry a unit
+    assert.matches("comm: Total 4%.0ms", tags)
+    assert.matches("3%.0ms %(%s*75%.00%%%): worker 1", tags)
+    assert.matches("cpu: Total 3%.0ms%s+3%.0ms %(%s*100%%%): 0\n", tags)
+    assert.matches("pid: Total 3%.0ms%s+3%.0ms %(%s*100%%%): 0\n", tags)
+    local focus = sh { "go", "tool", "pprof", "-top", "-tagfocus=comm=worker", path }
+    assert.matches("accounting for 3ms, 75%.00%% of 4ms total", focus)
+    local comments = sh { "go", "tool", "pprof", "-comments", path }
+    assert.matches("perf%-command:perf record %-e task%-clock", comments)
+  end)
 end)

@@ -261,6 +261,22 @@ describe("perfgo.parser profiles", function()
     assert.equals(1, s.sample_types[1].total)
   end)
 
+  it("turns perf --inline runs into one location with inline lines", function()
+    local inl = "prog 1 1.0: 1000 cpu-clock:\n\t1290 hash_bytes+0x0\n  inline.c:24 (inlined)\n"
+      .. "\t1290 checksum+0x10\n\t1290 run+0x10 (/nonexistent/inline)\n\t1112 main+0x72 (/nonexistent/inline)\n\n"
+    local prof = assert(parser.parse_string(inl))
+    local list = samples_of(prof)
+    assert.equals(1, #list)
+    assert.equals("hash_bytes<-checksum<-run<-main", list[1].stack)
+    local f = list[1].frames
+    assert.equals(f[1].location, f[2].location)
+    assert.equals(f[1].location, f[3].location)
+    assert.not_equals(f[1].location, f[4].location)
+    assert.equals(0x1290, f[1].address)
+    assert.equals("/nonexistent/inline", f[1].mapping)
+    assert.equals(2, prof:summary().locations)
+  end)
+
   it("adds labels on request, numbers with units", function()
     local prof = assert(parser.parse_string(text, { labels = { "comm", "thread_comm", "pid", "tid", "cpu" } }))
     local list = samples_of(prof)

@@ -1,0 +1,126 @@
+#!/bin/sh
+# Converter benchmark (not a test: it prints figures and asserts nothing).
+#
+#   tests/bench/bench_convert.sh [BUILD_DIR]
+#
+# Builds its inputs on the spot in $BENCH_DIR (default /tmp/perfgo-bench):
+#   rec.script     a >= 50 MB `perf script` of a Go benchmark recorded with
+#                  perf record -e cpu-clock -g -F 20000 (tests/bench/gobench)
+#   rec4.script    rec.script four times
+#   corpus.script  a >= 200 MB concatenation of the corpus scripts
+#   corpus4.script corpus.script four times
+# and prints, for `perfgo convert` to pprof and to folded: seconds, MB/s,
+# samples/s and peak RSS (GNU time; MB/s both per wall second and per CPU
+# second, user + sys, which is steadier on a shared machine), next to `cat >/dev/null` and `wc -l`
+# on the same file, and next to stackcollapse-perf.pl when FLAMEGRAPH_DIR is
+# set. Each figure is the best of $BENCH_RUNS runs (default 3).
+set -eu
+
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$src/build}
+perfgo=$build/bin/perfgo
+work=${BENCH_DIR:-/tmp/perfgo-bench}
+runs=${BENCH_RUNS:-3}
+corpus=${PERFGO_CORPUS:-}
+[ -n "$corpus" ] && [ -f "$corpus/README.md" ] || corpus=/work/shared/corpus
+
+[ -x "$perfgo" ] || { echo "no perfgo binary at $perfgo (build first)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "GNU time is missing: run scripts/setup.sh" >&2; exit 1; }
+mkdir -p "$work"
+
+size_of() { stat -c %s "$1"; }
+
+# ---- inputs ----
+if [ ! -s "$work/rec.script" ] || [ "$(size_of "$work/rec.script")" -lt 50000000 ]; then
+    rm -rf "$work/gobench"
+    cp -r "$src/tests/bench/gobench" "$work/gobench"
+    (cd "$work/gobench" && go test -c -o bench.test .)
+    benchtime=1s
+    while :; do
+        echo "recording the Go benchmark (-benchtime=$benchtime) ..." >&2
+        perf record -q -e cpu-clock -g -F 20000 -o "$work/rec.data" -- \
+            "$work/gobench/bench.test" -test.run='^$' -test.bench=. -test.benchtime=$benchtime \
+            >/dev/null 2>&1
+        perf script -i "$work/rec.data" > "$work/rec.script" 2>/dev/null
+        [ "$(size_of "$work/rec.script")" -ge 50000000 ] && break
+        benchtime=$(echo "$benchtime" | sed 's/s$//' | awk '{print $1 * 2 "s"}')
+    done
+fi
+if [ ! -s "$work/rec4.script" ]; then
+    cat "$work/rec.script" "$work/rec.script" "$work/rec.script" "$work/rec.script" > "$work/rec4.script"
+fi
+if [ ! -s "$work/corpus.script" ]; then
+    : > "$work/corpus.script"
+    while [ "$(size_of "$work/corpus.script")" -lt 200000000 ]; do
+        for f in "$corpus"/*/perf*.script; do
+            cat "$f" >> "$work/corpus.script"
+            printf '\n' >> "$work/corpus.script"
+        done
+    done
+    cat "$work/corpus.script" "$work/corpus.script" "$work/corpus.script" "$work/corpus.script" \
+        > "$work/corpus4.script"
+fi
+
+# ---- measurements ----
+samples_of() {
+    LUA_CPATH="$build/?.so;;" lua5.4 - "$1" <<'EOF'
+local parser = require "perfgo.parser"
+local ok, p = parser.parse_file(arg[1], { profile = false })
+assert(ok, p)
+print(p:stats().samples)
+EOF
+}
+
+# best_of CMD...: prints "wall_seconds cpu_seconds peak_rss_kb": the run
+# with the least wall time, its user+sys time, and the largest RSS
+best_of() {
+    best=""
+    cpu=""
+    rss=0
+    i=0
+    while [ $i -lt "$runs" ]; do
+        /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" >/dev/null 2>"$work/stderr.out" ||
+            { cat "$work/stderr.out" >&2; exit 1; }
+        read -r s u k m < "$work/time.out"
+        if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then
+            best=$s
+            cpu=$(awk "BEGIN{print $u + $k}")
+        fi
+        [ "$m" -gt "$rss" ] && rss=$m
+        i=$((i + 1))
+    done
+    echo "$best $cpu $rss"
+}
+
+row() { # file tool samples CMD...
+    file=$1 tool=$2 n=$3
+    shift 3
+    set -- $(best_of "$@")
+    awk -v f="$(basename "$file")" -v t="$tool" -v sz="$(size_of "$file")" -v s="$1" -v c="$2" \
+        -v r="$3" -v n="$n" \
+        'BEGIN { if (s <= 0) s = 0.005; if (c <= 0) c = 0.005;
+                 printf "%-15s %-22s %7.1f %6.2f %7.0f %6.2f %7.0f %10.0f %7.1f\n", f, t, sz / 1e6, s,
+                        sz / 1e6 / s, c, sz / 1e6 / c, n / s, r / 1024 }'
+    echo "$3" > "$work/last_rss"
+}
+
+echo "perfgo $("$perfgo" version | head -1 | cut -d' ' -f2), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+printf "%-15s %-22s %7s %6s %7s %6s %7s %10s %7s\n" file tool MB wall_s MB/s cpu_s cpuMB/s samples/s RSS_MB
+for f in rec.script rec4.script corpus.script corpus4.script; do
+    path=$work/$f
+    n=$(samples_of "$path")
+    cat "$path" > /dev/null # warm the page cache
+    row "$path" "cat >/dev/null" "$n" sh -c "cat '$path' > /dev/null"
+    row "$path" "wc -l" "$n" wc -l "$path"
+    row "$path" "perfgo convert pprof" "$n" "$perfgo" convert -i "$path" -o "$work/out.pb.gz"
+    eval "rss_pprof_${f%%.*}=\$(cat \"\$work/last_rss\")"
+    row "$path" "perfgo convert folded" "$n" "$perfgo" convert -i "$path" --format folded -o "$work/out.folded"
+    eval "rss_folded_${f%%.*}=\$(cat \"\$work/last_rss\")"
+    row "$path" "perfgo -i - (pipe)" "$n" sh -c "cat '$path' | '$perfgo' convert -i - -o '$work/pipe.pb.gz'"
+    if [ -n "${FLAMEGRAPH_DIR:-}" ] && [ -f "$FLAMEGRAPH_DIR/stackcollapse-perf.pl" ]; then
+        row "$path" "stackcollapse-perf.pl" "$n" perl "$FLAMEGRAPH_DIR/stackcollapse-perf.pl" "$path"
+    fi
+done
+awk -v a="$rss_pprof_rec4" -v b="$rss_pprof_rec" -v c="$rss_pprof_corpus4" -v d="$rss_pprof_corpus" \
+    -v e="$rss_folded_rec4" -v g="$rss_folded_rec" 'BEGIN {
+    printf "peak RSS 4x/1x: recording pprof %.2f, folded %.2f; corpus pprof %.2f\n", a / b, e / g, c / d }'

@@ -1,0 +1,3 @@
+module example.com/perfgobench
+
+go 1.19
