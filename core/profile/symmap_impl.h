@@ -19,10 +19,10 @@ typedef struct mrec {
 
 typedef struct pinfo {
     int pid;
-    size_t head;      /* newest record, SIZE_MAX = none */
-    size_t exec_seq;  /* records below this index were reset by exec */
-    int parent;       /* forked from, or INT32_MIN */
-    size_t fork_seq;  /* parent's records below this index are inherited */
+    size_t head;     /* newest record, SIZE_MAX = none */
+    size_t exec_seq; /* records below this index were reset by exec */
+    int parent;      /* forked from, or INT32_MIN */
+    size_t fork_seq; /* parent's records below this index are inherited */
 } pinfo;
 
 typedef enum dstate { D_UNDECIDED = 0, D_READABLE, D_UNREADABLE } dstate;
@@ -39,7 +39,7 @@ typedef struct dso {
     uint64_t first_map; /* the first mapping made for this DSO */
     uint64_t kmin, kmax;
     bool warned, seen_addr;
-    bool foreign; /* a file at the profiled path that is not the profiled one */
+    bool foreign;  /* a file at the profiled path that is not the profiled one */
     char why[640]; /* why the local file is not used */
 } dso;
 
@@ -56,7 +56,7 @@ struct symmap {
     size_t nrecs, recs_cap;
     pinfo *pids;
     size_t npids, pids_cap;
-    ph_index pindex; /* pid -> pids[] */
+    ph_index pindex;   /* pid -> pids[] */
     symmap_path *bids; /* path -> build id hex */
     size_t nbids, bids_cap;
 
