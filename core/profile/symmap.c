@@ -60,6 +60,8 @@ void symmap_free(symmap *s)
     free(s->recs);
     free(s->pids);
     ph_free(&s->pindex);
+    free(s->path_heads);
+    ph_free(&s->path_index);
     for (size_t i = 0; i < s->nbids; i++) {
         free((char *)s->bids[i].from);
         free((char *)s->bids[i].to);
@@ -86,9 +88,10 @@ static void warn(symmap *s, dso *d)
     d->warned = true;
     char buf[1600];
     snprintf(buf, sizeof buf,
-             "%s: %s; no --show-mmap-events record covers it either, so its frames keep "
-             "perf's names only (go tool pprof -lines/-list cannot resolve them)",
-             d->name, d->why);
+             "%s: %s%s; its frames keep perf's names only (go tool pprof -lines/-list cannot "
+             "resolve them)",
+             d->name, d->why,
+             d->state == D_READABLE ? "" : ", and no --show-mmap-events record places them");
     char *w = symmap_dupn(buf, strlen(buf));
     if (!w || ph_grow((void **)&s->warnings, &s->warnings_cap, s->nwarnings + 1,
                       sizeof *s->warnings) != 0) {
@@ -321,22 +324,27 @@ static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid)
 {
     if (s->addr_kind != SYMMAP_ADDR_AUTO)
         return s->addr_kind == SYMMAP_ADDR_OFFSET;
+    /* 1. This frame's own MMAP evidence, when unambiguous; it also sets the
+     *    verdict for the whole input (one perf version printed it). */
     const mrec *by_off = symmap_find_map(s, pid, d->name, addr, true);
     const mrec *by_ip = symmap_find_map(s, pid, d->name, addr, false);
-    if (by_off && !by_ip)
+    if (by_off && !by_ip) {
         s->verdict = SYMMAP_ADDR_OFFSET;
-    else if (by_ip && !by_off)
+        return true;
+    }
+    if (by_ip && !by_off) {
         s->verdict = SYMMAP_ADDR_RAW;
+        return false;
+    }
+    /* 2. The file itself: a value past its file-backed segments is no
+     *    file offset (e.g. a -G sample ip, raw in every perf version). */
+    uint64_t v;
+    if (d->state == D_READABLE && !elfi_offset_to_vaddr(&d->elf, addr, &v))
+        return false;
+    /* 3. The verdict so far; else perf 5.16 - 6.3 (this machine's). */
     if (s->verdict != SYMMAP_ADDR_AUTO)
         return s->verdict == SYMMAP_ADDR_OFFSET;
-    if (d->state == D_READABLE && d->elf.type == 2 /* ET_EXEC */) {
-        uint64_t v;
-        bool as_off = elfi_offset_to_vaddr(&d->elf, addr, &v);
-        bool as_vaddr = elfi_vaddr_to_offset(&d->elf, addr, &v);
-        if (as_vaddr && !as_off)
-            return false;
-    }
-    return true; /* perf 5.16 - 6.3, this machine's perf */
+    return true;
 }
 
 static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out);
@@ -420,9 +428,14 @@ static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out
         out->adjust_return = true;
         return out->mapping_id ? 0 : -1;
     }
-    if (d->state == D_READABLE)
-        snprintf(d->why, sizeof d->why, "address 0x%llx lies in none of %s's segments",
-                 (unsigned long long)addr, d->local);
+    if (d->state == D_READABLE && off)
+        snprintf(d->why, sizeof d->why, "0x%llx is no file offset in %s", (unsigned long long)addr,
+                 d->local);
+    else if (d->state == D_READABLE)
+        snprintf(d->why, sizeof d->why,
+                 "0x%llx is a runtime address (not a file offset) and this process has no "
+                 "MMAP record to place it",
+                 (unsigned long long)addr);
     warn(s, d);
     return names_only(s, d, addr, out);
 }

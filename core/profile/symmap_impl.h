@@ -14,7 +14,8 @@ typedef struct mrec {
     char *build_id; /* NULL or lowercase hex */
     bool dev_known, exec;
     unsigned maj, min;
-    size_t prev; /* previous record of the same pid, SIZE_MAX = none */
+    size_t prev;      /* previous record of the same pid, SIZE_MAX = none */
+    size_t prev_path; /* previous record of the same path, SIZE_MAX = none */
 } mrec;
 
 typedef struct pinfo {
@@ -57,6 +58,9 @@ struct symmap {
     pinfo *pids;
     size_t npids, pids_cap;
     ph_index pindex;   /* pid -> pids[] */
+    size_t *path_heads; /* newest record per distinct path */
+    size_t npaths, paths_cap;
+    ph_index path_index; /* path -> path_heads[] */
     symmap_path *bids; /* path -> build id hex */
     size_t nbids, bids_cap;
 
@@ -71,7 +75,10 @@ struct symmap {
 /* A NUL-terminated copy of s[0..n), or NULL. */
 char *symmap_dupn(const char *s, size_t n);
 /* The newest executable record of pid (or its fork ancestors) for path
- * whose range holds addr: by file offset when by_offset, else by ip. */
+ * whose range holds addr: by file offset when by_offset, else by ip. When
+ * the process has none: by offset, any process's record of path (a record
+ * and the ip computed from it always agree); by ip, only when pid is not
+ * known to the side band at all (perf printed no pid). */
 const mrec *symmap_find_map(const symmap *s, int pid, const char *path, uint64_t addr,
                             bool by_offset);
 /* The newest kernel record (pid -1) whose path starts with prefix and

@@ -130,6 +130,18 @@ static void test_raw_and_auto_addresses(void)
     CHECK(symmap_resolve(s, self, strlen(self), ip, 100, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
     symmap_free(s);
+
+    /* AUTO without any record: a PIE's raw ip (as perf -G prints it) is no
+     * file offset of the file, so it is not read as one: names only, and
+     * the warning says why. */
+    s = symmap_new(p, NULL);
+    CHECK(symmap_resolve(s, self, strlen(self), ip, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_NAMES && r.address == ip);
+    CHECK(symmap_num_warnings(s) == 1 && strstr(symmap_warning(s, 0), "runtime address"));
+    /* ...while a file offset of the same DSO still translates. */
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    symmap_free(s);
     prof_free(p);
 }
 
@@ -150,8 +162,19 @@ static void test_build_id_mismatch_refuses_the_file(void)
     CHECK(m.start == map_start && m.limit == map_start + map_len && m.offset == map_pgoff);
     CHECK_STR(prof_str(p, m.build_id, NULL), "00112233445566778899aabbccddeeff00112233");
     CHECK(m.has_functions); /* pprof must not symbolize from the wrong file */
-    /* Same pid without the record (another pid): names only, one warning
-     * that says why. */
+    /* A thread or process with no record of its own (perf printed only
+     * the tid): a file offset is placed through another process's record
+     * of the same file, a consistent (ip, mapping) pair. */
+    symmap_result r2;
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 999, &r2) == 0);
+    CHECK(r2.mode == SYMMAP_MODE_RUNTIME && r2.mapping_id == r.mapping_id);
+    CHECK(r2.address == r.address);
+    CHECK(symmap_num_warnings(s) == 0);
+    symmap_free(s);
+
+    /* Without any record: names only, one warning that says why. */
+    s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    CHECK(symmap_add_build_id(s, self, strlen(self), "0011", 4) == 0);
     CHECK(symmap_resolve(s, self, strlen(self), fn_off, 999, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_NAMES && !r.adjust_return && r.address == fn_off);
     CHECK(symmap_resolve(s, self, strlen(self), fn_off + 4, 999, &r) == 0);
@@ -291,7 +314,7 @@ static void test_unreadable_without_mmap_is_names_only(void)
 static void test_fork_inherits_and_exec_resets(void)
 {
     prof_profile *p = prof_new();
-    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_RAW});
     const char *lib = "/nonexistent/libx.so";
     symmap_mmap mm = {.pid = 10,
                       .start = 0x7f0000000000,
@@ -303,13 +326,20 @@ static void test_fork_inherits_and_exec_resets(void)
     CHECK(symmap_add_mmap(s, &mm) == 0);
     CHECK(symmap_add_fork(s, 10, 11) == 0);
     symmap_result r;
-    CHECK(symmap_resolve(s, lib, strlen(lib), 0x1100, 11, &r) == 0);
+    CHECK(symmap_resolve(s, lib, strlen(lib), 0x7f0000000100, 11, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_RUNTIME && r.address == 0x7f0000000100);
     prof_mapping_info m;
     CHECK(prof_get_mapping(p, r.mapping_id, &m) && !m.has_functions); /* nothing at the path */
+    CHECK(m.start == 0x7f0000000000 && m.limit == 0x7f0000010000 && m.offset == 0x1000);
+    /* After exec the old maps are gone; another process's ips say nothing
+     * about this one. */
     symmap_add_exec(s, 11);
-    CHECK(symmap_resolve(s, lib, strlen(lib), 0x1200, 11, &r) == 0);
+    CHECK(symmap_resolve(s, lib, strlen(lib), 0x7f0000000200, 11, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_NAMES);
+    /* A pid the side band never saw (perf printed no pid): any record of
+     * the path that holds the ip. */
+    CHECK(symmap_resolve(s, lib, strlen(lib), 0x7f0000000300, 55, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_RUNTIME && r.address == 0x7f0000000300);
     symmap_free(s);
     prof_free(p);
 }
