@@ -48,6 +48,15 @@ local function copy_without_cwd(opts)
   return out
 end
 
+-- Options for a remote command: no cwd (the command is wrapped), and no
+-- stdin="null": perfgo.ssh holds the channel's stdin open itself so that
+-- the remote command ends when the connection (or Ctrl-C) ends it.
+local function remote_opts(opts)
+  local out = copy_without_cwd(opts)
+  if out.stdin == "null" then out.stdin = nil end
+  return out
+end
+
 --- The platform of the machine perfgo runs on.
 ---@return {os: string, arch: string}
 function M.new_local_platform()
@@ -180,23 +189,16 @@ function Remote:scratch(name)
   return self.scratch_dir .. "/" .. name
 end
 
--- Runs argv in a directory of the synced tree: `cd DIR && exec ARGV`.
-local function in_dir(dir, argv)
-  local out = { "sh", "-c", 'cd -- "$1" || exit 127; shift; exec "$@"', "sh", dir }
-  for _, a in ipairs(argv) do out[#out + 1] = a end
-  return out
-end
-
 function Remote:run(argv, opts)
-  opts = opts or {}
-  if opts.cwd then argv = in_dir(self:path(opts.cwd), argv) end
-  return self.session:run(argv, copy_without_cwd(opts))
+  local o = remote_opts(opts)
+  if opts and opts.cwd then o.cwd = self:path(opts.cwd) end
+  return self.session:run(argv, o)
 end
 
 function Remote:spawn(argv, opts)
-  opts = opts or {}
-  if opts.cwd then argv = in_dir(self:path(opts.cwd), argv) end
-  return self.session:spawn(argv, copy_without_cwd(opts))
+  local o = remote_opts(opts)
+  if opts and opts.cwd then o.cwd = self:path(opts.cwd) end
+  return self.session:spawn(argv, o)
 end
 
 function Remote:get(path, local_path)

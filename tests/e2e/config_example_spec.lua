@@ -24,8 +24,7 @@ describe("examples/perfgo.lua", function()
     setup(function()
       r = perfgo({ "test", "profile", "./examples/false-sharing", "-bench=Unpadded", "-run=^$",
         "-benchtime=200ms" })
-      local runs = fixture.runs(repo)
-      dir = runs[#runs]
+      dir = fixture.latest(repo)
       rec = fixture.record(dir)
     end)
 

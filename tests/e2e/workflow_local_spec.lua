@@ -19,8 +19,7 @@ describe("perfgo test (local)", function()
     setup(function()
       r = t.perfgo({ "test", "profile", "-e", "cpu-clock", "./examples/false-sharing",
         "-bench=Unpadded", "-run=^$", "-benchtime=300ms" }, { cwd = repo.root, env = repo.env })
-      local runs = fixture.runs(repo)
-      run_dir = runs[#runs]
+      run_dir = fixture.latest(repo)
       rec = run_dir and fixture.record(run_dir)
     end)
 

@@ -75,6 +75,16 @@ function M.runs(repo)
   return out
 end
 
+--- The directory of the newest run (by its recorded timestamp).
+function M.latest(repo)
+  local best, best_ts
+  for _, dir in ipairs(M.runs(repo)) do
+    local ok, rec = pcall(M.record, dir)
+    if ok and (best_ts == nil or rec.timestamp > best_ts) then best, best_ts = dir, rec.timestamp end
+  end
+  return best
+end
+
 --- Decoded testrun.json of a run directory.
 function M.record(run_dir)
   local cjson = require "cjson"
