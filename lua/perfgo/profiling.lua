@@ -100,7 +100,17 @@ function M.convert(ctx)
   if failure then ui.warn("%s", failure) end
   if stderr_text == "" then os.remove(err_path) else history.add_artifact(run, "log", "perf-script.stderr") end
 
-  local profile = p:finish()
+  local profile, perr = p:finish()
+  if not profile then
+    ui.warn("converting perf script failed: %s", tostring(perr))
+    return
+  end
+  for _, w in ipairs(p:warnings()) do ui.warn("%s", w) end
+  local stats = p:stats()
+  if (stats.unrecognized or 0) > 0 then
+    ui.warn("%d line(s) of perf script output were not understood and skipped (first: %s)",
+      stats.unrecognized, tostring(stats.first_unrecognized))
+  end
   local out = fs.join(run.dir, "perf.pb.gz")
   local ok, werr = profile:write(out)
   if not ok and werr then ui.warn("cannot write the profile: %s", werr) return end
