@@ -27,8 +27,8 @@
 
 static volatile sig_atomic_t targets[MAX_TRACKED]; /* kill(2) targets, 0 = free */
 static volatile sig_atomic_t last_signal;
-static volatile sig_atomic_t signals_seen;  /* since the first child of this batch */
-static volatile sig_atomic_t generation;    /* every signal ever handled */
+static volatile sig_atomic_t signals_seen; /* since the first child of this batch */
+static volatile sig_atomic_t generation;   /* every signal ever handled */
 static int self_pipe[2] = {-1, -1};
 static int live;
 static bool installed[2];

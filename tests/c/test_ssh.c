@@ -61,18 +61,16 @@ static void test_quote_round_trips(void)
 
 static void test_remote_command_runs_argv_intact(void)
 {
-    const char *argv[] = {"sh", "-c", "printf '%s|' \"$PWD\" \"$V\" \"${GONE-unset}\" \"$@\"", "x",
-                          nasty, "", NULL};
+    const char *argv[] = {
+        "sh", "-c", "printf '%s|' \"$PWD\" \"$V\" \"${GONE-unset}\" \"$@\"", "x", nasty, "", NULL};
     struct ssh_env env[] = {{"V", "v a l'ue"}, {"GONE", NULL}};
     for (int wrap = 0; wrap < 2; wrap++) {
         struct ssh_str cmd = {0};
-        CHECK(ssh_remote_command(&cmd, argv, "/tmp", env, 2,
-                                 wrap ? SSH_WATCHDOG : SSH_PLAIN) == 0);
+        CHECK(ssh_remote_command(&cmd, argv, "/tmp", env, 2, wrap ? SSH_WATCHDOG : SSH_PLAIN) == 0);
         char full[8192];
         /* stdin for the watchdog: an empty pipe would end it at once, so
          * feed it from a sleep that outlives the command */
-        snprintf(full, sizeof full, "GONE=1; export GONE; %s%s", wrap ? "sleep 2 | " : "",
-                 cmd.p);
+        snprintf(full, sizeof full, "GONE=1; export GONE; %s%s", wrap ? "sleep 2 | " : "", cmd.p);
         const char *out = sh_output(full);
         char want[1024];
         snprintf(want, sizeof want, "/tmp|v a l'ue|unset|%s||", nasty);
@@ -129,10 +127,10 @@ static void test_parse_host(void)
 static void test_platform_names(void)
 {
     char out[32];
-    const char *pairs[][2] = {{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"arm64", "arm64"},
-                              {"i686", "386"},     {"i386", "386"},     {"armv7l", "arm"},
-                              {"armv6l", "arm"},   {"riscv64", "riscv64"},
-                              {"ppc64le", "ppc64le"}, {"s390x", "s390x"}};
+    const char *pairs[][2] = {{"x86_64", "amd64"}, {"aarch64", "arm64"},   {"arm64", "arm64"},
+                              {"i686", "386"},     {"i386", "386"},        {"armv7l", "arm"},
+                              {"armv6l", "arm"},   {"riscv64", "riscv64"}, {"ppc64le", "ppc64le"},
+                              {"s390x", "s390x"}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         ssh_goarch(pairs[i][0], out, sizeof out);
         CHECK_STR(out, pairs[i][1]);

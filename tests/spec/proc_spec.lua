@@ -118,6 +118,18 @@ describe("perfgo.proc", function()
     assert.matches("\1\255end$", tee)
   end)
 
+  it("a stderr tee shows on our stderr and fills its file", function()
+    local script = lua_script(dir, ([[
+      local proc = require "perfgo.proc"
+      local r = proc.run({ "sh", "-c", "echo to-out; echo to-err >&2" }, { stderr = { tee = %q } })
+      io.write("captured:", r.stdout, r.stderr)
+    ]]):format(dir .. "/err.txt"))
+    local r = t.run({ "lua5.4", script })
+    assert.equals("to-err\n", r.stderr)
+    assert.equals("to-err\n", t.read(dir .. "/err.txt"))
+    assert.equals("captured:to-out\nto-err\n", r.stdout)
+  end)
+
   it("read streams chunks as they arrive and nil at end of file", function()
     local c = proc.spawn({ "sh", "-c", "echo first; sleep 0.5; echo second" }, { stdout = "pipe" })
     assert.equals("first\n", c:read("stdout"))
