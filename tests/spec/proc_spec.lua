@@ -195,6 +195,26 @@ describe("perfgo.proc", function()
     assert.is_true(wait_gone(pid, 2), "the grandchild survived")
   end)
 
+  it("SIGINT stops perfgo as usual once its children have exited, reaped or not", function()
+    local script = lua_script(dir, ([[
+      local proc = require "perfgo.proc"
+      local sys = require "perfgo.sys"
+      local done = proc.spawn({ "true" })
+      local t0 = sys.monotonic()
+      while sys.monotonic() - t0 < 0.3 do end -- "true" exits; nobody reaps it yet
+      local f = io.open(%q, "w"); f:write("ready"); f:close()
+      while sys.monotonic() - t0 < 10 do end
+      print(done)
+    ]]):format(dir .. "/ready"))
+    local child = proc.spawn({ "lua5.4", script }, { stderr = "pipe" })
+    while not t.read(dir .. "/ready") do os.execute("sleep 0.02") end
+    child:kill("INT")
+    local st = assert(child:wait(5), "SIGINT did not stop the script")
+    -- lua5.4 has its own SIGINT handler ("interrupted!"); perfgo has none
+    local err = child:read("stderr") or ""
+    assert.is_true(st.signal == 2 or err:match("interrupted!") ~= nil, "code " .. st.code .. ": " .. err)
+  end)
+
   it("forwards SIGINT to the child's group and reports the interruption", function()
     local script = lua_script(dir, ([[
       local proc = require "perfgo.proc"
