@@ -10,7 +10,7 @@ liblua5.4-dev lua5.4 zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
 lua-cjson lua-argparse lua-filesystem lua-busted lua-check luarocks
 libclang-rt-14-dev
 golang-go linux-perf
-openssh-server openssh-client rsync
+openssh-server openssh-client rsync fish
 procps binutils file time
 "
 

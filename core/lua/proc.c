@@ -119,8 +119,8 @@ static void parse_output(lua_State *L, int opts, int anchor, const char *key,
         else if (strcmp(s, "pipe") == 0)
             io->mode = PROC_PIPE;
         else
-            luaL_error(L, "opts.%s: unknown mode '%s' (inherit, null, pipe, {file=}, {tee=})",
-                       key, s);
+            luaL_error(L, "opts.%s: unknown mode '%s' (inherit, null, pipe, {file=}, {tee=})", key,
+                       s);
         lua_pop(L, 1);
         return;
     }
@@ -356,9 +356,9 @@ static int signal_arg(lua_State *L, int idx)
     static const struct {
         const char *name;
         int sig;
-    } names[] = {{"TERM", SIGTERM}, {"INT", SIGINT}, {"KILL", SIGKILL}, {"HUP", SIGHUP},
-                 {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"STOP", SIGSTOP},
-                 {"CONT", SIGCONT}};
+    } names[] = {{"TERM", SIGTERM}, {"INT", SIGINT},   {"KILL", SIGKILL},
+                 {"HUP", SIGHUP},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+                 {"USR2", SIGUSR2}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
     const char *s = luaL_checkstring(L, idx);
     if (strncmp(s, "SIG", 3) == 0)
         s += 3;
@@ -421,8 +421,8 @@ static int lines_next(lua_State *L)
     size_t len;
     int r = proc_read_line(c, stream, &line, &len);
     if (r < 0)
-        return luaL_error(L, "perfgo: reading %s: %s",
-                          stream == PROC_STDOUT ? "stdout" : "stderr", strerror(errno));
+        return luaL_error(L, "perfgo: reading %s: %s", stream == PROC_STDOUT ? "stdout" : "stderr",
+                          strerror(errno));
     if (r == 0)
         return 0;
     if (len > 0 && line[len - 1] == '\n')
@@ -534,12 +534,15 @@ static int l_which(lua_State *L)
 int luaopen_perfgo_proc(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"wait", l_wait},   {"kill", l_kill},   {"read", l_read},
-        {"lines", l_lines}, {"write", l_write}, {"close_stdin", l_close_stdin},
+        {"wait", l_wait},   {"kill", l_kill},       {"read", l_read},
+        {"lines", l_lines}, {"write", l_write},     {"close_stdin", l_close_stdin},
         {"pid", l_pid},     {"running", l_running}, {NULL, NULL},
     };
     static const luaL_Reg meta[] = {
-        {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL},
+        {"__gc", l_gc},
+        {"__close", l_gc},
+        {"__tostring", l_tostring},
+        {NULL, NULL},
     };
     static const luaL_Reg funcs[] = {
         {"spawn", l_spawn},

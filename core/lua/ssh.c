@@ -69,7 +69,6 @@ static const char **string_list(lua_State *L, int idx, const char *what, size_t 
     return v;
 }
 
-
 /* ssh.connect{host, user, port, identity, config, options, control_dir,
  * connect_timeout, persist} -> session | nil, message */
 static int l_connect(lua_State *L)
@@ -81,8 +80,7 @@ static int l_connect(lua_State *L)
     /* Keep every string we point to in one anchor table. */
     lua_newtable(L);
     int anchor = 2;
-    static const char *const keys[] = {"host", "user", "port", "identity", "config",
-                                       "control_dir"};
+    static const char *const keys[] = {"host", "user", "port", "identity", "config", "control_dir"};
     const char *vals[6] = {0};
     for (int i = 0; i < 6; i++) {
         lua_getfield(L, 1, keys[i]);

@@ -15,20 +15,20 @@ struct proc_buf {
 
 struct proc_stream {
     enum proc_io mode;
-    int fd;          /* our read end, -1 when none or closed */
-    int tee_fd;      /* the tee's file, -1 */
-    int echo_fd;     /* where the tee shows output (1 or 2), -1 after EPIPE */
-    bool capture;    /* keep the bytes for proc_read */
+    int fd;       /* our read end, -1 when none or closed */
+    int tee_fd;   /* the tee's file, -1 */
+    int echo_fd;  /* where the tee shows output (1 or 2), -1 after EPIPE */
+    bool capture; /* keep the bytes for proc_read */
     bool eof;
-    int tee_error;   /* errno of the first failed write to the tee file */
+    int tee_error; /* errno of the first failed write to the tee file */
     struct proc_buf buf;
 };
 
 struct proc_child {
     pid_t pid;
-    bool pgroup;      /* leader of its own process group */
-    int pidfd;        /* -1 when the kernel has no pidfd_open */
-    int stdin_fd;     /* our write end, -1 */
+    bool pgroup;  /* leader of its own process group */
+    int pidfd;    /* -1 when the kernel has no pidfd_open */
+    int stdin_fd; /* our write end, -1 */
     struct proc_stream out[2];
     double start;
     bool reaped;

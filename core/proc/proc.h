@@ -39,23 +39,23 @@ struct proc_env {
 };
 
 struct proc_opts {
-    const char *const *argv;   /* NULL-terminated, argv[0] looked up in PATH */
-    const char *cwd;           /* NULL: ours */
+    const char *const *argv;    /* NULL-terminated, argv[0] looked up in PATH */
+    const char *cwd;            /* NULL: ours */
     const struct proc_env *env; /* changes, n_env of them */
     size_t n_env;
-    bool env_replace;          /* start from an empty environment */
+    bool env_replace; /* start from an empty environment */
     struct proc_io_spec in, out, err;
-    bool same_pgroup;          /* stay in our process group (default: own group) */
-    bool capture_tee;          /* tee'd output is also kept for proc_read */
+    bool same_pgroup; /* stay in our process group (default: own group) */
+    bool capture_tee; /* tee'd output is also kept for proc_read */
 };
 
 enum { PROC_STDOUT = 0, PROC_STDERR = 1 };
 
 struct proc_status {
-    int code;          /* exit code, or 128 + signal */
-    int signal;        /* 0, or the signal that ended it */
-    double duration;   /* seconds from spawn to exit */
-    bool interrupted;  /* we received SIGINT/SIGTERM while it ran */
+    int code;         /* exit code, or 128 + signal */
+    int signal;       /* 0, or the signal that ended it */
+    double duration;  /* seconds from spawn to exit */
+    bool interrupted; /* we received SIGINT/SIGTERM while it ran */
 };
 
 struct proc_child;

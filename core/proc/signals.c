@@ -3,7 +3,9 @@
  * a handler that forwards the signal to every tracked child's process group
  * (a second signal forwards SIGKILL), records it for proc_interrupted(),
  * and writes a byte to a self-pipe that wakes the poll loops. The handler
- * does nothing but kill(2), write(2) and sig_atomic_t stores. SIGPIPE is
+ * does nothing but waitid(2) with WNOHANG, kill(2), write(2) and
+ * sig_atomic_t stores (and sigaction(2) + raise(3) to give the signal its
+ * old meaning when every tracked child has already exited). SIGPIPE is
  * ignored meanwhile so a child that closes its stdin gives EPIPE instead of
  * killing us. When the last child is reaped the previous dispositions come
  * back.
@@ -27,16 +29,41 @@
 
 static volatile sig_atomic_t targets[MAX_TRACKED]; /* kill(2) targets, 0 = free */
 static volatile sig_atomic_t last_signal;
-static volatile sig_atomic_t signals_seen;  /* since the first child of this batch */
-static volatile sig_atomic_t generation;    /* every signal ever handled */
+static volatile sig_atomic_t signals_seen; /* since the first child of this batch */
+static volatile sig_atomic_t generation;   /* every signal ever handled */
 static int self_pipe[2] = {-1, -1};
 static int live;
 static bool installed[2];
 static struct sigaction saved_int, saved_term, saved_pipe;
 
+/* Is any tracked child still running (not merely awaiting its reaping)?
+ * WNOWAIT leaves the status for proc_wait. */
+static bool any_running(void)
+{
+    for (size_t i = 0; i < MAX_TRACKED; i++) {
+        pid_t t = (pid_t)targets[i];
+        if (t == 0)
+            continue;
+        siginfo_t si;
+        si.si_pid = 0;
+        if (waitid(P_PID, (id_t)(t < 0 ? -t : t), &si, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+            si.si_pid == 0)
+            return true;
+    }
+    return false;
+}
+
 static void on_signal(int sig)
 {
     int saved_errno = errno;
+    if (!any_running()) {
+        /* Only exited children not yet reaped: behave as if no child ran,
+         * with the disposition we replaced (by default, terminate). */
+        sigaction(sig, sig == SIGINT ? &saved_int : &saved_term, NULL);
+        raise(sig); /* delivered when this handler returns */
+        errno = saved_errno;
+        return;
+    }
     last_signal = sig;
     signals_seen = signals_seen + 1;
     generation = generation + 1;

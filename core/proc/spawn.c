@@ -150,13 +150,13 @@ static void close_fd(int *fd)
 
 /* The fds the child gets as 0, 1, 2 and what the parent keeps. */
 struct plumbing {
-    int child[3];  /* -1: inherit ours */
-    int ours[3];   /* our ends of pipes: stdin write end, stdout/err read ends */
-    int tee[3];    /* tee files (stdout, stderr) */
+    int child[3]; /* -1: inherit ours */
+    int ours[3];  /* our ends of pipes: stdin write end, stdout/err read ends */
+    int tee[3];   /* tee files (stdout, stderr) */
 };
 
-static int open_stream(int which, const struct proc_io_spec *io, struct plumbing *p,
-                       char *err, size_t errlen)
+static int open_stream(int which, const struct proc_io_spec *io, struct plumbing *p, char *err,
+                       size_t errlen)
 {
     static const char *names[] = {"stdin", "stdout", "stderr"};
     int fds[2];
@@ -183,8 +183,8 @@ static int open_stream(int which, const struct proc_io_spec *io, struct plumbing
         if (which == 0)
             p->child[0] = open(io->path, O_RDONLY | O_CLOEXEC);
         else
-            p->child[which] = open(io->path, O_WRONLY | O_CREAT | O_CLOEXEC |
-                                   (io->append ? O_APPEND : O_TRUNC), 0644);
+            p->child[which] = open(
+                io->path, O_WRONLY | O_CREAT | O_CLOEXEC | (io->append ? O_APPEND : O_TRUNC), 0644);
         if (p->child[which] < 0) {
             snprintf(err, errlen, "cannot open '%s' for %s: %s", io->path, names[which],
                      strerror(errno));
@@ -259,8 +259,8 @@ static void fail_message(const struct proc_opts *o, const struct report *r, char
 {
     const char *prog = o->argv[0];
     if (r->stage == STAGE_CHDIR)
-        snprintf(err, errlen, "cannot run '%s': cannot change directory to '%s': %s", prog,
-                 o->cwd, strerror(r->err));
+        snprintf(err, errlen, "cannot run '%s': cannot change directory to '%s': %s", prog, o->cwd,
+                 strerror(r->err));
     else if (r->stage == STAGE_SETUP)
         snprintf(err, errlen, "cannot run '%s': setting up its streams: %s", prog,
                  strerror(r->err));
@@ -268,8 +268,8 @@ static void fail_message(const struct proc_opts *o, const struct report *r, char
         snprintf(err, errlen, "cannot run '%s': %s", prog, strerror(r->err));
 }
 
-static void init_stream(struct proc_stream *s, enum proc_io mode, int fd, int tee_fd,
-                        int echo_fd, bool capture_tee)
+static void init_stream(struct proc_stream *s, enum proc_io mode, int fd, int tee_fd, int echo_fd,
+                        bool capture_tee)
 {
     s->mode = mode;
     s->fd = fd;

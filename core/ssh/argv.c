@@ -122,12 +122,11 @@ int ssh_quote(struct ssh_str *out, const char *s)
 /* The wrapper's prologue: $1 is the directory ("" for the login directory),
  * then NAME=VALUE to export or NAME to unset, up to "--"; the command
  * follows. */
-static const char prologue[] =
-    "d=$1; shift; "
-    "if [ -n \"$d\" ]; then cd \"$d\" || exit 126; fi; "
-    "while [ \"$1\" != -- ]; do "
-    "case $1 in *=*) export \"$1\" ;; *) unset \"$1\" ;; esac; shift; "
-    "done; shift; ";
+static const char prologue[] = "d=$1; shift; "
+                               "if [ -n \"$d\" ]; then cd \"$d\" || exit 126; fi; "
+                               "while [ \"$1\" != -- ]; do "
+                               "case $1 in *=*) export \"$1\" ;; *) unset \"$1\" ;; esac; shift; "
+                               "done; shift; ";
 
 static const char plain[] = "exec \"$@\"";
 
@@ -209,10 +208,22 @@ void ssh_goarch(const char *m, char *out, size_t outlen)
     static const struct {
         const char *uname, *goarch;
     } map[] = {
-        {"x86_64", "amd64"}, {"amd64", "amd64"},   {"aarch64", "arm64"}, {"arm64", "arm64"},
-        {"i386", "386"},     {"i486", "386"},      {"i586", "386"},      {"i686", "386"},
-        {"armv7l", "arm"},   {"armv6l", "arm"},    {"armv5tel", "arm"},  {"riscv64", "riscv64"},
-        {"ppc64le", "ppc64le"}, {"ppc64", "ppc64"}, {"s390x", "s390x"},  {"mips64", "mips64"},
+        {"x86_64", "amd64"},
+        {"amd64", "amd64"},
+        {"aarch64", "arm64"},
+        {"arm64", "arm64"},
+        {"i386", "386"},
+        {"i486", "386"},
+        {"i586", "386"},
+        {"i686", "386"},
+        {"armv7l", "arm"},
+        {"armv6l", "arm"},
+        {"armv5tel", "arm"},
+        {"riscv64", "riscv64"},
+        {"ppc64le", "ppc64le"},
+        {"ppc64", "ppc64"},
+        {"s390x", "s390x"},
+        {"mips64", "mips64"},
         {"loongarch64", "loong64"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
@@ -243,8 +254,8 @@ static int copy_part(const char *from, size_t n, char *to, size_t tolen)
     return 0;
 }
 
-int ssh_parse_host(const char *spec, char *user, size_t ulen, char *host, size_t hlen,
-                   char *port, size_t plen)
+int ssh_parse_host(const char *spec, char *user, size_t ulen, char *host, size_t hlen, char *port,
+                   size_t plen)
 {
     user[0] = host[0] = port[0] = '\0';
     const char *at = strrchr(spec, '@');

@@ -26,15 +26,15 @@ static const char *trimmed(struct ssh_str *s)
 {
     if (s->p == NULL)
         return "";
-    while (s->len > 0 && (s->p[s->len - 1] == '\n' || s->p[s->len - 1] == '\r' ||
-                          s->p[s->len - 1] == ' '))
+    while (s->len > 0 &&
+           (s->p[s->len - 1] == '\n' || s->p[s->len - 1] == '\r' || s->p[s->len - 1] == ' '))
         s->p[--s->len] = '\0';
     return s->p;
 }
 
 int ssh_run_local(const struct proc_api *api, char *const *argv, const struct proc_io_spec *in,
-                  const struct proc_io_spec *out, bool same_pgroup, struct ssh_result *r,
-                  char *err, size_t errlen)
+                  const struct proc_io_spec *out, bool same_pgroup, struct ssh_result *r, char *err,
+                  size_t errlen)
 {
     struct proc_opts o;
     memset(&o, 0, sizeof o);
@@ -101,8 +101,9 @@ static int control_dir(const struct ssh_connect_opts *o, char *out, size_t outle
     }
     const char *home = getenv("HOME");
     if (home == NULL || home[0] == '\0') {
-        snprintf(err, errlen, "neither XDG_RUNTIME_DIR nor HOME is set: no place for the ssh "
-                              "control socket (give control_dir)");
+        snprintf(err, errlen,
+                 "neither XDG_RUNTIME_DIR nor HOME is set: no place for the ssh "
+                 "control socket (give control_dir)");
         return -1;
     }
     snprintf(out, outlen, "%s/.config", home);
@@ -274,8 +275,10 @@ struct ssh_session *ssh_connect(const struct ssh_connect_opts *o, const struct p
     size_t len = strlen(dir) + sizeof "/ssh-" + sizeof hash;
     /* ssh binds "<path>.<16 random chars>" first: stay under sun_path. */
     if (len + 18 > 104) {
-        snprintf(err, errlen, "control directory '%s' is too long for a Unix socket path "
-                              "(give a shorter control_dir)", dir);
+        snprintf(err, errlen,
+                 "control directory '%s' is too long for a Unix socket path "
+                 "(give a shorter control_dir)",
+                 dir);
         goto fail;
     }
     free(s->control_path);
@@ -303,8 +306,7 @@ fail:
 }
 
 int ssh_command_argv(const struct ssh_session *s, struct ssh_argv *out, const char *const *argv,
-                     const char *cwd, const struct ssh_env *env, size_t n_env,
-                     enum ssh_wrap wrap)
+                     const char *cwd, const struct ssh_env *env, size_t n_env, enum ssh_wrap wrap)
 {
     struct ssh_str cmd = {0};
     if (ssh_remote_command(&cmd, argv, cwd, env, n_env, wrap) != 0) {
@@ -316,8 +318,7 @@ int ssh_command_argv(const struct ssh_session *s, struct ssh_argv *out, const ch
     int rc = ssh_argv_extend(out, &s->base) || ssh_argv_push(out, "-o") ||
              ssh_argv_push(out, "ControlMaster=no") || ssh_argv_push(out, "-o") ||
              ssh_argv_push(out, "BatchMode=yes") || ssh_argv_push(out, "-T") ||
-             ssh_argv_push(out, "--") || ssh_argv_push(out, s->dest) ||
-             ssh_argv_push(out, cmd.p);
+             ssh_argv_push(out, "--") || ssh_argv_push(out, s->dest) || ssh_argv_push(out, cmd.p);
     ssh_str_free(&cmd);
     return rc ? -1 : 0;
 }
@@ -353,8 +354,8 @@ int ssh_exec(struct ssh_session *s, const char *const *argv, const struct proc_i
 
 /* Runs argv remotely and wants exit code 0; err gets its stderr. */
 int ssh_exec_ok(struct ssh_session *s, const char *const *argv, const struct proc_io_spec *in,
-                const struct proc_io_spec *out, struct ssh_result *r, const char *what,
-                char *err, size_t errlen)
+                const struct proc_io_spec *out, struct ssh_result *r, const char *what, char *err,
+                size_t errlen)
 {
     if (ssh_exec(s, argv, in, out, r, err, errlen) != 0)
         return -1;

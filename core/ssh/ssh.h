@@ -76,23 +76,23 @@ void ssh_short_hash(const char *s, char out[17]);
 /* Splits "user@host:port" / "host:port" / "user@host" / "[v6]:port". The
  * parts are written into the given buffers ("" when absent). Returns 0 or
  * -1 when a part does not fit or the port is not a number. */
-int ssh_parse_host(const char *spec, char *user, size_t ulen, char *host, size_t hlen,
-                   char *port, size_t plen);
+int ssh_parse_host(const char *spec, char *user, size_t ulen, char *host, size_t hlen, char *port,
+                   size_t plen);
 
 /* Appends an argument quoted for rsync's -e splitting (spaces separate,
  * single or double quotes group). Returns -1 when it cannot be said. */
 int ssh_rsync_quote(struct ssh_str *out, const char *s);
 
 struct ssh_connect_opts {
-    const char *host;        /* user@host:port, host, or an ssh config alias */
+    const char *host; /* user@host:port, host, or an ssh config alias */
     const char *user;
     const char *port;
     const char *identity;
-    const char *config;      /* -F FILE */
-    const char *control_dir; /* default $XDG_RUNTIME_DIR/perfgo or ~/.config/perfgo */
+    const char *config;         /* -F FILE */
+    const char *control_dir;    /* default $XDG_RUNTIME_DIR/perfgo or ~/.config/perfgo */
     const char *const *options; /* "Key=Value" for -o, NULL-terminated or NULL */
-    int connect_timeout;     /* seconds, 0: 10 */
-    int persist;             /* ControlPersist seconds, 0: 120 */
+    int connect_timeout;        /* seconds, 0: 10 */
+    int persist;                /* ControlPersist seconds, 0: 120 */
 };
 
 struct ssh_session;
@@ -106,8 +106,7 @@ struct ssh_session *ssh_connect(const struct ssh_connect_opts *o, const struct p
 /* The local argv that runs argv remotely over the master (owned by the
  * caller: ssh_argv_free). */
 int ssh_command_argv(const struct ssh_session *s, struct ssh_argv *out, const char *const *argv,
-                     const char *cwd, const struct ssh_env *env, size_t n_env,
-                     enum ssh_wrap wrap);
+                     const char *cwd, const struct ssh_env *env, size_t n_env, enum ssh_wrap wrap);
 
 /* Is the master still up (ssh -O check)? */
 bool ssh_alive(const struct ssh_session *s);
@@ -130,15 +129,13 @@ int ssh_exec(struct ssh_session *s, const char *const *argv, const struct proc_i
 /* ssh_exec that wants exit code 0: otherwise -1 with "<what> on <host>
  * failed (exit N): <stderr>". */
 int ssh_exec_ok(struct ssh_session *s, const char *const *argv, const struct proc_io_spec *in,
-                const struct proc_io_spec *out, struct ssh_result *r, const char *what,
-                char *err, size_t errlen);
+                const struct proc_io_spec *out, struct ssh_result *r, const char *what, char *err,
+                size_t errlen);
 
 /* Copies a local file to a remote path (through a temporary name, mode
  * kept) and back. 0 or -1 with err. */
-int ssh_put(struct ssh_session *s, const char *local, const char *remote, char *err,
-            size_t errlen);
-int ssh_get(struct ssh_session *s, const char *remote, const char *local, char *err,
-            size_t errlen);
+int ssh_put(struct ssh_session *s, const char *local, const char *remote, char *err, size_t errlen);
+int ssh_get(struct ssh_session *s, const char *remote, const char *local, char *err, size_t errlen);
 
 enum ssh_tree_method { SSH_TREE_AUTO, SSH_TREE_RSYNC, SSH_TREE_TAR };
 
@@ -146,8 +143,8 @@ enum ssh_tree_method { SSH_TREE_AUTO, SSH_TREE_RSYNC, SSH_TREE_TAR };
  * changed files travel; *sent lists those that did (all of them with tar).
  * *used says which method ran. */
 int ssh_put_tree(struct ssh_session *s, const char *const *files, size_t n, const char *base,
-                 const char *remote_dir, enum ssh_tree_method method,
-                 enum ssh_tree_method *used, struct ssh_argv *sent, char *err, size_t errlen);
+                 const char *remote_dir, enum ssh_tree_method method, enum ssh_tree_method *used,
+                 struct ssh_argv *sent, char *err, size_t errlen);
 
 /* Remote GOOS/GOARCH (cached). */
 int ssh_platform(struct ssh_session *s, const char **os, const char **arch, char *err,

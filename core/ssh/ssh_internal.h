@@ -20,8 +20,7 @@ struct ssh_session {
 
 /* Runs a local argv, captures piped stdout and stderr. */
 int ssh_run_local(const struct proc_api *api, char *const *argv, const struct proc_io_spec *in,
-                  const struct proc_io_spec *out, bool same_pgroup, struct ssh_result *r,
-                  char *err, size_t errlen);
-
+                  const struct proc_io_spec *out, bool same_pgroup, struct ssh_result *r, char *err,
+                  size_t errlen);
 
 #endif

@@ -15,8 +15,7 @@
 
 #include "ssh_internal.h"
 
-int ssh_put(struct ssh_session *s, const char *local, const char *remote, char *err,
-            size_t errlen)
+int ssh_put(struct ssh_session *s, const char *local, const char *remote, char *err, size_t errlen)
 {
     struct stat st;
     if (stat(local, &st) != 0) {
@@ -37,8 +36,7 @@ int ssh_put(struct ssh_session *s, const char *local, const char *remote, char *
     return 0;
 }
 
-int ssh_get(struct ssh_session *s, const char *remote, const char *local, char *err,
-            size_t errlen)
+int ssh_get(struct ssh_session *s, const char *remote, const char *local, char *err, size_t errlen)
 {
     size_t len = strlen(local) + 32;
     char *tmp = malloc(len);
@@ -65,8 +63,8 @@ int ssh_get(struct ssh_session *s, const char *remote, const char *local, char *
 }
 
 /* The file list, NUL-separated, in a temporary file. */
-static int write_list(const char *const *files, size_t n, char *path, size_t pathlen,
-                      char *err, size_t errlen)
+static int write_list(const char *const *files, size_t n, char *path, size_t pathlen, char *err,
+                      size_t errlen)
 {
     const char *tmpdir = getenv("TMPDIR");
     snprintf(path, pathlen, "%s/perfgo-files.XXXXXX", tmpdir && tmpdir[0] ? tmpdir : "/tmp");
@@ -134,8 +132,9 @@ static int put_rsync(struct ssh_session *s, const char *list, const char *base,
     struct ssh_argv a = {0};
     int rc = -1;
     if (rsync_rsh(s, &rsh) != 0) {
-        snprintf(err, errlen, "an ssh option cannot be passed to rsync -e (quotes and "
-                              "backslashes): use the tar method");
+        snprintf(err, errlen,
+                 "an ssh option cannot be passed to rsync -e (quotes and "
+                 "backslashes): use the tar method");
         goto done;
     }
     /* rsync reads "host:path"; a host with ':' would need brackets. */
@@ -143,11 +142,11 @@ static int put_rsync(struct ssh_session *s, const char *list, const char *base,
         snprintf(err, errlen, "rsync cannot name host '%s'", s->dest);
         goto done;
     }
-    if (ssh_argv_push(&a, "rsync") || ssh_argv_push(&a, "-a") ||
-        ssh_argv_push(&a, "-s") || ssh_argv_push(&a, "--from0") ||
-        ssh_argv_pushf(&a, "--files-from=%s", list) || ssh_argv_push(&a, "--out-format=%n") ||
-        ssh_argv_push(&a, "-e") || ssh_argv_push(&a, rsh.p) ||
-        ssh_argv_pushf(&a, "%s/", base) || ssh_argv_pushf(&a, "%s:", s->dest)) {
+    if (ssh_argv_push(&a, "rsync") || ssh_argv_push(&a, "-a") || ssh_argv_push(&a, "-s") ||
+        ssh_argv_push(&a, "--from0") || ssh_argv_pushf(&a, "--files-from=%s", list) ||
+        ssh_argv_push(&a, "--out-format=%n") || ssh_argv_push(&a, "-e") ||
+        ssh_argv_push(&a, rsh.p) || ssh_argv_pushf(&a, "%s/", base) ||
+        ssh_argv_pushf(&a, "%s:", s->dest)) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -232,13 +231,13 @@ static int put_tar(struct ssh_session *s, const char *list, const char *const *f
 }
 
 int ssh_put_tree(struct ssh_session *s, const char *const *files, size_t n, const char *base,
-                 const char *remote_dir, enum ssh_tree_method method,
-                 enum ssh_tree_method *used, struct ssh_argv *sent, char *err, size_t errlen)
+                 const char *remote_dir, enum ssh_tree_method method, enum ssh_tree_method *used,
+                 struct ssh_argv *sent, char *err, size_t errlen)
 {
     char local_rsync[PATH_MAX];
     if (method == SSH_TREE_AUTO) {
-        bool here = s->proc->find_program("rsync", getenv("PATH"), local_rsync,
-                                          sizeof local_rsync) == 0;
+        bool here =
+            s->proc->find_program("rsync", getenv("PATH"), local_rsync, sizeof local_rsync) == 0;
         method = here && remote_has_rsync(s) ? SSH_TREE_RSYNC : SSH_TREE_TAR;
     }
     *used = method;

@@ -158,7 +158,9 @@ static void test_tee(void)
     close(fd);
     struct proc_opts o;
     memset(&o, 0, sizeof o);
-    const char *argv[] = {"sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; printf '\\001\\377'", NULL};
+    const char *argv[] = {
+        "sh", "-c",
+        "i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; printf '\\001\\377'", NULL};
     o.argv = argv;
     o.out.mode = PROC_TEE;
     o.out.path = tee;
@@ -198,6 +200,35 @@ static void test_sigint_forwarded(void)
     CHECK(proc_interrupted() == 0);
 }
 
+/* SIGTERM is forwarded the same way; a second signal forwards SIGKILL to
+ * a child that ignores the first. */
+static void test_sigterm_and_second_signal(void)
+{
+    const char *argv[] = {"sleep", "10", NULL};
+    struct proc_child *c = spawn(argv, PROC_NULL, PROC_NULL);
+    CHECK(c != NULL);
+    kill(getpid(), SIGTERM);
+    struct proc_status st;
+    CHECK(proc_wait(c, 5, &st) == 0);
+    CHECK(st.signal == SIGTERM);
+    CHECK(proc_interrupted() == SIGTERM);
+    proc_free(c, 0);
+
+    const char *stubborn[] = {"sh", "-c", "trap '' INT; echo ready; while :; do sleep 0.05; done",
+                              NULL};
+    c = spawn(stubborn, PROC_PIPE, PROC_NULL);
+    char buf[16];
+    CHECK(proc_read(c, PROC_STDOUT, buf, sizeof buf) == 6);
+    kill(getpid(), SIGINT);
+    CHECK(proc_wait(c, 0.3, &st) == 1); /* ignored */
+    kill(getpid(), SIGINT);
+    CHECK(proc_wait(c, 5, &st) == 0);
+    CHECK(st.signal == SIGKILL);
+    CHECK(st.interrupted);
+    proc_free(c, 0);
+    proc_clear_interrupted();
+}
+
 static void test_free_kills_running_child(void)
 {
     const char *argv[] = {"sh", "-c", "sleep 30 & wait", NULL};
@@ -234,6 +265,7 @@ int main(void)
     RUN(test_write_read_large);
     RUN(test_tee);
     RUN(test_sigint_forwarded);
+    RUN(test_sigterm_and_second_signal);
     RUN(test_free_kills_running_child);
     RUN(test_find_program);
     return CHECK_DONE();

@@ -8,18 +8,21 @@
 #include "check.h"
 #include "ssh/ssh.h"
 
-/* Runs `sh -c CMD` and returns its stdout (static buffer). */
+/* Runs CMD with sh and returns its stdout (static buffer). Temporary
+ * files are unique: the plain and ASan builds run in parallel. */
 static const char *sh_output(const char *cmd)
 {
     static char out[8192];
     char path[] = "/tmp/perfgo-test-ssh.XXXXXX";
+    char script[] = "/tmp/perfgo-test-ssh-cmd.XXXXXX";
     int fd = mkstemp(path);
     close(fd);
-    FILE *f = fopen("/tmp/perfgo-test-ssh.cmd", "w");
+    fd = mkstemp(script);
+    FILE *f = fdopen(fd, "w");
     fputs(cmd, f);
     fclose(f);
     char run[512];
-    snprintf(run, sizeof run, "sh /tmp/perfgo-test-ssh.cmd > %s 2>/dev/null", path);
+    snprintf(run, sizeof run, "sh %s > %s 2>/dev/null", script, path);
     out[0] = '\0';
     if (system(run) == 0) {
         f = fopen(path, "r");
@@ -28,7 +31,7 @@ static const char *sh_output(const char *cmd)
         fclose(f);
     }
     unlink(path);
-    unlink("/tmp/perfgo-test-ssh.cmd");
+    unlink(script);
     return out;
 }
 
@@ -61,18 +64,16 @@ static void test_quote_round_trips(void)
 
 static void test_remote_command_runs_argv_intact(void)
 {
-    const char *argv[] = {"sh", "-c", "printf '%s|' \"$PWD\" \"$V\" \"${GONE-unset}\" \"$@\"", "x",
-                          nasty, "", NULL};
+    const char *argv[] = {
+        "sh", "-c", "printf '%s|' \"$PWD\" \"$V\" \"${GONE-unset}\" \"$@\"", "x", nasty, "", NULL};
     struct ssh_env env[] = {{"V", "v a l'ue"}, {"GONE", NULL}};
     for (int wrap = 0; wrap < 2; wrap++) {
         struct ssh_str cmd = {0};
-        CHECK(ssh_remote_command(&cmd, argv, "/tmp", env, 2,
-                                 wrap ? SSH_WATCHDOG : SSH_PLAIN) == 0);
+        CHECK(ssh_remote_command(&cmd, argv, "/tmp", env, 2, wrap ? SSH_WATCHDOG : SSH_PLAIN) == 0);
         char full[8192];
         /* stdin for the watchdog: an empty pipe would end it at once, so
          * feed it from a sleep that outlives the command */
-        snprintf(full, sizeof full, "GONE=1; export GONE; %s%s", wrap ? "sleep 2 | " : "",
-                 cmd.p);
+        snprintf(full, sizeof full, "GONE=1; export GONE; %s%s", wrap ? "sleep 2 | " : "", cmd.p);
         const char *out = sh_output(full);
         char want[1024];
         snprintf(want, sizeof want, "/tmp|v a l'ue|unset|%s||", nasty);
@@ -88,19 +89,22 @@ static void test_remote_command_runs_argv_intact(void)
 /* The watchdog ends the command when its stdin reaches end of file. */
 static void test_watchdog_kills_on_eof(void)
 {
-    const char *argv[] = {"sh", "-c", "echo $$ > /tmp/perfgo-test-wd.pid; exec sleep 30", NULL};
+    char pidfile[64], script[128];
+    snprintf(pidfile, sizeof pidfile, "/tmp/perfgo-test-wd.%ld", (long)getpid());
+    snprintf(script, sizeof script, "echo $$ > %s; exec sleep 30", pidfile);
+    const char *argv[] = {"sh", "-c", script, NULL};
     struct ssh_str cmd = {0};
     CHECK(ssh_remote_command(&cmd, argv, NULL, NULL, 0, SSH_WATCHDOG) == 0);
     char full[8192];
     snprintf(full, sizeof full, "sleep 1 | %s; echo \"exit=$?\"", cmd.p);
     const char *out = sh_output(full);
     CHECK_STR(out, "exit=143\n");
-    FILE *f = fopen("/tmp/perfgo-test-wd.pid", "r");
+    FILE *f = fopen(pidfile, "r");
     int pid = 0;
     CHECK(f != NULL && fscanf(f, "%d", &pid) == 1);
     if (f)
         fclose(f);
-    unlink("/tmp/perfgo-test-wd.pid");
+    unlink(pidfile);
     char check[64];
     snprintf(check, sizeof check, "kill -0 %d 2>/dev/null", pid);
     CHECK(pid > 0 && system(check) != 0);
@@ -129,10 +133,10 @@ static void test_parse_host(void)
 static void test_platform_names(void)
 {
     char out[32];
-    const char *pairs[][2] = {{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"arm64", "arm64"},
-                              {"i686", "386"},     {"i386", "386"},     {"armv7l", "arm"},
-                              {"armv6l", "arm"},   {"riscv64", "riscv64"},
-                              {"ppc64le", "ppc64le"}, {"s390x", "s390x"}};
+    const char *pairs[][2] = {{"x86_64", "amd64"}, {"aarch64", "arm64"},   {"arm64", "arm64"},
+                              {"i686", "386"},     {"i386", "386"},        {"armv7l", "arm"},
+                              {"armv6l", "arm"},   {"riscv64", "riscv64"}, {"ppc64le", "ppc64le"},
+                              {"s390x", "s390x"}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         ssh_goarch(pairs[i][0], out, sizeof out);
         CHECK_STR(out, pairs[i][1]);

@@ -118,6 +118,18 @@ describe("perfgo.proc", function()
     assert.matches("\1\255end$", tee)
   end)
 
+  it("a stderr tee shows on our stderr and fills its file", function()
+    local script = lua_script(dir, ([[
+      local proc = require "perfgo.proc"
+      local r = proc.run({ "sh", "-c", "echo to-out; echo to-err >&2" }, { stderr = { tee = %q } })
+      io.write("captured:", r.stdout, r.stderr)
+    ]]):format(dir .. "/err.txt"))
+    local r = t.run({ "lua5.4", script })
+    assert.equals("to-err\n", r.stderr)
+    assert.equals("to-err\n", t.read(dir .. "/err.txt"))
+    assert.equals("captured:to-out\nto-err\n", r.stdout)
+  end)
+
   it("read streams chunks as they arrive and nil at end of file", function()
     local c = proc.spawn({ "sh", "-c", "echo first; sleep 0.5; echo second" }, { stdout = "pipe" })
     assert.equals("first\n", c:read("stdout"))
@@ -181,6 +193,26 @@ describe("perfgo.proc", function()
     assert.matches("boom", r.stderr)
     local pid = assert(t.read(dir .. "/pid")):match("%d+")
     assert.is_true(wait_gone(pid, 2), "the grandchild survived")
+  end)
+
+  it("SIGINT stops perfgo as usual once its children have exited, reaped or not", function()
+    local script = lua_script(dir, ([[
+      local proc = require "perfgo.proc"
+      local sys = require "perfgo.sys"
+      local done = proc.spawn({ "true" })
+      local t0 = sys.monotonic()
+      while sys.monotonic() - t0 < 0.3 do end -- "true" exits; nobody reaps it yet
+      local f = io.open(%q, "w"); f:write("ready"); f:close()
+      while sys.monotonic() - t0 < 10 do end
+      print(done)
+    ]]):format(dir .. "/ready"))
+    local child = proc.spawn({ "lua5.4", script }, { stderr = "pipe" })
+    while not t.read(dir .. "/ready") do os.execute("sleep 0.02") end
+    child:kill("INT")
+    local st = assert(child:wait(5), "SIGINT did not stop the script")
+    -- lua5.4 has its own SIGINT handler ("interrupted!"); perfgo has none
+    local err = child:read("stderr") or ""
+    assert.is_true(st.signal == 2 or err:match("interrupted!") ~= nil, "code " .. st.code .. ": " .. err)
   end)
 
   it("forwards SIGINT to the child's group and reports the interruption", function()

@@ -154,6 +154,28 @@ describe("perfgo.ssh", function()
     s:close()
   end)
 
+  it("the remote command line means the same to sh, bash and fish login shells", function()
+    local s = assert(connect())
+    local words = { "it's", "a \\ b", "\\'", "$(touch " .. dir .. "/pwned)", "\"q\"", "line\nbreak", "" }
+    local argv = { "printf", "%s|" }
+    for _, w in ipairs(words) do argv[#argv + 1] = w end
+    local line = s:argv(argv)
+    local remote = line[#line] -- what ssh hands to the login shell's -c
+    local want = table.concat(words, "|") .. "|"
+    local shells = 0
+    for _, shell in ipairs({ "sh", "bash", "fish" }) do
+      if proc.which(shell) then
+        shells = shells + 1
+        local r = proc.run({ shell, "-c", remote })
+        assert.equals(want, r.stdout, shell .. ": " .. r.stderr)
+      end
+    end
+    assert.is_true(shells >= 2)
+    assert.is_true(proc.which("fish") ~= nil, "fish is in scripts/setup.sh")
+    assert.is_nil(t.read(dir .. "/pwned"))
+    s:close()
+  end)
+
   it("argv gives a local command line that runs over the master", function()
     local s = assert(connect())
     local argv = s:argv({ "echo", "via", "argv" })
@@ -222,6 +244,7 @@ describe("perfgo.ssh", function()
     local own = sshd.start()
     local s = assert(ssh.connect({ host = own.alias, config = own.config, control_dir = dir .. "/ctl",
       connect_timeout = 3 }))
+    finally(function() sshd.stop(own) end)
     assert.equals(0, s:run({ "true" }).code)
     sshd.stop(own, true) -- keep its ssh_config for the client
     local t0 = require("perfgo.sys").monotonic()
@@ -234,6 +257,5 @@ describe("perfgo.ssh", function()
     assert.is_nil(ok)
     assert.is_string(err2)
     s:close()
-    sshd.stop(own)
   end)
 end)
