@@ -184,10 +184,10 @@ describe("perfgo.proc", function()
   it("leaves no orphan after a Lua error while a child runs", function()
     local script = lua_script(dir, ([[
       local proc = require "perfgo.proc"
-      local c = proc.spawn({ "sh", "-c", "sleep 30 & echo $! > %s/pid; wait" })
+      local c = proc.spawn({ "sh", "-c", "sleep 30 & echo $! > %s/pid.tmp; mv %s/pid.tmp %s/pid; wait" })
       while not io.open(%q) do end
       error("boom")
-    ]]):format(dir, dir .. "/pid"))
+    ]]):format(dir, dir, dir, dir .. "/pid"))
     local r = t.run({ "lua5.4", script })
     assert.equals(1, r.code)
     assert.matches("boom", r.stderr)
