@@ -65,13 +65,9 @@ int ps_stacks_add(ps_parser *p)
                     ps_hash_mix((uint64_t)key.pid * 31 + (uint64_t)key.tid) ^
                     ((uint64_t)(uint32_t)key.cpu << 17);
     uint64_t hh = ps_hash_all(fr, n * sizeof *fr, seed);
-    /* srclines are rare: hash them only when there are any */
-    for (size_t i = 0; i < n; i++) {
-        if (sr[i]) {
-            hh = ps_hash_all(sr, n * sizeof *sr, hh);
-            break;
-        }
-    }
+    key.has_src = p->cur_has_src; /* srclines are rare: hashed only when there */
+    if (key.has_src)
+        hh = ps_hash_all(sr, n * sizeof *sr, hh);
     key.hash = hh;
 
     if ((p->stacks.len + 1) * 2 > p->nsslots && !stacks_grow(p))
@@ -87,10 +83,11 @@ int ps_stacks_add(ps_parser *p)
         ps_stack_entry *e = &st[k - 1];
         if (e->hash == hh && e->nframes == key.nframes && e->comm == key.comm &&
             e->event == key.event && e->pid == key.pid && e->tid == key.tid &&
-            e->pid_inferred == key.pid_inferred &&
-            e->cpu == key.cpu &&
-            (n == 0 || (memcmp(ids + e->frames_off, fr, n * sizeof *fr) == 0 &&
-                        memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0))) {
+            e->pid_inferred == key.pid_inferred && e->cpu == key.cpu &&
+            e->has_src == key.has_src &&
+            (n == 0 ||
+             (ps_eq((const char *)(ids + e->frames_off), (const char *)fr, n * sizeof *fr) &&
+              (!key.has_src || memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0)))) {
             e->count++;
             e->weight += w;
             e->period_samples += h->has_period;
