@@ -243,6 +243,13 @@ struct ps_parser {
     bool cur_has_src;
     bool last_was_frame;
 
+    /* the sample whose merge is pending (stacks.c) */
+    bool have_pending;
+    ps_stack_entry pend_key;
+    ps_vec pend_frames, pend_src;
+    uint64_t pend_weight;
+    bool pend_has_period;
+
     /* merged stacks */
     ps_vec stacks;      /* ps_stack_entry */
     ps_vec stack_ids;   /* uint32_t */

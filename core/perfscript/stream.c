@@ -568,6 +568,8 @@ int ps_finish(ps_parser *p)
     }
     p->stats.truncated = p->in_sample;
     rc = end_sample(p);
+    if (!rc)
+        rc = ps_stacks_flush(p);
     if (rc)
         return fail(p, rc);
     if (p->stats.headerless_blocks)
