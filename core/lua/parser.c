@@ -13,8 +13,6 @@
 #include <lua.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "perfscript/builder.h"
@@ -22,8 +20,9 @@
 #include "profile_udata.h"
 
 #define PARSER_MT "perfgo.parser.parser"
-#define READ_CHUNK (4u << 20)
-#define MAP_WINDOW (16u << 20) /* regular files are mapped this much at a time */
+/* Input is read in blocks small enough to stay in the CPU caches while
+ * they are parsed (measured: as fast as mapping the file, with less RSS). */
+#define READ_CHUNK (256u << 10)
 
 typedef struct lparser {
     ps_parser *p;
@@ -265,7 +264,8 @@ static int l_feed(lua_State *L)
 }
 
 /* p:feed_file(path, progress) -> true | nil, message. path "-" is stdin;
- * progress(bytes, samples) is called after every few MB when given. */
+ * progress(bytes, samples) is called every 16 MB when given. The input is
+ * streamed, never held whole. */
 static int l_feed_file(lua_State *L)
 {
     lparser *lp = check(L, 1);
@@ -288,39 +288,6 @@ static int l_feed_file(lua_State *L)
         lp->source = strdup(is_stdin ? "stdin" : path);
     lp->bo.source = lp->source;
     uint64_t next = 16u << 20;
-    struct stat sb;
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-        /* a regular file: map it window by window (no copy, bounded RSS) */
-        uint64_t size = (uint64_t)sb.st_size;
-        for (uint64_t off = 0; off < size; off += MAP_WINDOW) {
-            size_t n = size - off < MAP_WINDOW ? (size_t)(size - off) : MAP_WINDOW;
-            void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)off);
-            if (m == MAP_FAILED)
-                break; /* fall back to read() from here */
-            madvise(m, n, MADV_SEQUENTIAL);
-            int rc = ps_feed(lp->p, m, n);
-            munmap(m, n);
-            if (rc) {
-                if (!is_stdin)
-                    close(fd);
-                return parse_error(L, lp, rc);
-            }
-            if (lseek(fd, (off_t)(off + n), SEEK_SET) < 0)
-                break;
-            const ps_stats *st = ps_get_stats(lp->p);
-            if (progress && st->bytes >= next) {
-                next = st->bytes + (16u << 20);
-                lua_pushvalue(L, 3);
-                lua_pushinteger(L, (lua_Integer)st->bytes);
-                lua_pushinteger(L, (lua_Integer)st->samples);
-                if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-                    if (!is_stdin)
-                        close(fd);
-                    return lua_error(L);
-                }
-            }
-        }
-    }
     for (;;) {
         ssize_t n = read(fd, lp->buf, READ_CHUNK);
         if (n < 0 && errno == EINTR)

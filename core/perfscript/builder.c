@@ -70,18 +70,48 @@ static uint64_t frame_function(builder *b, uint32_t fid, const ps_frame *f)
     return b->func[fid];
 }
 
-/* The location of frame fid in a stack of process pid; adjusted: it is a
- * return address (PPROF-MAPPING §5 item 5). 0 on OOM. */
-static uint64_t frame_location(builder *b, uint32_t fid, int64_t pid, bool adjusted)
+/* The line of frame fid: its function, with the file and line of its
+ * `-F +srcline` text src when there is one (PPROF-MAPPING §5 item 1).
+ * false on OOM. */
+static bool frame_line(builder *b, uint32_t fid, uint32_t src, prof_line *out)
+{
+    const ps_frame *f = ps_frame_get(b->p, fid);
+    uint64_t fn = frame_function(b, fid, f);
+    out->function_id = fn;
+    out->line = 0;
+    if (!fn)
+        return false;
+    ps_str text = ps_srcline_get(b->p, src), file;
+    uint64_t line;
+    if (src && ps_srcline_split(text.ptr, text.len, &file, &line)) {
+        prof_function_info info;
+        size_t nlen;
+        if (!prof_get_function(b->prof, fn, &info))
+            return false;
+        const char *name = prof_str(b->prof, info.name, &nlen);
+        char *copy = malloc(nlen + 1); /* prof_str is valid until the profile changes */
+        if (!copy)
+            return false;
+        memcpy(copy, name, nlen);
+        out->function_id = prof_function(b->prof, copy, nlen, file.ptr, file.len);
+        out->line = line > INT64_MAX ? INT64_MAX : (int64_t)line;
+        free(copy);
+    }
+    return out->function_id != 0;
+}
+
+/* The location of frame fid (with srcline src) in a stack of process pid;
+ * adjusted: it is a return address (PPROF-MAPPING §5 item 5). 0 on OOM. */
+static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid,
+                               bool adjusted)
 {
     loc_cache *c = &b->cache[(size_t)fid * 2 + adjusted];
     if (c->loc && (c->pid == PID_ANY || c->pid == pid))
         return c->loc;
     const ps_frame *f = ps_frame_get(b->p, fid);
-    uint64_t fn = frame_function(b, fid, f);
-    if (!fn)
+    prof_line line;
+    if (!frame_line(b, fid, src, &line))
         return 0;
-    prof_line line = {fn, 0};
     uint64_t loc;
     if (!f->has_dso) {
         /* perf --inline frames: no DSO, the address is the caller's */
@@ -107,16 +137,13 @@ static uint64_t frame_location(builder *b, uint32_t fid, int64_t pid, bool adjus
  * DSO-less lines at the entry's address, then the real frame. Such a run
  * becomes one location whose lines run from the innermost inlined function
  * to the real frame's (pprof's model). 0 on OOM. */
-static uint64_t inline_location(builder *b, const uint32_t *fids, size_t n, int64_t pid,
-                                bool adjusted)
+static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t *srcs,
+                                size_t n, int64_t pid, bool adjusted)
 {
     prof_line lines[64];
-    for (size_t i = 0; i < n; i++) {
-        lines[i].function_id = frame_function(b, fids[i], ps_frame_get(b->p, fids[i]));
-        lines[i].line = 0;
-        if (!lines[i].function_id)
+    for (size_t i = 0; i < n; i++)
+        if (!frame_line(b, fids[i], srcs[i], &lines[i]))
             return 0;
-    }
     const ps_frame *f = ps_frame_get(b->p, fids[n - 1]);
     symmap_result r;
     int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
@@ -286,7 +313,7 @@ static int prime_main_mapping(builder *b)
         free(named);
         return -1;
     }
-    uint32_t best = 0, best_named = 0;
+    uint32_t best = 0, best_named = 0, best_src = 0, named_src = 0;
     int64_t best_pid = -1, named_pid = -1;
     for (size_t i = 0; i < ps_stack_count(b->p); i++) {
         ps_stack st;
@@ -303,6 +330,7 @@ static int prime_main_mapping(builder *b)
                 if (!best || votes[fid] > votes[best]) {
                     best = fid;
                     best_pid = st.pid;
+                    best_src = st.srclines[k];
                 }
                 outer = false;
             }
@@ -311,6 +339,7 @@ static int prime_main_mapping(builder *b)
                 if (!best_named || named[fid] > named[best_named]) {
                     best_named = fid;
                     named_pid = st.pid;
+                    named_src = st.srclines[k];
                 }
                 break;
             }
@@ -321,10 +350,11 @@ static int prime_main_mapping(builder *b)
     if (best_named) {
         best = best_named;
         best_pid = named_pid;
+        best_src = named_src;
     }
     if (!best)
         return 0;
-    uint64_t loc = frame_location(b, best, best_pid, false);
+    uint64_t loc = frame_location(b, best, best_src, best_pid, false);
     prof_location_info li;
     if (!loc || !prof_get_location(b->prof, loc, &li))
         return -1;
@@ -361,8 +391,8 @@ static int add_samples(builder *b, const int *cols, size_t ncols)
              * not return addresses */
             bool adjusted = nl > 0 && !(prev_kernel && !f->kernel);
             prev_kernel = f->kernel;
-            lp[nl] = run ? inline_location(b, st.frames + k, run, st.pid, adjusted)
-                         : frame_location(b, st.frames[k], st.pid, adjusted);
+            lp[nl] = run ? inline_location(b, st.frames + k, st.srclines + k, run, st.pid, adjusted)
+                         : frame_location(b, st.frames[k], st.srclines[k], st.pid, adjusted);
             if (!lp[nl])
                 goto out;
             nl++;

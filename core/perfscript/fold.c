@@ -146,8 +146,7 @@ static ps_str dso_basename(const ps_frame *f)
     return (ps_str){f->dso.ptr + b, f->dso.len - b};
 }
 
-/* The source position `:FILE:LINE` of a srcline text, or length 0. */
-static ps_str srcline_pos(const char *s, size_t n)
+bool ps_srcline_split(const char *s, size_t n, ps_str *file, uint64_t *line)
 {
     static const char inl[] = " (inlined)";
     while (n && ps_blank((unsigned char)*s)) {
@@ -171,15 +170,30 @@ static ps_str srcline_pos(const char *s, size_t n)
     size_t c = n;
     while (c > 0 && s[c - 1] != ':')
         c--;
-    if (c == 0)
-        return (ps_str){s, 0};
-    const char *file = s, *line = s + c;
+    if (c < 2)
+        return false; /* no colon, or an empty FILE */
+    const char *fp = s, *lp = s + c;
     size_t fl = c - 1, ll = n - c;
     uint64_t v;
-    if (fl == 0 || (fl == 2 && memcmp(file, "??", 2) == 0) || !ps_parse_u64(line, ll, &v) ||
-        v == 0)
+    if ((fl == 2 && memcmp(fp, "??", 2) == 0) || !ps_parse_u64(lp, ll, &v) || v == 0)
+        return false;
+    *file = (ps_str){fp, fl};
+    *line = v;
+    return true;
+}
+
+/* The source position `FILE:LINE` of a srcline text, or length 0. */
+static ps_str srcline_pos(const char *s, size_t n)
+{
+    ps_str file;
+    uint64_t line;
+    if (!ps_srcline_split(s, n, &file, &line))
         return (ps_str){s, 0};
-    return (ps_str){s, n};
+    /* FILE:LINE is contiguous in the trimmed text */
+    size_t len = file.len + 1;
+    while (len < n - (size_t)(file.ptr - s) && ps_digit((unsigned char)file.ptr[len]))
+        len++;
+    return (ps_str){file.ptr, len};
 }
 
 static bool piece(sbuf *b, const ps_frame *f, const ps_fold_options *o, bool java,

@@ -21,6 +21,38 @@ static int cmp_fline(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* Merges lines with equal text into the first of them (adding counts) and
+ * compacts the array; returns the new count, SIZE_MAX on OOM. */
+static size_t merge_equal(fline *lines, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return SIZE_MAX;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (size_t)ps_hash_all(lines[i].s, lines[i].len, 7) & (cap - 1);
+        for (;;) {
+            uint32_t j = slots[k];
+            if (j == 0) {
+                lines[m] = lines[i];
+                slots[k] = (uint32_t)++m;
+                break;
+            }
+            fline *e = &lines[j - 1];
+            if (e->len == lines[i].len && memcmp(e->s, lines[i].s, e->len) == 0) {
+                e->count += lines[i].count;
+                break;
+            }
+            k = (k + 1) & (cap - 1);
+        }
+    }
+    free(slots);
+    return m;
+}
+
 typedef struct namecache {
     size_t *off;  /* per frame id * 2 (+1 for java): offset+1 into names */
     size_t *len;
@@ -204,17 +236,13 @@ int ps_folded(ps_parser *p, const ps_fold_options *o, char **out, size_t *outlen
     }
     for (size_t i = 0; i < nl; i++)
         lines[i].s = text + offs[i];
-    qsort(lines, nl, sizeof *lines, cmp_fline);
 
-    /* merge equal stacks, then write and sort whole lines */
-    size_t m = 0;
-    for (size_t i = 0; i < nl; i++) {
-        if (m && lines[m - 1].len == lines[i].len &&
-            memcmp(lines[m - 1].s, lines[i].s, lines[i].len) == 0)
-            lines[m - 1].count += lines[i].count;
-        else
-            lines[m++] = lines[i];
-    }
+    /* merge equal stacks through a hash (stacks share long prefixes, so
+     * sorting them first would compare long strings), then write and sort
+     * whole lines once */
+    size_t m = merge_equal(lines, nl);
+    if (m == SIZE_MAX)
+        goto out;
     for (size_t i = 0; i < m; i++) {
         char num[32];
         int n = snprintf(num, sizeof num, " %llu\n", (unsigned long long)lines[i].count);

@@ -182,7 +182,11 @@ int ps_fold_frame(const ps_frame *f, const ps_fold_options *o, bool java,
                   const char *srcline, size_t srcline_len,
                   char **buf, size_t *len, size_t *cap);
 
-/* Splits an unstripped symbol and tests shared by the builders. */
+/* The FILE and LINE of a `-F +srcline` text (`  inline.c:47`, `msort.c:64
+ * (inlined)`); false for `??:0`, `libc.so.6[2629]` and the like. */
+bool ps_srcline_split(const char *s, size_t n, ps_str *file, uint64_t *line);
+
+/* DSO tests shared by the builders (FOLDING.md §3.15). */
 bool ps_dso_is_kernel(const char *dso, size_t len);
 bool ps_dso_is_jit(const char *dso, size_t len);
 

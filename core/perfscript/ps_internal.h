@@ -204,6 +204,7 @@ typedef struct ps_stack_entry {
     int64_t pid, tid;
     int32_t cpu;
     bool pid_inferred;
+    bool has_src; /* some frame has a srcline */
     uint32_t nframes;
     size_t frames_off; /* into parser->stack_ids: frames then srclines */
     uint64_t count, weight, period_samples;
@@ -239,7 +240,15 @@ struct ps_parser {
     uint32_t last_comm, last_event; /* ids of the previous header's strings */
     ps_vec cur_frames;  /* uint32_t frame ids */
     ps_vec cur_src;     /* uint32_t srcline ids */
+    bool cur_has_src;
     bool last_was_frame;
+
+    /* the sample whose merge is pending (stacks.c) */
+    bool have_pending;
+    ps_stack_entry pend_key;
+    ps_vec pend_frames, pend_src;
+    uint64_t pend_weight;
+    bool pend_has_period;
 
     /* merged stacks */
     ps_vec stacks;      /* ps_stack_entry */

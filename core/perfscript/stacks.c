@@ -7,6 +7,9 @@
 
 void ps_stacks_init(ps_parser *p)
 {
+    ps_vec_init(&p->pend_frames, sizeof(uint32_t));
+    ps_vec_init(&p->pend_src, sizeof(uint32_t));
+    p->have_pending = false;
     ps_vec_init(&p->stacks, sizeof(ps_stack_entry));
     ps_vec_init(&p->stack_ids, sizeof(uint32_t));
     p->sslots = NULL;
@@ -15,6 +18,8 @@ void ps_stacks_init(ps_parser *p)
 
 void ps_stacks_free(ps_parser *p)
 {
+    ps_vec_free(&p->pend_frames);
+    ps_vec_free(&p->pend_src);
     ps_vec_free(&p->stacks);
     ps_vec_free(&p->stack_ids);
     free(p->sslots);
@@ -38,6 +43,62 @@ static bool stacks_grow(ps_parser *p)
     p->sslots = slots;
     p->nsslots = n;
     return true;
+}
+
+/* Merges one sample (key with its hash, frame and srcline ids). */
+static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const uint32_t *sr,
+                 uint64_t w, bool has_period)
+{
+    if ((p->stacks.len + 1) * 2 > p->nsslots && !stacks_grow(p))
+        return PS_ERR_NOMEM;
+    size_t n = key->nframes;
+    size_t mask = p->nsslots - 1, i = (size_t)key->hash & mask;
+    ps_stack_entry *st = p->stacks.data;
+    const uint32_t *ids = p->stack_ids.data;
+    for (;;) {
+        uint32_t k = p->sslots[i];
+        if (k == 0)
+            break;
+        ps_stack_entry *e = &st[k - 1];
+        if (e->hash == key->hash && e->nframes == key->nframes && e->comm == key->comm &&
+            e->event == key->event && e->pid == key->pid && e->tid == key->tid &&
+            e->pid_inferred == key->pid_inferred && e->cpu == key->cpu &&
+            e->has_src == key->has_src &&
+            (n == 0 ||
+             (ps_eq((const char *)(ids + e->frames_off), (const char *)fr, n * sizeof *fr) &&
+              (!key->has_src || memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0)))) {
+            e->count++;
+            e->weight += w;
+            e->period_samples += has_period;
+            return PS_OK;
+        }
+        i = (i + 1) & mask;
+    }
+    if (p->stacks.len >= UINT32_MAX - 1 || !ps_vec_reserve(&p->stack_ids, 2 * n) ||
+        !ps_vec_reserve(&p->stacks, 1))
+        return PS_ERR_NOMEM;
+    key->frames_off = p->stack_ids.len;
+    if (n) {
+        uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
+        memcpy(dst, fr, n * sizeof *fr);
+        memcpy(dst + n, sr, n * sizeof *sr);
+    }
+    p->stack_ids.len += 2 * n;
+    key->count = 1;
+    key->weight = w;
+    key->period_samples = has_period;
+    ps_vec_push(&p->stacks, key);
+    p->sslots[i] = (uint32_t)p->stacks.len;
+    return PS_OK;
+}
+
+int ps_stacks_flush(ps_parser *p)
+{
+    if (!p->have_pending)
+        return PS_OK;
+    p->have_pending = false;
+    return merge(p, &p->pend_key, p->pend_frames.data, p->pend_src.data, p->pend_weight,
+                 p->pend_has_period);
 }
 
 int ps_stacks_add(ps_parser *p)
@@ -65,54 +126,30 @@ int ps_stacks_add(ps_parser *p)
                     ps_hash_mix((uint64_t)key.pid * 31 + (uint64_t)key.tid) ^
                     ((uint64_t)(uint32_t)key.cpu << 17);
     uint64_t hh = ps_hash_all(fr, n * sizeof *fr, seed);
-    /* srclines are rare: hash them only when there are any */
-    for (size_t i = 0; i < n; i++) {
-        if (sr[i]) {
-            hh = ps_hash_all(sr, n * sizeof *sr, hh);
-            break;
-        }
-    }
+    key.has_src = p->cur_has_src; /* srclines are rare: hashed only when there */
+    if (key.has_src)
+        hh = ps_hash_all(sr, n * sizeof *sr, hh);
     key.hash = hh;
 
-    if ((p->stacks.len + 1) * 2 > p->nsslots && !stacks_grow(p))
-        return PS_ERR_NOMEM;
-    size_t mask = p->nsslots - 1, i = (size_t)hh & mask;
-    ps_stack_entry *st = p->stacks.data;
-    const uint32_t *ids = p->stack_ids.data;
-    uint64_t w = h->has_period ? h->period : 1;
-    for (;;) {
-        uint32_t k = p->sslots[i];
-        if (k == 0)
-            break;
-        ps_stack_entry *e = &st[k - 1];
-        if (e->hash == hh && e->nframes == key.nframes && e->comm == key.comm &&
-            e->event == key.event && e->pid == key.pid && e->tid == key.tid &&
-            e->pid_inferred == key.pid_inferred &&
-            e->cpu == key.cpu &&
-            (n == 0 || (memcmp(ids + e->frames_off, fr, n * sizeof *fr) == 0 &&
-                        memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0))) {
-            e->count++;
-            e->weight += w;
-            e->period_samples += h->has_period;
-            return PS_OK;
-        }
-        i = (i + 1) & mask;
-    }
-    if (p->stacks.len >= UINT32_MAX - 1 || !ps_vec_reserve(&p->stack_ids, 2 * n) ||
-        !ps_vec_reserve(&p->stacks, 1))
-        return PS_ERR_NOMEM;
-    key.frames_off = p->stack_ids.len;
-    if (n) {
-        uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
-        memcpy(dst, fr, n * sizeof *fr);
-        memcpy(dst + n, sr, n * sizeof *sr);
-    }
-    p->stack_ids.len += 2 * n;
-    key.count = 1;
-    key.weight = w;
-    key.period_samples = h->has_period;
-    ps_vec_push(&p->stacks, &key);
-    p->sslots[i] = (uint32_t)p->stacks.len;
+    /* The merge is deferred by one sample: the slot of this stack is
+     * prefetched now and looked up when the next sample ends, so the table
+     * access overlaps with parsing instead of stalling on it. */
+    if (p->nsslots)
+        __builtin_prefetch(&p->sslots[(size_t)hh & (p->nsslots - 1)]);
+    int rc = ps_stacks_flush(p);
+    if (rc)
+        return rc;
+    p->pend_key = key;
+    p->pend_weight = h->has_period ? h->period : 1;
+    p->pend_has_period = h->has_period;
+    /* the sample's id arrays become the pending ones (no copy) */
+    ps_vec t = p->pend_frames;
+    p->pend_frames = p->cur_frames;
+    p->cur_frames = t;
+    t = p->pend_src;
+    p->pend_src = p->cur_src;
+    p->cur_src = t;
+    p->have_pending = true;
     return PS_OK;
 }
 

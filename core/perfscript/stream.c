@@ -259,6 +259,7 @@ static int begin_sample(ps_parser *p, const ps_header *h)
     p->cur.record = (ps_str){"", 0};
     p->cur_frames.len = 0;
     p->cur_src.len = 0;
+    p->cur_has_src = false;
     if (h->has_time) {
         if (!p->stats.has_time || h->time_ns < p->stats.time_first_ns)
             p->stats.time_first_ns = h->time_ns;
@@ -361,6 +362,7 @@ static int srcline(ps_parser *p, const char *l, size_t n)
     if (!id)
         return PS_ERR_NOMEM;
     PS_VEC_AT(&p->cur_src, uint32_t, p->cur_src.len - 1) = id;
+    p->cur_has_src = true;
     p->last_was_frame = false;
     return PS_OK;
 }
@@ -566,6 +568,8 @@ int ps_finish(ps_parser *p)
     }
     p->stats.truncated = p->in_sample;
     rc = end_sample(p);
+    if (!rc)
+        rc = ps_stacks_flush(p);
     if (rc)
         return fail(p, rc);
     if (p->stats.headerless_blocks)

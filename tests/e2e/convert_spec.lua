@@ -115,6 +115,13 @@ describe("perfgo convert", function()
     assert.matches("\rperfgo: read 16%.%d MB, %d+ samples\r\27%[K", r.stdout)
   end)
 
+  it("refuses to wait for a terminal when no input is given", function()
+    local r = t.run({ "script", "-qec", t.quote(t.bin()) .. " convert -o " .. t.quote(dir .. "/x.pb.gz"),
+      "/dev/null" })
+    assert.matches("perfgo: convert: no input: give %-i FILE", r.stdout)
+    assert.is_nil(t.read(dir .. "/x.pb.gz"))
+  end)
+
   it("writes no progress line when stderr is not a terminal", function()
     local r = t.perfgo({ "convert", "-i", C .. "/go-bench/perf.script", "-o", dir .. "/q.pb.gz" })
     assert.equals(0, r.code)

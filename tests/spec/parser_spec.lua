@@ -277,6 +277,15 @@ describe("perfgo.parser profiles", function()
     assert.equals(2, prof:summary().locations)
   end)
 
+  it("takes file and line from perf script -F +srcline", function()
+    local src = "prog 1 1.0: 1000 cpu-clock:\n\t1290 checksum+0x10 (/nonexistent/inline)\n  inline.c:47\n"
+      .. "\t1112 main+0x72 (/nonexistent/inline)\n  ??:0\n\n"
+    local list = samples_of(assert(parser.parse_string(src)))
+    local f1, f2 = list[1].frames[1], list[1].frames[2]
+    assert.same({ "checksum", "inline.c", 47 }, { f1.func, f1.file, f1.line })
+    assert.same({ "main", "", 0 }, { f2.func, f2.file, f2.line })
+  end)
+
   it("adds labels on request, numbers with units", function()
     local prof = assert(parser.parse_string(text, { labels = { "comm", "thread_comm", "pid", "tid", "cpu" } }))
     local list = samples_of(prof)

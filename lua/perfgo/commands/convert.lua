@@ -47,8 +47,8 @@ local function labels_of(s)
   return list
 end
 
-local function stderr_is_tty()
-  local ok = os.execute("test -t 2")
+local function is_tty(fd)
+  local ok = os.execute("test -t " .. fd)
   return ok == true
 end
 
@@ -96,13 +96,16 @@ function M.run(args)
     format = (args.output and args.output:match("%.folded$")) and "folded" or "pprof"
   end
   local output = args.output or (format == "pprof" and "perf.pb.gz" or "-")
+  if args.input == "-" and is_tty(0) then
+    errors.user("convert: no input: give -i FILE, or pipe perf script output into it")
+  end
 
   local p = parser.new(M.parser_options(args, format))
   -- A progress line on a terminal, for inputs large enough to be called
   -- back for (the terminal check runs at the first call).
   local tty
   local function progress(bytes, samples)
-    if tty == nil then tty = stderr_is_tty() end
+    if tty == nil then tty = is_tty(2) end
     if tty then
       io.stderr:write(string.format("\rperfgo: read %.1f MB, %d samples", bytes / 1e6, samples))
     end
