@@ -111,6 +111,22 @@ function M.preflight(ctx)
   local err, warnings = check.preflight(facts)
   if err then errors.fail(2, err) end
   for _, w in ipairs(warnings or {}) do ui.warn("%s", w) end
+  if ctx.mode == "c2c" then M.probe_c2c(ctx) end
+end
+
+--- perf c2c samples memory accesses (mem-loads/mem-stores), which needs a
+--- hardware PMU: try it on `true` before the test runs.
+---@param ctx table
+function M.probe_c2c(ctx)
+  local t = ctx.target
+  local data = "/tmp/perfgo-c2c-probe." .. ctx.run_id:sub(1, 12) .. ".data"
+  local r = t:run({ "perf", "c2c", "record", "-o", data, "--", "true" }, { stdin = "null", env = M.env })
+  t:run({ "rm", "-f", data }, { stdin = "null" })
+  if r.code ~= 0 then
+    errors.fail(2, string.format("perf c2c cannot record on %s: %s. It samples memory accesses "
+      .. "(mem-loads/mem-stores), which need hardware PMU access (not available in most VMs); "
+      .. "use perfgo test stat or profile -e cpu-clock instead", t.description, text_of(r)))
+  end
 end
 
 --- After a stat run: perf's own table (stat.txt) and the numbers

@@ -142,6 +142,29 @@ describe("perfgo test (local)", function()
     assert.matches("nowhere", r.stderr)
   end)
 
+  it("c2c on a machine without memory-access sampling stops before the test runs", function()
+    local r = t.perfgo({ "test", "c2c", "./app/fails", "-v" }, { cwd = repo.root, env = repo.env })
+    if r.code == 1 then
+      pending("this machine supports perf c2c")
+      return
+    end
+    assert.equals(2, r.code)
+    assert.matches("perf c2c cannot record", r.stderr)
+    assert.is_nil(r.stdout:match("checking the answer"))
+  end)
+
+  it("--go-profiles also keeps Go's own profiles", function()
+    local r = t.perfgo({ "test", "--go-profiles", "./examples/false-sharing", "-bench=Padded", "-run=^$",
+      "-benchtime=50ms" }, { cwd = repo.root, env = repo.env })
+    assert.equals(0, r.code, r.stderr)
+    local dir = fixture.latest(repo)
+    local kinds = {}
+    for _, a in ipairs(fixture.record(dir).artifacts) do kinds[a.file] = a.type end
+    assert.equals("go-profile", kinds["go-cpu.pprof"])
+    local top = t.run({ "go", "tool", "pprof", "-top", dir .. "/go-cpu.pprof" })
+    assert.equals(0, top.code, top.stderr)
+  end)
+
   it("an event the machine cannot count stops before the test runs", function()
     local r = t.perfgo({ "test", "profile", "-e", "cycles", "./app/fails" }, { cwd = repo.root, env = repo.env })
     if r.code == 0 then
