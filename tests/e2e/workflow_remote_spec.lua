@@ -59,6 +59,42 @@ describe("perfgo test --remote-host", function()
     os.execute("rm -rf " .. t.quote(kept[1]))
   end)
 
+  it("exec profile brings back the remote's own files and symbolizes with them", function()
+    t.write(repo.root .. "/spin.c", [[
+#include <stdio.h>
+__attribute__((noinline)) static unsigned long spin(unsigned long n)
+{
+    volatile unsigned long acc = 0;
+    for (unsigned long i = 0; i < n; i++)
+        acc += i * i;
+    return acc;
+}
+int main(void) { printf("%lu\n", spin(200000000UL)); return 0; }
+]])
+    local cc = t.run({ "gcc", "-O1", "-g", "-fno-omit-frame-pointer", "-o", "spin", "spin.c" }, { cwd = repo.root })
+    assert.equals(0, cc.code, cc.stderr)
+    local r = t.perfgo({ "exec", "profile", "-e", "cpu-clock", "--remote-host", server.alias, "--ssh-config",
+      server.config, "--", "./spin" }, { cwd = repo.root, env = repo.env })
+    assert.equals(0, r.code, r.stderr)
+    local dir = fixture.latest(repo)
+    local rec = fixture.record(dir)
+    local copied = {}
+    for _, a in ipairs(rec.artifacts) do
+      if a.type == "dso" then copied[#copied + 1] = a.file end
+    end
+    local names = table.concat(copied, " ")
+    assert.matches("dsos/%x+%-spin", names)
+    -- the profile reads the copy, not the remote path
+    local files = {}
+    for _, m in ipairs(assert(require("perfgo.pprof").read(dir .. "/perf.pb.gz")):mappings()) do
+      files[#files + 1] = m.file
+    end
+    assert.matches(dir:gsub("%p", "%%%0") .. "/dsos/%x+%-spin", table.concat(files, " "))
+    local top = t.run({ "go", "tool", "pprof", "-lines", "-top", dir .. "/perf.pb.gz" })
+    assert.equals(0, top.code, top.stderr)
+    assert.matches("spin [^\n]*spin%.c:%d+", top.stdout)
+  end)
+
   it("a host that refuses the connection is a clear error", function()
     local r = perfgo({ "run", "--remote-host", "127.0.0.1:1", "--ssh-option", "ConnectTimeout=3",
       "./app/fails" })
