@@ -19,9 +19,9 @@ typedef struct elfi_load {
 typedef struct elfi_info {
     int type; /* e_type: 2 = ET_EXEC, 3 = ET_DYN, ... */
     size_t nloads;
-    elfi_load loads[ELFI_MAX_LOADS]; /* PT_LOAD headers in file order */
+    elfi_load loads[ELFI_MAX_LOADS];           /* PT_LOAD headers in file order */
     unsigned char build_id[ELFI_MAX_BUILD_ID]; /* NT_GNU_BUILD_ID descriptor */
-    size_t build_id_len; /* 0 = none */
+    size_t build_id_len;                       /* 0 = none */
 } elfi_info;
 
 /* Reads path's headers into *out. 0, or -1 with a message naming the file

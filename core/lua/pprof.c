@@ -1,3 +1,4 @@
+/* clang-format off */
 /* perfgo.pprof: pprof profiles from Lua. Reading, writing (pprof, folded),
  * inspecting, rewriting mappings, building, and the symmap address rule.
  *
@@ -61,6 +62,7 @@
  * ---@field finish fun(self)
  * ---@field warnings fun(self): string[]
  */
+/* clang-format on */
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdlib.h>
@@ -307,7 +309,7 @@ int luaopen_perfgo_pprof(lua_State *L)
     perfgo_profile_register(L);
     if (luaL_newmetatable(L, SYMMAP_MT)) {
         static const luaL_Reg methods[] = {
-            {"mmap", sm_mmap},       {"fork", sm_fork},         {"exec", sm_exec},
+            {"mmap", sm_mmap},         {"fork", sm_fork},       {"exec", sm_exec},
             {"build_id", sm_build_id}, {"resolve", sm_resolve}, {"finish", sm_finish},
             {"warnings", sm_warnings}, {"close", sm_gc},        {NULL, NULL},
         };
@@ -320,11 +322,7 @@ int luaopen_perfgo_pprof(lua_State *L)
     }
     lua_pop(L, 1);
     static const luaL_Reg funcs[] = {
-        {"read", l_read},
-        {"decode", l_decode},
-        {"new", l_new},
-        {"symmap", l_symmap},
-        {NULL, NULL},
+        {"read", l_read}, {"decode", l_decode}, {"new", l_new}, {"symmap", l_symmap}, {NULL, NULL},
     };
     luaL_newlib(L, funcs);
     return 1;

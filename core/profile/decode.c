@@ -126,8 +126,8 @@ typedef struct dec {
 static bool str_ok(dec *d, int64_t idx, uint64_t *out, const char *what)
 {
     if (idx < 0 || (uint64_t)idx >= d->pb->n_string_table) {
-        prof_errf(d->err, d->errlen, "malformed profile: %s string index %lld out of range",
-                  what, (long long)idx);
+        prof_errf(d->err, d->errlen, "malformed profile: %s string index %lld out of range", what,
+                  (long long)idx);
         return false;
     }
     *out = d->smap[idx];
@@ -186,9 +186,8 @@ static bool dec_header(dec *d)
         !str_ok(d, pb->keep_frames, &p->keep_frames, "keep_frames") ||
         !str_ok(d, pb->doc_url, &p->doc_url, "doc_url"))
         return false;
-    if (pb->period_type &&
-        (!str_ok(d, pb->period_type->type, &p->period_type, "period type") ||
-         !str_ok(d, pb->period_type->unit, &p->period_unit, "period unit")))
+    if (pb->period_type && (!str_ok(d, pb->period_type->type, &p->period_type, "period type") ||
+                            !str_ok(d, pb->period_type->unit, &p->period_unit, "period unit")))
         return false;
     p->period = pb->period;
     p->time_nanos = pb->time_nanos;
@@ -297,7 +296,8 @@ static bool dec_samples(dec *d)
     for (size_t i = 0; i < pb->n_sample; i++) {
         const Perftools__Profiles__Sample *s = pb->sample[i];
         if (s->n_value != pb->n_sample_type) {
-            prof_errf(d->err, d->errlen, "malformed profile: mismatch: sample has %zu values vs. %zu types",
+            prof_errf(d->err, d->errlen,
+                      "malformed profile: mismatch: sample has %zu values vs. %zu types",
                       s->n_value, pb->n_sample_type);
             goto out;
         }

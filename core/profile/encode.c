@@ -317,8 +317,7 @@ int prof_write_atomic(const char *path, const void *data, size_t len, char *err,
     return e ? -1 : 0;
 }
 
-int prof_write_file(const prof_profile *p, const char *path, bool gzip, char *err,
-                    size_t errlen)
+int prof_write_file(const prof_profile *p, const char *path, bool gzip, char *err, size_t errlen)
 {
     unsigned char *buf;
     size_t len;

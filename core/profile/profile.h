@@ -73,9 +73,9 @@ uint64_t prof_skipped_lines(const prof_profile *p);
 #define PROF_NO_LIMIT UINT64_MAX /* memory_limit of a whole-address-space mapping */
 
 typedef struct prof_mapping_spec {
-    uint64_t start;  /* memory_start */
-    uint64_t limit;  /* memory_limit */
-    uint64_t offset; /* file_offset */
+    uint64_t start;   /* memory_start */
+    uint64_t limit;   /* memory_limit */
+    uint64_t offset;  /* file_offset */
     const char *file; /* filename, file_len bytes (NULL = "") */
     size_t file_len;
     const char *build_id; /* lowercase hex, build_id_len bytes (NULL = "") */
@@ -109,8 +109,8 @@ int prof_set_mapping_range(prof_profile *p, uint64_t id, uint64_t start, uint64_
 
 /* Function {name, system_name = name, filename}, deduplicated on
  * (name, filename). filename may be NULL. 0 when out of memory. */
-uint64_t prof_function(prof_profile *p, const char *name, size_t name_len,
-                       const char *filename, size_t filename_len);
+uint64_t prof_function(prof_profile *p, const char *name, size_t name_len, const char *filename,
+                       size_t filename_len);
 
 typedef struct prof_function_info {
     uint64_t name, system_name, filename; /* string ids */
@@ -148,10 +148,10 @@ bool prof_get_location(const prof_profile *p, uint64_t id, prof_location_info *o
 /* ---- samples ---- */
 
 typedef struct prof_label {
-    const char *key;  /* NUL-terminated, e.g. "comm", "pid", "cpu" */
-    const char *str;  /* string value (str_len bytes), or NULL for numeric */
+    const char *key; /* NUL-terminated, e.g. "comm", "pid", "cpu" */
+    const char *str; /* string value (str_len bytes), or NULL for numeric */
     size_t str_len;
-    int64_t num;      /* numeric value when str == NULL */
+    int64_t num;          /* numeric value when str == NULL */
     const char *num_unit; /* NUL-terminated unit or NULL; give one so 0 survives */
 } prof_label;
 
@@ -167,8 +167,8 @@ typedef struct prof_label_ids {
  * same order) merges into the existing one by adding values (hash lookup).
  * Returns 0, or -1 when out of memory, when no sample type exists or when a
  * location id names no location. */
-int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n,
-                    const int64_t *values, const prof_label *labels, size_t nlabels);
+int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n, const int64_t *values,
+                    const prof_label *labels, size_t nlabels);
 
 /* Interns a label set once, for callers that add many samples with the same
  * labels: returns a label-set id (1-based; 0 = OOM). prof_add_sample_ls then
@@ -195,12 +195,11 @@ int64_t prof_total(const prof_profile *p, size_t col);
 
 /* Encodes p as profile.proto, gzip-compressed when gzip is true. *out is
  * malloc'd (free it). 0, or -1 with a message in err. */
-int prof_encode(const prof_profile *p, bool gzip, unsigned char **out, size_t *len,
-                char *err, size_t errlen);
+int prof_encode(const prof_profile *p, bool gzip, unsigned char **out, size_t *len, char *err,
+                size_t errlen);
 /* Writes the encoding to path atomically (temporary file + rename).
  * 0, or -1 with a message naming the file in err. */
-int prof_write_file(const prof_profile *p, const char *path, bool gzip, char *err,
-                    size_t errlen);
+int prof_write_file(const prof_profile *p, const char *path, bool gzip, char *err, size_t errlen);
 
 /* Decodes a profile.proto message, gunzipping first when data starts with
  * the gzip magic. Checks what pprof checks (string 0 "", ids, value counts,

@@ -55,8 +55,7 @@ uint64_t prof_labelset(prof_profile *p, const prof_label *labels, size_t nlabels
             ids[i].num = l->num;
             ids[i].num_unit = l->num_unit ? prof_string(p, l->num_unit, strlen(l->num_unit)) : 0;
         }
-        if (ids[i].key == UINT64_MAX || ids[i].str == UINT64_MAX ||
-            ids[i].num_unit == UINT64_MAX)
+        if (ids[i].key == UINT64_MAX || ids[i].str == UINT64_MAX || ids[i].num_unit == UINT64_MAX)
             goto done;
     }
     id = prof_labelset_ids(p, ids, nlabels);
@@ -84,7 +83,8 @@ int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
     while ((i = ph_probe(&p->smindex, h, &pos)) != SIZE_MAX) {
         const prof_sample_rec *s = &p->samples[i];
         if (s->nloc == n && s->labelset == labelset_id &&
-            (n == 0 || memcmp(p->stacks + s->loc_off, location_ids, n * sizeof *location_ids) == 0)) {
+            (n == 0 ||
+             memcmp(p->stacks + s->loc_off, location_ids, n * sizeof *location_ids) == 0)) {
             int64_t *v = p->values + i * nt;
             for (size_t c = 0; c < nt; c++)
                 v[c] += values[c];
@@ -97,7 +97,8 @@ int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
             return -1;
     if (ph_grow((void **)&p->samples, &p->samples_cap, p->nsamples + 1, sizeof *p->samples) != 0 ||
         ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + n, sizeof *p->stacks) != 0 ||
-        ph_grow((void **)&p->values, &p->values_cap, (p->nsamples + 1) * nt, sizeof *p->values) != 0 ||
+        ph_grow((void **)&p->values, &p->values_cap, (p->nsamples + 1) * nt, sizeof *p->values) !=
+            0 ||
         ph_insert(&p->smindex, h, p->nsamples) != 0)
         return -1;
     prof_sample_rec *s = &p->samples[p->nsamples];
@@ -112,8 +113,8 @@ int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
     return 0;
 }
 
-int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n,
-                    const int64_t *values, const prof_label *labels, size_t nlabels)
+int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n, const int64_t *values,
+                    const prof_label *labels, size_t nlabels)
 {
     uint64_t ls = nlabels ? prof_labelset(p, labels, nlabels) : 1;
     if (ls == 0)

@@ -17,7 +17,8 @@ symmap *symmap_new(prof_profile *p, const symmap_options *o)
     if (o) {
         s->remote = o->remote;
         s->addr_kind = o->addr_kind;
-        if (o->binary_root && !(s->binary_root = symmap_dupn(o->binary_root, strlen(o->binary_root))))
+        if (o->binary_root &&
+            !(s->binary_root = symmap_dupn(o->binary_root, strlen(o->binary_root))))
             goto fail;
         if (o->npath_map) {
             s->pmap = calloc(o->npath_map, sizeof *s->pmap);
@@ -25,7 +26,8 @@ symmap *symmap_new(prof_profile *p, const symmap_options *o)
                 goto fail;
             for (size_t i = 0; i < o->npath_map; i++, s->npmap++) {
                 const symmap_path *e = &o->path_map[i];
-                char *f = symmap_dupn(e->from, strlen(e->from)), *t = symmap_dupn(e->to, strlen(e->to));
+                char *f = symmap_dupn(e->from, strlen(e->from)),
+                     *t = symmap_dupn(e->to, strlen(e->to));
                 s->pmap[i].from = f;
                 s->pmap[i].to = t;
                 if (!f || !t) {
@@ -58,6 +60,8 @@ void symmap_free(symmap *s)
     free(s->recs);
     free(s->pids);
     ph_free(&s->pindex);
+    free(s->path_heads);
+    ph_free(&s->path_index);
     for (size_t i = 0; i < s->nbids; i++) {
         free((char *)s->bids[i].from);
         free((char *)s->bids[i].to);
@@ -84,9 +88,10 @@ static void warn(symmap *s, dso *d)
     d->warned = true;
     char buf[1600];
     snprintf(buf, sizeof buf,
-             "%s: %s; no --show-mmap-events record covers it either, so its frames keep "
-             "perf's names only (go tool pprof -lines/-list cannot resolve them)",
-             d->name, d->why);
+             "%s: %s%s; its frames keep perf's names only (go tool pprof -lines/-list cannot "
+             "resolve them)",
+             d->name, d->why,
+             d->state == D_READABLE ? "" : ", and no --show-mmap-events record places them");
     char *w = symmap_dupn(buf, strlen(buf));
     if (!w || ph_grow((void **)&s->warnings, &s->warnings_cap, s->nwarnings + 1,
                       sizeof *s->warnings) != 0) {
@@ -126,9 +131,9 @@ static symmap_kind classify(const char *n, size_t len)
         return SYMMAP_UNKNOWN;
     if (starts(n, len, "[kernel.kallsyms]") || starts(n, len, "[guest.kernel.kallsyms"))
         return SYMMAP_KERNEL;
-    static const char *const special[] = {"[vdso]", "[vsyscall]", "[uprobes]", "[heap]",
-                                          "[stack]", "[vvar]", "[anon", "//anon", "/memfd:",
-                                          "[vectors]", "[sigpage]", "/dev/"};
+    static const char *const special[] = {"[vdso]",  "[vsyscall]", "[uprobes]", "[heap]",
+                                          "[stack]", "[vvar]",     "[anon",     "//anon",
+                                          "/memfd:", "[vectors]",  "[sigpage]", "/dev/"};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
         if (starts(n, len, special[i]))
             return SYMMAP_SPECIAL;
@@ -158,8 +163,8 @@ static int decide(symmap *s, dso *d)
                 snprintf(cand, tl + rest + 2, "%s%s%s", s->pmap[i].to,
                          tl && s->pmap[i].to[tl - 1] != '/' ? "/" : "", d->name + fl);
         }
-        if (!cand && (strcmp(from, d->name) == 0 || (fl > 0 && from[fl - 1] == '/' &&
-                                                      strncmp(from, d->name, fl) == 0)))
+        if (!cand && (strcmp(from, d->name) == 0 ||
+                      (fl > 0 && from[fl - 1] == '/' && strncmp(from, d->name, fl) == 0)))
             return -1; /* out of memory */
     }
     if (!cand && s->binary_root && d->name[0] == '/') {
@@ -187,8 +192,9 @@ static int decide(symmap *s, dso *d)
      * has_functions so pprof does not symbolize from it. */
     d->foreign = d->name[0] == '/' && stat(d->name, &pst) == 0;
     if (!cand) {
-        snprintf(d->why, sizeof d->why, "no local copy of this remote binary (not in the path "
-                                         "map or under the binary root)");
+        snprintf(d->why, sizeof d->why,
+                 "no local copy of this remote binary (not in the path "
+                 "map or under the binary root)");
         return 0;
     }
     char err[512];
@@ -253,8 +259,11 @@ static dso *get_dso(symmap *s, const char *name, size_t len)
 static uint64_t names_mapping(symmap *s, dso *d)
 {
     if (!d->names_map) {
-        prof_mapping_spec m = {.start = 0, .limit = PROF_NO_LIMIT, .file = d->name,
-                               .file_len = d->len, .has_functions = true};
+        prof_mapping_spec m = {.start = 0,
+                               .limit = PROF_NO_LIMIT,
+                               .file = d->name,
+                               .file_len = d->len,
+                               .has_functions = true};
         const char *bid = d->kind == SYMMAP_USER ? symmap_known_build_id(s, d->name) : NULL;
         if (bid) {
             m.build_id = bid;
@@ -281,15 +290,23 @@ static int kernel(symmap *s, dso *d, uint64_t addr, symmap_result *out)
     out->adjust_return = false;
     const mrec *r = symmap_find_kernel(s, d->name, d->len, addr);
     if (r) {
-        prof_mapping_spec m = {r->start, r->start + r->len, r->pgoff, r->path, strlen(r->path),
-                               r->build_id, r->build_id ? strlen(r->build_id) : 0,
-                               true, false, false, false};
+        prof_mapping_spec m = {r->start,
+                               r->start + r->len,
+                               r->pgoff,
+                               r->path,
+                               strlen(r->path),
+                               r->build_id,
+                               r->build_id ? strlen(r->build_id) : 0,
+                               true,
+                               false,
+                               false,
+                               false};
         out->mapping_id = prof_mapping(s->p, &m);
         return out->mapping_id ? 0 : -1;
     }
     if (!d->span_map) {
-        prof_mapping_spec m = {.limit = PROF_NO_LIMIT, .file = d->name, .file_len = d->len,
-                               .has_functions = true};
+        prof_mapping_spec m = {
+            .limit = PROF_NO_LIMIT, .file = d->name, .file_len = d->len, .has_functions = true};
         if (!(d->span_map = prof_mapping(s->p, &m)))
             return -1;
     }
@@ -307,22 +324,27 @@ static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid)
 {
     if (s->addr_kind != SYMMAP_ADDR_AUTO)
         return s->addr_kind == SYMMAP_ADDR_OFFSET;
+    /* 1. This frame's own MMAP evidence, when unambiguous; it also sets the
+     *    verdict for the whole input (one perf version printed it). */
     const mrec *by_off = symmap_find_map(s, pid, d->name, addr, true);
     const mrec *by_ip = symmap_find_map(s, pid, d->name, addr, false);
-    if (by_off && !by_ip)
+    if (by_off && !by_ip) {
         s->verdict = SYMMAP_ADDR_OFFSET;
-    else if (by_ip && !by_off)
+        return true;
+    }
+    if (by_ip && !by_off) {
         s->verdict = SYMMAP_ADDR_RAW;
+        return false;
+    }
+    /* 2. The file itself: a value past its file-backed segments is no
+     *    file offset (e.g. a -G sample ip, raw in every perf version). */
+    uint64_t v;
+    if (d->state == D_READABLE && !elfi_offset_to_vaddr(&d->elf, addr, &v))
+        return false;
+    /* 3. The verdict so far; else perf 5.16 - 6.3 (this machine's). */
     if (s->verdict != SYMMAP_ADDR_AUTO)
         return s->verdict == SYMMAP_ADDR_OFFSET;
-    if (d->state == D_READABLE && d->elf.type == 2 /* ET_EXEC */) {
-        uint64_t v;
-        bool as_off = elfi_offset_to_vaddr(&d->elf, addr, &v);
-        bool as_vaddr = elfi_vaddr_to_offset(&d->elf, addr, &v);
-        if (as_vaddr && !as_off)
-            return false;
-    }
-    return true; /* perf 5.16 - 6.3, this machine's perf */
+    return true;
 }
 
 static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out);
@@ -372,8 +394,10 @@ static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out
         }
         if (ok) {
             if (!d->elf_map) {
-                prof_mapping_spec m = {.limit = PROF_NO_LIMIT, .file = d->local,
-                                       .file_len = strlen(d->local), .build_id = d->build_hex,
+                prof_mapping_spec m = {.limit = PROF_NO_LIMIT,
+                                       .file = d->local,
+                                       .file_len = strlen(d->local),
+                                       .build_id = d->build_hex,
                                        .build_id_len = strlen(d->build_hex)};
                 if (!(d->elf_map = prof_mapping(s->p, &m)))
                     return -1;
@@ -387,18 +411,31 @@ static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out
     }
     if (r) {
         uint64_t ip = off ? addr - r->pgoff + r->start : addr;
-        prof_mapping_spec m = {r->start, r->start + r->len, r->pgoff, r->path, strlen(r->path),
-                               r->build_id, r->build_id ? strlen(r->build_id) : 0,
-                               d->foreign, false, false, false};
+        prof_mapping_spec m = {r->start,
+                               r->start + r->len,
+                               r->pgoff,
+                               r->path,
+                               strlen(r->path),
+                               r->build_id,
+                               r->build_id ? strlen(r->build_id) : 0,
+                               d->foreign,
+                               false,
+                               false,
+                               false};
         out->mapping_id = prof_mapping(s->p, &m);
         out->address = ip;
         out->mode = SYMMAP_MODE_RUNTIME;
         out->adjust_return = true;
         return out->mapping_id ? 0 : -1;
     }
-    if (d->state == D_READABLE)
-        snprintf(d->why, sizeof d->why, "address 0x%llx lies in none of %s's segments",
-                 (unsigned long long)addr, d->local);
+    if (d->state == D_READABLE && off)
+        snprintf(d->why, sizeof d->why, "0x%llx is no file offset in %s", (unsigned long long)addr,
+                 d->local);
+    else if (d->state == D_READABLE)
+        snprintf(d->why, sizeof d->why,
+                 "0x%llx is a runtime address (not a file offset) and this process has no "
+                 "MMAP record to place it",
+                 (unsigned long long)addr);
     warn(s, d);
     return names_only(s, d, addr, out);
 }

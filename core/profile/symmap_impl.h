@@ -14,15 +14,16 @@ typedef struct mrec {
     char *build_id; /* NULL or lowercase hex */
     bool dev_known, exec;
     unsigned maj, min;
-    size_t prev; /* previous record of the same pid, SIZE_MAX = none */
+    size_t prev;      /* previous record of the same pid, SIZE_MAX = none */
+    size_t prev_path; /* previous record of the same path, SIZE_MAX = none */
 } mrec;
 
 typedef struct pinfo {
     int pid;
-    size_t head;      /* newest record, SIZE_MAX = none */
-    size_t exec_seq;  /* records below this index were reset by exec */
-    int parent;       /* forked from, or INT32_MIN */
-    size_t fork_seq;  /* parent's records below this index are inherited */
+    size_t head;     /* newest record, SIZE_MAX = none */
+    size_t exec_seq; /* records below this index were reset by exec */
+    int parent;      /* forked from, or INT32_MIN */
+    size_t fork_seq; /* parent's records below this index are inherited */
 } pinfo;
 
 typedef enum dstate { D_UNDECIDED = 0, D_READABLE, D_UNREADABLE } dstate;
@@ -39,7 +40,7 @@ typedef struct dso {
     uint64_t first_map; /* the first mapping made for this DSO */
     uint64_t kmin, kmax;
     bool warned, seen_addr;
-    bool foreign; /* a file at the profiled path that is not the profiled one */
+    bool foreign;  /* a file at the profiled path that is not the profiled one */
     char why[640]; /* why the local file is not used */
 } dso;
 
@@ -56,7 +57,10 @@ struct symmap {
     size_t nrecs, recs_cap;
     pinfo *pids;
     size_t npids, pids_cap;
-    ph_index pindex; /* pid -> pids[] */
+    ph_index pindex;   /* pid -> pids[] */
+    size_t *path_heads; /* newest record per distinct path */
+    size_t npaths, paths_cap;
+    ph_index path_index; /* path -> path_heads[] */
     symmap_path *bids; /* path -> build id hex */
     size_t nbids, bids_cap;
 
@@ -71,7 +75,10 @@ struct symmap {
 /* A NUL-terminated copy of s[0..n), or NULL. */
 char *symmap_dupn(const char *s, size_t n);
 /* The newest executable record of pid (or its fork ancestors) for path
- * whose range holds addr: by file offset when by_offset, else by ip. */
+ * whose range holds addr: by file offset when by_offset, else by ip. When
+ * the process has none: by offset, any process's record of path (a record
+ * and the ip computed from it always agree); by ip, only when pid is not
+ * known to the side band at all (perf printed no pid). */
 const mrec *symmap_find_map(const symmap *s, int pid, const char *path, uint64_t addr,
                             bool by_offset);
 /* The newest kernel record (pid -1) whose path starts with prefix and

@@ -72,8 +72,38 @@ int symmap_add_mmap(symmap *s, const symmap_mmap *m)
     r->ino = m->ino;
     r->exec = m->exec;
     r->prev = pi->head;
+    uint64_t h = ph_bytes(r->path, m->path_len, 0x9a7);
+    size_t pos = SIZE_MAX, i;
+    while ((i = ph_probe(&s->path_index, h, &pos)) != SIZE_MAX)
+        if (strcmp(s->recs[s->path_heads[i]].path, r->path) == 0)
+            break;
+    if (i == SIZE_MAX) {
+        if (ph_grow((void **)&s->path_heads, &s->paths_cap, s->npaths + 1,
+                    sizeof *s->path_heads) != 0 ||
+            ph_insert(&s->path_index, h, s->npaths) != 0) {
+            free(r->path);
+            free(r->build_id);
+            return -1;
+        }
+        i = s->npaths++;
+        r->prev_path = SIZE_MAX;
+    } else {
+        r->prev_path = s->path_heads[i];
+    }
+    s->path_heads[i] = s->nrecs;
     pi->head = s->nrecs++;
     return 0;
+}
+
+/* The newest record of path, SIZE_MAX when there is none. */
+static size_t path_head(const symmap *s, const char *path)
+{
+    uint64_t h = ph_bytes(path, strlen(path), 0x9a7);
+    size_t pos = SIZE_MAX, i;
+    while ((i = ph_probe(&s->path_index, h, &pos)) != SIZE_MAX)
+        if (strcmp(s->recs[s->path_heads[i]].path, path) == 0)
+            return s->path_heads[i];
+    return SIZE_MAX;
 }
 
 int symmap_add_fork(symmap *s, int parent_pid, int child_pid)
@@ -121,10 +151,11 @@ const mrec *symmap_find_map(const symmap *s, int pid, const char *path, uint64_t
                             bool by_offset)
 {
     size_t limit = SIZE_MAX;
-    for (int depth = 0; depth < 64; depth++) {
+    bool known = find_pid(s, pid) != NULL;
+    for (int depth = 0; known && depth < 64; depth++) {
         const pinfo *pi = find_pid(s, pid);
         if (!pi)
-            return NULL;
+            break;
         for (size_t i = pi->head; i != SIZE_MAX; i = s->recs[i].prev) {
             const mrec *r = &s->recs[i];
             if (i >= limit)
@@ -138,9 +169,17 @@ const mrec *symmap_find_map(const symmap *s, int pid, const char *path, uint64_t
                 return r;
         }
         if (pi->parent == INT32_MIN)
-            return NULL;
+            break;
         limit = pi->fork_seq;
         pid = pi->parent;
+    }
+    if (known && !by_offset)
+        return NULL; /* another process's ips mean nothing here */
+    for (size_t i = path_head(s, path); i != SIZE_MAX; i = s->recs[i].prev_path) {
+        const mrec *r = &s->recs[i];
+        uint64_t base = by_offset ? r->pgoff : r->start;
+        if (r->exec && addr >= base && addr - base < r->len)
+            return r;
     }
     return NULL;
 }

@@ -277,8 +277,8 @@ int prof_add_comment(prof_profile *p, const char *text, size_t len)
     uint64_t s = prof_string(p, text, len);
     if (s == UINT64_MAX)
         return -1;
-    if (ph_grow((void **)&p->comments, &p->comments_cap, p->ncomments + 1,
-                sizeof *p->comments) != 0)
+    if (ph_grow((void **)&p->comments, &p->comments_cap, p->ncomments + 1, sizeof *p->comments) !=
+        0)
         return -1;
     p->comments[p->ncomments++] = s;
     return 0;
@@ -423,8 +423,8 @@ uint64_t prof_function_full(prof_profile *p, const prof_function_info *f)
     size_t pos = SIZE_MAX, i;
     while ((i = ph_probe(&p->findex, h, &pos)) != SIZE_MAX) {
         const prof_function_info *g = &p->funcs[i];
-        if (g->name == f->name && g->system_name == f->system_name &&
-            g->filename == f->filename && g->start_line == f->start_line)
+        if (g->name == f->name && g->system_name == f->system_name && g->filename == f->filename &&
+            g->start_line == f->start_line)
             return i + 1;
     }
     if (ph_grow((void **)&p->funcs, &p->funcs_cap, p->nfuncs + 1, sizeof *p->funcs) != 0 ||
@@ -434,8 +434,8 @@ uint64_t prof_function_full(prof_profile *p, const prof_function_info *f)
     return ++p->nfuncs;
 }
 
-uint64_t prof_function(prof_profile *p, const char *name, size_t name_len,
-                       const char *filename, size_t filename_len)
+uint64_t prof_function(prof_profile *p, const char *name, size_t name_len, const char *filename,
+                       size_t filename_len)
 {
     prof_function_info f = {0};
     f.name = prof_string(p, name ? name : "", name ? name_len : 0);
@@ -515,8 +515,8 @@ uint64_t prof_location(prof_profile *p, uint64_t mapping_id, uint64_t address,
 uint64_t prof_location_raw(prof_profile *p, uint64_t mapping_id, uint64_t address,
                            const prof_line *lines, size_t nlines, bool is_folded)
 {
-    return loc_append(p, loc_hash(mapping_id, address, lines, nlines), mapping_id, address,
-                      lines, nlines, is_folded);
+    return loc_append(p, loc_hash(mapping_id, address, lines, nlines), mapping_id, address, lines,
+                      nlines, is_folded);
 }
 
 size_t prof_num_locations(const prof_profile *p)

@@ -1,6 +1,7 @@
 /* The ELF reader on this very test binary: file offset -> vaddr checked
  * against the dynamic loader's view of the running process. */
 #include <elf.h>
+#include <stdbool.h>
 #include <link.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -131,10 +132,79 @@ static void test_errors_name_the_file(void)
     CHECK(strstr(err, "truncated") != NULL);
 }
 
+static void put16(unsigned char *p, uint16_t v, bool be)
+{
+    p[be ? 0 : 1] = (unsigned char)(v >> 8);
+    p[be ? 1 : 0] = (unsigned char)v;
+}
+
+static void put32(unsigned char *p, uint32_t v, bool be)
+{
+    for (int i = 0; i < 4; i++)
+        p[be ? 3 - i : i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A hand-made big-endian ELF32 (e.g. an old PowerPC binary): two PT_LOADs
+ * and a PT_NOTE with a GNU build id. */
+static void test_elf32_big_endian(void)
+{
+    unsigned char b[512] = {0};
+    memcpy(b, ELFMAG, SELFMAG);
+    b[EI_CLASS] = ELFCLASS32;
+    b[EI_DATA] = ELFDATA2MSB;
+    b[EI_VERSION] = EV_CURRENT;
+    put16(b + 16, ET_EXEC, true);
+    put32(b + 28, 52, true); /* e_phoff */
+    put16(b + 42, 32, true); /* e_phentsize */
+    put16(b + 44, 3, true);  /* e_phnum */
+    unsigned char *ph = b + 52;
+    put32(ph + 0, PT_LOAD, true);
+    put32(ph + 4, 0x0, true);        /* p_offset */
+    put32(ph + 8, 0x10000000, true); /* p_vaddr */
+    put32(ph + 16, 0x180, true);     /* p_filesz */
+    put32(ph + 20, 0x180, true);
+    put32(ph + 24, PF_R | PF_X, true);
+    ph += 32;
+    put32(ph + 0, PT_LOAD, true);
+    put32(ph + 4, 0x180, true);
+    put32(ph + 8, 0x10010180, true);
+    put32(ph + 16, 0x40, true);
+    put32(ph + 20, 0x80, true);
+    put32(ph + 24, PF_R | PF_W, true);
+    ph += 32;
+    put32(ph + 0, PT_NOTE, true);
+    put32(ph + 4, 0x100, true);
+    put32(ph + 16, 24, true);
+    unsigned char *n = b + 0x100;
+    put32(n, 4, true);     /* namesz */
+    put32(n + 4, 4, true); /* descsz */
+    put32(n + 8, NT_GNU_BUILD_ID, true);
+    memcpy(n + 12, "GNU", 4);
+    memcpy(n + 16, "\xde\xad\xbe\xef", 4);
+    elfi_info e;
+    char err[256], hex[16];
+    CHECK(elfi_parse(b, sizeof b, &e, err, sizeof err) == 0);
+    CHECK(e.type == ET_EXEC && e.nloads == 2);
+    uint64_t v = 0;
+    CHECK(elfi_offset_to_vaddr(&e, 0x100, &v) && v == 0x10000100);
+    CHECK(elfi_offset_to_vaddr(&e, 0x190, &v) && v == 0x10010190);
+    CHECK(!elfi_offset_to_vaddr(&e, 0x1c0, &v)); /* bss: memsz only */
+    CHECK(elfi_build_id_hex(&e, hex, sizeof hex) == 8);
+    CHECK_STR(hex, "deadbeef");
+    /* A note that claims more than the segment holds is ignored. */
+    put32(n + 4, 400, true);
+    CHECK(elfi_parse(b, sizeof b, &e, err, sizeof err) == 0);
+    CHECK(e.build_id_len == 0);
+    /* Program headers beyond the data. */
+    put16(b + 44, 40, true);
+    CHECK(elfi_parse(b, sizeof b, &e, err, sizeof err) == -1);
+}
+
 int main(void)
 {
     RUN(test_offset_to_vaddr_matches_loader);
     RUN(test_build_id_matches_note_in_memory);
     RUN(test_errors_name_the_file);
+    RUN(test_elf32_big_endian);
     return CHECK_DONE();
 }

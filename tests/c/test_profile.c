@@ -20,11 +20,16 @@ static prof_profile *make_profile(void)
     CHECK(prof_set_period(p, "cpu-clock", "nanoseconds", 250000) == 0);
     prof_set_time(p, 1700000000000000000LL, 5000000000LL);
     CHECK(prof_add_comment(p, "perf-version:6.1", 16) == 0);
-    prof_mapping_spec ms = {.limit = PROF_NO_LIMIT, .file = "/usr/bin/app", .file_len = 12,
-                            .build_id = "abcd", .build_id_len = 4};
+    prof_mapping_spec ms = {.limit = PROF_NO_LIMIT,
+                            .file = "/usr/bin/app",
+                            .file_len = 12,
+                            .build_id = "abcd",
+                            .build_id_len = 4};
     uint64_t m1 = prof_mapping(p, &ms);
-    prof_mapping_spec mk = {.start = 0xffffffff81000000ULL, .limit = 0xffffffff82000000ULL,
-                            .file = "[kernel.kallsyms]_text", .file_len = 22,
+    prof_mapping_spec mk = {.start = 0xffffffff81000000ULL,
+                            .limit = 0xffffffff82000000ULL,
+                            .file = "[kernel.kallsyms]_text",
+                            .file_len = 22,
                             .has_functions = true};
     uint64_t m2 = prof_mapping(p, &mk);
     uint64_t fmain = prof_function(p, "main", 4, "/src/main.c", 11);
@@ -71,8 +76,11 @@ static void test_dedup_and_merge(void)
     uint64_t z1 = prof_location(p, 0, 0, l, 1);
     CHECK(z1 == 5 && prof_location(p, 0, 0, l, 1) == z1);
     /* Identical mapping fields -> same id. */
-    prof_mapping_spec ms = {.limit = PROF_NO_LIMIT, .file = "/usr/bin/app", .file_len = 12,
-                            .build_id = "abcd", .build_id_len = 4};
+    prof_mapping_spec ms = {.limit = PROF_NO_LIMIT,
+                            .file = "/usr/bin/app",
+                            .file_len = 12,
+                            .build_id = "abcd",
+                            .build_id_len = 4};
     CHECK(prof_mapping(p, &ms) == 1);
     ms.has_functions = true;
     CHECK(prof_mapping(p, &ms) == 3);
@@ -113,7 +121,7 @@ static void test_many_samples_merge_by_hash(void)
     int64_t one = 1;
     for (uint64_t i = 0; i < NS; i++) {
         uint64_t x = (i * 2654435761u) % 5000; /* 5000 distinct stacks */
-        st[0] = x % NLOC + 1; /* (st[0], st[1]) is unique per x */
+        st[0] = x % NLOC + 1;                  /* (st[0], st[1]) is unique per x */
         st[1] = x / NLOC + 1;
         for (int d = 2; d < 8; d++)
             st[d] = (x * 7 + (uint64_t)d * 13) % NLOC + 1;

@@ -16,7 +16,7 @@
 #include "profile/symmap.h"
 
 static char self[4096];
-static uint64_t fn_off, fn_vaddr; /* this file's marker function */
+static uint64_t fn_off, fn_vaddr;              /* this file's marker function */
 static uint64_t map_start, map_len, map_pgoff; /* its r-xp mapping */
 static char self_hex[2 * ELFI_MAX_BUILD_ID + 1];
 static struct stat self_st;
@@ -65,8 +65,13 @@ static void setup(void)
 
 static symmap_mmap self_mmap(const char *path, const char *build_id)
 {
-    symmap_mmap m = {.pid = 100, .start = map_start, .len = map_len, .pgoff = map_pgoff,
-                     .path = path, .path_len = strlen(path), .exec = true};
+    symmap_mmap m = {.pid = 100,
+                     .start = map_start,
+                     .len = map_len,
+                     .pgoff = map_pgoff,
+                     .path = path,
+                     .path_len = strlen(path),
+                     .exec = true};
     if (build_id) {
         m.build_id = build_id;
         m.build_id_len = strlen(build_id);
@@ -125,6 +130,18 @@ static void test_raw_and_auto_addresses(void)
     CHECK(symmap_resolve(s, self, strlen(self), ip, 100, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
     symmap_free(s);
+
+    /* AUTO without any record: a PIE's raw ip (as perf -G prints it) is no
+     * file offset of the file, so it is not read as one: names only, and
+     * the warning says why. */
+    s = symmap_new(p, NULL);
+    CHECK(symmap_resolve(s, self, strlen(self), ip, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_NAMES && r.address == ip);
+    CHECK(symmap_num_warnings(s) == 1 && strstr(symmap_warning(s, 0), "runtime address"));
+    /* ...while a file offset of the same DSO still translates. */
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 100, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
+    symmap_free(s);
     prof_free(p);
 }
 
@@ -145,8 +162,19 @@ static void test_build_id_mismatch_refuses_the_file(void)
     CHECK(m.start == map_start && m.limit == map_start + map_len && m.offset == map_pgoff);
     CHECK_STR(prof_str(p, m.build_id, NULL), "00112233445566778899aabbccddeeff00112233");
     CHECK(m.has_functions); /* pprof must not symbolize from the wrong file */
-    /* Same pid without the record (another pid): names only, one warning
-     * that says why. */
+    /* A thread or process with no record of its own (perf printed only
+     * the tid): a file offset is placed through another process's record
+     * of the same file, a consistent (ip, mapping) pair. */
+    symmap_result r2;
+    CHECK(symmap_resolve(s, self, strlen(self), fn_off, 999, &r2) == 0);
+    CHECK(r2.mode == SYMMAP_MODE_RUNTIME && r2.mapping_id == r.mapping_id);
+    CHECK(r2.address == r.address);
+    CHECK(symmap_num_warnings(s) == 0);
+    symmap_free(s);
+
+    /* Without any record: names only, one warning that says why. */
+    s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    CHECK(symmap_add_build_id(s, self, strlen(self), "0011", 4) == 0);
     CHECK(symmap_resolve(s, self, strlen(self), fn_off, 999, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_NAMES && !r.adjust_return && r.address == fn_off);
     CHECK(symmap_resolve(s, self, strlen(self), fn_off + 4, 999, &r) == 0);
@@ -159,7 +187,8 @@ static void test_build_id_mismatch_refuses_the_file(void)
     s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
     char upper[sizeof self_hex];
     for (size_t i = 0; i <= strlen(self_hex); i++)
-        upper[i] = (char)(self_hex[i] >= 'a' && self_hex[i] <= 'f' ? self_hex[i] - 32 : self_hex[i]);
+        upper[i] =
+            (char)(self_hex[i] >= 'a' && self_hex[i] <= 'f' ? self_hex[i] - 32 : self_hex[i]);
     CHECK(symmap_add_build_id(s, self, strlen(self), upper, strlen(upper)) == 0);
     CHECK(symmap_resolve(s, self, strlen(self), fn_off, 100, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
@@ -204,8 +233,9 @@ static void test_remote_path_map_and_binary_root(void)
 
     /* The path map names the local file that stands for the remote one. */
     symmap_path pm[] = {{remote_path, self}};
-    s = symmap_new(p, &(symmap_options){.remote = true, .path_map = pm, .npath_map = 1,
-                                        .addr_kind = SYMMAP_ADDR_OFFSET});
+    s = symmap_new(
+        p, &(symmap_options){
+               .remote = true, .path_map = pm, .npath_map = 1, .addr_kind = SYMMAP_ADDR_OFFSET});
     CHECK(symmap_resolve(s, remote_path, strlen(remote_path), fn_off, 1, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
     prof_mapping_info m;
@@ -220,8 +250,9 @@ static void test_remote_path_map_and_binary_root(void)
     char rpath[4200];
     snprintf(rpath, sizeof rpath, "%s%s", from, base);
     symmap_path pd[] = {{from, dir}};
-    s = symmap_new(p, &(symmap_options){.remote = true, .path_map = pd, .npath_map = 1,
-                                        .addr_kind = SYMMAP_ADDR_OFFSET});
+    s = symmap_new(
+        p, &(symmap_options){
+               .remote = true, .path_map = pd, .npath_map = 1, .addr_kind = SYMMAP_ADDR_OFFSET});
     CHECK(symmap_resolve(s, rpath, strlen(rpath), fn_off, 1, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
     symmap_free(s);
@@ -237,15 +268,15 @@ static void test_remote_path_map_and_binary_root(void)
     mkdir(sub, 0755);
     snprintf(link, sizeof link, "%s/pkg.test", sub);
     CHECK(symlink(self, link) == 0);
-    s = symmap_new(p, &(symmap_options){.remote = true, .binary_root = root,
-                                        .addr_kind = SYMMAP_ADDR_OFFSET});
+    s = symmap_new(
+        p, &(symmap_options){.remote = true, .binary_root = root, .addr_kind = SYMMAP_ADDR_OFFSET});
     CHECK(symmap_resolve(s, remote_path, strlen(remote_path), fn_off, 1, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
     CHECK_STR(mapping_file(p, r.mapping_id, &m), link);
     /* ...but a build id from the remote side still has to match. */
     symmap_free(s);
-    s = symmap_new(p, &(symmap_options){.remote = true, .binary_root = root,
-                                        .addr_kind = SYMMAP_ADDR_OFFSET});
+    s = symmap_new(
+        p, &(symmap_options){.remote = true, .binary_root = root, .addr_kind = SYMMAP_ADDR_OFFSET});
     CHECK(symmap_add_build_id(s, remote_path, strlen(remote_path), "feed", 4) == 0);
     CHECK(symmap_resolve(s, remote_path, strlen(remote_path), fn_off, 1, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_NAMES);
@@ -283,20 +314,32 @@ static void test_unreadable_without_mmap_is_names_only(void)
 static void test_fork_inherits_and_exec_resets(void)
 {
     prof_profile *p = prof_new();
-    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_RAW});
     const char *lib = "/nonexistent/libx.so";
-    symmap_mmap mm = {.pid = 10, .start = 0x7f0000000000, .len = 0x10000, .pgoff = 0x1000,
-                      .path = lib, .path_len = strlen(lib), .exec = true};
+    symmap_mmap mm = {.pid = 10,
+                      .start = 0x7f0000000000,
+                      .len = 0x10000,
+                      .pgoff = 0x1000,
+                      .path = lib,
+                      .path_len = strlen(lib),
+                      .exec = true};
     CHECK(symmap_add_mmap(s, &mm) == 0);
     CHECK(symmap_add_fork(s, 10, 11) == 0);
     symmap_result r;
-    CHECK(symmap_resolve(s, lib, strlen(lib), 0x1100, 11, &r) == 0);
+    CHECK(symmap_resolve(s, lib, strlen(lib), 0x7f0000000100, 11, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_RUNTIME && r.address == 0x7f0000000100);
     prof_mapping_info m;
     CHECK(prof_get_mapping(p, r.mapping_id, &m) && !m.has_functions); /* nothing at the path */
+    CHECK(m.start == 0x7f0000000000 && m.limit == 0x7f0000010000 && m.offset == 0x1000);
+    /* After exec the old maps are gone; another process's ips say nothing
+     * about this one. */
     symmap_add_exec(s, 11);
-    CHECK(symmap_resolve(s, lib, strlen(lib), 0x1200, 11, &r) == 0);
+    CHECK(symmap_resolve(s, lib, strlen(lib), 0x7f0000000200, 11, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_NAMES);
+    /* A pid the side band never saw (perf printed no pid): any record of
+     * the path that holds the ip. */
+    CHECK(symmap_resolve(s, lib, strlen(lib), 0x7f0000000300, 55, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_RUNTIME && r.address == 0x7f0000000300);
     symmap_free(s);
     prof_free(p);
 }
@@ -320,8 +363,12 @@ static void test_kernel_and_special(void)
     /* With the kernel MMAP record: its range and name verbatim. */
     s = symmap_new(p, NULL);
     const char *kt = "[kernel.kallsyms]_text";
-    symmap_mmap km = {.pid = -1, .start = 0xffffffff81000000ULL, .len = 0x1209988,
-                      .pgoff = 0xffffffff81000000ULL, .path = kt, .path_len = strlen(kt),
+    symmap_mmap km = {.pid = -1,
+                      .start = 0xffffffff81000000ULL,
+                      .len = 0x1209988,
+                      .pgoff = 0xffffffff81000000ULL,
+                      .path = kt,
+                      .path_len = strlen(kt),
                       .exec = true};
     CHECK(symmap_add_mmap(s, &km) == 0);
     CHECK(symmap_resolve(s, k, strlen(k), 0xffffffff81000100ULL, 1, &r) == 0);
