@@ -102,8 +102,7 @@ static bool frame_line(builder *b, uint32_t fid, uint32_t src, prof_line *out)
 
 /* The location of frame fid (with srcline src) in a stack of process pid;
  * adjusted: it is a return address (PPROF-MAPPING §5 item 5). 0 on OOM. */
-static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid,
-                               bool adjusted)
+static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid, bool adjusted)
 {
     loc_cache *c = &b->cache[(size_t)fid * 2 + adjusted];
     if (c->loc && (c->pid == PID_ANY || c->pid == pid))
@@ -137,8 +136,8 @@ static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t p
  * DSO-less lines at the entry's address, then the real frame. Such a run
  * becomes one location whose lines run from the innermost inlined function
  * to the real frame's (pprof's model). 0 on OOM. */
-static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t *srcs,
-                                size_t n, int64_t pid, bool adjusted)
+static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t *srcs, size_t n,
+                                int64_t pid, bool adjusted)
 {
     prof_line lines[64];
     for (size_t i = 0; i < n; i++)
@@ -147,8 +146,8 @@ static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t
     const ps_frame *f = ps_frame_get(b->p, fids[n - 1]);
     symmap_result r;
     int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address,
-                       spid, &r) != 0)
+    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address, spid,
+                       &r) != 0)
         return 0;
     uint64_t addr = r.address;
     if (adjusted && r.adjust_return && addr > 0)
@@ -211,8 +210,7 @@ static int add_header(builder *b, int *cols, size_t ncols)
         const ps_event_info *ev = ps_event_info_get(p, first);
         if (prof_set_default_sample_type(prof, type) ||
             (ev && ev->period_fixed &&
-             prof_set_period(prof, type, ps_event_unit(name.ptr, name.len),
-                             (int64_t)ev->period)))
+             prof_set_period(prof, type, ps_event_unit(name.ptr, name.len), (int64_t)ev->period)))
             return -1;
     }
     const ps_stats *st = ps_get_stats(p);
@@ -244,11 +242,18 @@ static int feed_sideband_to(builder *b, symmap *sm)
             symmap_add_exec(sm, pid);
         } else {
             symmap_mmap mm = {
-                .pid = pid, .start = m->start, .len = m->len, .pgoff = m->pgoff,
-                .path = m->path.ptr, .path_len = m->path.len,
+                .pid = pid,
+                .start = m->start,
+                .len = m->len,
+                .pgoff = m->pgoff,
+                .path = m->path.ptr,
+                .path_len = m->path.len,
                 .build_id = m->build_id.len ? m->build_id.ptr : NULL,
-                .build_id_len = m->build_id.len, .dev_known = m->dev_known,
-                .maj = m->maj, .min = m->min, .ino = m->ino,
+                .build_id_len = m->build_id.len,
+                .dev_known = m->dev_known,
+                .maj = m->maj,
+                .min = m->min,
+                .ino = m->ino,
                 .exec = !m->mmap2 || memchr(m->prot.ptr, 'x', m->prot.len) != NULL,
             };
             if (symmap_add_mmap(sm, &mm))
@@ -298,7 +303,8 @@ static bool named_like(const ps_frame *f, ps_str comm)
     size_t bs = f->dso.len;
     while (bs > 0 && f->dso.ptr[bs - 1] != '/')
         bs--;
-    return comm.len && f->dso.len - bs >= comm.len && memcmp(f->dso.ptr + bs, comm.ptr, comm.len) == 0;
+    return comm.len && f->dso.len - bs >= comm.len &&
+           memcmp(f->dso.ptr + bs, comm.ptr, comm.len) == 0;
 }
 
 /* pprof takes mapping 1 for the main binary: resolve first a frame of the
@@ -413,8 +419,7 @@ out:
     return rc;
 }
 
-prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *err,
-                               size_t errlen)
+prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *err, size_t errlen)
 {
     builder b = {.p = p, .o = o};
     size_t ncols = ps_event_count(p) + 1;
@@ -424,8 +429,11 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     b.cache = calloc(nf * 2, sizeof *b.cache);
     b.prof = prof_new();
     symmap_options so = {
-        .binary_root = o->binary_root, .path_map = o->path_map, .npath_map = o->npath_map,
-        .remote = o->remote, .addr_kind = SYMMAP_ADDR_AUTO,
+        .binary_root = o->binary_root,
+        .path_map = o->path_map,
+        .npath_map = o->npath_map,
+        .remote = o->remote,
+        .addr_kind = SYMMAP_ADDR_AUTO,
     };
     if (b.prof)
         b.sm = symmap_new(b.prof, &so);
@@ -433,8 +441,9 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     so_raw.addr_kind = SYMMAP_ADDR_RAW;
     if (b.prof)
         b.sm_raw = symmap_new(b.prof, &so_raw);
-    bool ok = cols && b.func && b.cache && b.prof && b.sm && b.sm_raw && add_header(&b, cols, ncols) == 0 &&
-              feed_sideband(&b) == 0 && prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
+    bool ok = cols && b.func && b.cache && b.prof && b.sm && b.sm_raw &&
+              add_header(&b, cols, ncols) == 0 && feed_sideband(&b) == 0 &&
+              prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
               symmap_finish(b.sm) == 0 && symmap_finish(b.sm_raw) == 0;
     if (ok) {
         for (size_t i = 0; i < symmap_num_warnings(b.sm); i++)
