@@ -22,7 +22,7 @@
 #define PARSER_MT "perfgo.parser.parser"
 /* Input is read in blocks small enough to stay in the CPU caches while
  * they are parsed (measured: as fast as mapping the file, with less RSS). */
-#define READ_CHUNK (256u << 10)
+#define READ_CHUNK (128u << 10)
 
 typedef struct lparser {
     ps_parser *p;
