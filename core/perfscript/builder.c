@@ -37,6 +37,13 @@ typedef struct builder {
     size_t name_cap;
 } builder;
 
+/* A frame in a real DSO: not DSO-less, not `(inlined)` (older perf printed
+ * inlined functions with that word in the DSO slot). */
+static bool in_dso(const ps_frame *f)
+{
+    return f->has_dso && !(f->dso.len == 7 && memcmp(f->dso.ptr, "inlined", 7) == 0);
+}
+
 static uint64_t frame_function(builder *b, uint32_t fid, const ps_frame *f)
 {
     if (b->func[fid])
@@ -112,7 +119,7 @@ static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t p
     if (!frame_line(b, fid, src, &line))
         return 0;
     uint64_t loc;
-    if (!f->has_dso) {
+    if (!in_dso(f)) {
         /* perf --inline frames: no DSO, the address is the caller's */
         loc = prof_location(b->prof, 0, 0, &line, 1);
         c->pid = PID_ANY;
@@ -160,14 +167,14 @@ static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t
 static size_t inline_run(builder *b, const ps_stack *st, uint32_t k)
 {
     const ps_frame *f = ps_frame_get(b->p, st->frames[k]);
-    if (f->has_dso)
+    if (in_dso(f))
         return 0;
     uint32_t j = k;
     while (j < st->nframes && j - k < 63) {
         const ps_frame *g = ps_frame_get(b->p, st->frames[j]);
         if (g->address != f->address)
             return 0;
-        if (g->has_dso)
+        if (in_dso(g))
             return j - k + 1;
         j++;
     }
