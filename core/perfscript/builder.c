@@ -44,6 +44,13 @@ static bool in_dso(const ps_frame *f)
     return f->has_dso && !(f->dso.len == 7 && memcmp(f->dso.ptr, "inlined", 7) == 0);
 }
 
+/* The DSO text for symmap: with its ` (deleted)` (symmap then keeps perf's
+ * names instead of reading whatever file has that path now). */
+static size_t dso_len_for_symmap(const ps_frame *f)
+{
+    return f->dso.len + (f->deleted ? sizeof " (deleted)" - 1 : 0);
+}
+
 static uint64_t frame_function(builder *b, uint32_t fid, const ps_frame *f)
 {
     if (b->func[fid])
@@ -126,8 +133,8 @@ static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t p
     } else {
         symmap_result r;
         int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-        if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address,
-                           spid, &r) != 0)
+        if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, dso_len_for_symmap(f),
+                           f->address, spid, &r) != 0)
             return 0;
         uint64_t addr = r.address;
         if (adjusted && r.adjust_return && addr > 0)
@@ -153,8 +160,8 @@ static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t
     const ps_frame *f = ps_frame_get(b->p, fids[n - 1]);
     symmap_result r;
     int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address, spid,
-                       &r) != 0)
+    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, dso_len_for_symmap(f),
+                       f->address, spid, &r) != 0)
         return 0;
     uint64_t addr = r.address;
     if (adjusted && r.adjust_return && addr > 0)
