@@ -234,6 +234,23 @@ static void test_fold_names(void)
     CHECK_STR(fold("1 f ([kernel.kallsyms])", &src, false, "  k.c:5"), "f:k.c:5_[k]");
 }
 
+static void test_srcline_split(void)
+{
+    ps_str file;
+    uint64_t line;
+    CHECK(ps_srcline_split("  inline.c:47", 13, &file, &line));
+    CHECK(str_eq(file, "inline.c") && line == 47);
+    CHECK(ps_srcline_split("  msort.c:64 (inlined)", 22, &file, &line));
+    CHECK(str_eq(file, "msort.c") && line == 64);
+    CHECK(ps_srcline_split("a b/c.c:3 (discriminator 12)", 28, &file, &line));
+    CHECK(str_eq(file, "a b/c.c") && line == 3);
+    CHECK(!ps_srcline_split("  ??:0", 6, &file, &line));
+    CHECK(!ps_srcline_split("x.c:0", 5, &file, &line));
+    CHECK(!ps_srcline_split(":12", 3, &file, &line));
+    CHECK(!ps_srcline_split("  libc.so.6[26290]", 18, &file, &line));
+    CHECK(!ps_srcline_split("  [kernel.kallsyms][ffffffff81000c82]", 37, &file, &line));
+}
+
 static char *fold_text(const char *text, size_t chunk, const ps_fold_options *fo,
                        const ps_options *po)
 {
@@ -343,6 +360,7 @@ int main(void)
     RUN(test_header_rules_b_c_and_sideband);
     RUN(test_frames);
     RUN(test_fold_names);
+    RUN(test_srcline_split);
     RUN(test_stream_chunks);
     RUN(test_unrecognized_and_strict);
     RUN(test_garbage);
