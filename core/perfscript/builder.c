@@ -20,6 +20,8 @@ const char *ps_event_unit(const char *name, size_t len)
 /* A location cache slot per (frame, adjusted): pid-independent results are
  * stored with pid PID_ANY. */
 #define PID_ANY INT64_MIN
+#define FRAME_IN_DSO 1
+#define FRAME_KERNEL 2
 typedef struct loc_cache {
     int64_t pid;
     uint64_t loc;
@@ -32,6 +34,7 @@ typedef struct builder {
     symmap *sm_raw; /* for header ips (no callchain): printed raw */
     const ps_build_options *o;
     uint64_t *func;   /* per frame id: function id (0 = not yet) */
+    uint8_t *flags;   /* per frame id: FRAME_* (compact: read for every frame) */
     loc_cache *cache; /* per frame id * 2 + adjusted */
     char *name;       /* scratch for "[dso]" names */
     size_t name_cap;
@@ -173,9 +176,9 @@ static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t
  * the real frame, all at one address; 0 when there is none. */
 static size_t inline_run(builder *b, const ps_stack *st, uint32_t k)
 {
-    const ps_frame *f = ps_frame_get(b->p, st->frames[k]);
-    if (in_dso(f))
+    if (b->flags[st->frames[k]] & FRAME_IN_DSO)
         return 0;
+    const ps_frame *f = ps_frame_get(b->p, st->frames[k]);
     uint32_t j = k;
     while (j < st->nframes && j - k < 63) {
         const ps_frame *g = ps_frame_get(b->p, st->frames[j]);
@@ -406,11 +409,11 @@ static int add_samples(builder *b, const int *cols, size_t ncols)
         for (uint32_t k = 0; k < st.nframes;) {
             size_t run = inline_run(b, &st, k);
             uint32_t real = run ? k + (uint32_t)run - 1 : k;
-            const ps_frame *f = ps_frame_get(b->p, st.frames[real]);
+            bool kernel = (b->flags[st.frames[real]] & FRAME_KERNEL) != 0;
             /* the leaf and the interrupted user ip after kernel frames are
              * not return addresses */
-            bool adjusted = nl > 0 && !(prev_kernel && !f->kernel);
-            prev_kernel = f->kernel;
+            bool adjusted = nl > 0 && !(prev_kernel && !kernel);
+            prev_kernel = kernel;
             lp[nl] = run ? inline_location(b, st.frames + k, st.srclines + k, run, st.pid, adjusted)
                          : frame_location(b, st.frames[k], st.srclines[k], st.pid, adjusted);
             if (!lp[nl])
@@ -441,6 +444,11 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     size_t nf = ps_frame_count(p) + 1;
     b.func = calloc(nf, sizeof *b.func);
     b.cache = calloc(nf * 2, sizeof *b.cache);
+    b.flags = calloc(nf, 1);
+    for (uint32_t id = 1; b.flags && id < nf; id++) {
+        const ps_frame *f = ps_frame_get(p, id);
+        b.flags[id] = (uint8_t)((in_dso(f) ? FRAME_IN_DSO : 0) | (f->kernel ? FRAME_KERNEL : 0));
+    }
     b.prof = prof_new();
     symmap_options so = {
         .binary_root = o->binary_root,
@@ -455,7 +463,7 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     so_raw.addr_kind = SYMMAP_ADDR_RAW;
     if (b.prof)
         b.sm_raw = symmap_new(b.prof, &so_raw);
-    bool ok = cols && b.func && b.cache && b.prof && b.sm && b.sm_raw &&
+    bool ok = cols && b.func && b.cache && b.flags && b.prof && b.sm && b.sm_raw &&
               add_header(&b, cols, ncols) == 0 && feed_sideband(&b) == 0 &&
               prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
               symmap_finish(b.sm) == 0 && symmap_finish(b.sm_raw) == 0;
@@ -482,6 +490,7 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     free(cols);
     free(b.func);
     free(b.cache);
+    free(b.flags);
     free(b.name);
     return b.prof;
 }
