@@ -22,7 +22,7 @@
 #define PARSER_MT "perfgo.parser.parser"
 /* Input is read in blocks small enough to stay in the CPU caches while
  * they are parsed (measured: as fast as mapping the file, with less RSS). */
-#define READ_CHUNK (256u << 10)
+#define READ_CHUNK (128u << 10)
 
 typedef struct lparser {
     ps_parser *p;
@@ -451,8 +451,7 @@ static int l_tostring(lua_State *L)
     if (!lp->p)
         lua_pushliteral(L, "perfgo.parser (closed)");
     else
-        lua_pushfstring(L, "perfgo.parser (%I samples)",
-                        (lua_Integer)ps_get_stats(lp->p)->samples);
+        lua_pushfstring(L, "perfgo.parser (%I samples)", (lua_Integer)ps_get_stats(lp->p)->samples);
     return 1;
 }
 
@@ -525,13 +524,15 @@ static int l_fold(lua_State *L)
 int luaopen_perfgo_parser(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"feed", l_feed},         {"feed_file", l_feed_file}, {"finish", l_finish},
-        {"folded", l_folded},     {"stats", l_stats},         {"warnings", l_warnings},
-        {"close", l_gc},          {NULL, NULL},
+        {"feed", l_feed},   {"feed_file", l_feed_file}, {"finish", l_finish}, {"folded", l_folded},
+        {"stats", l_stats}, {"warnings", l_warnings},   {"close", l_gc},      {NULL, NULL},
     };
     static const luaL_Reg funcs[] = {
-        {"new", l_new},   {"parse_file", l_parse_file}, {"parse_string", l_parse_string},
-        {"fold", l_fold}, {NULL, NULL},
+        {"new", l_new},
+        {"parse_file", l_parse_file},
+        {"parse_string", l_parse_string},
+        {"fold", l_fold},
+        {NULL, NULL},
     };
     if (luaL_newmetatable(L, PARSER_MT)) {
         luaL_newlib(L, methods);

@@ -20,6 +20,8 @@ const char *ps_event_unit(const char *name, size_t len)
 /* A location cache slot per (frame, adjusted): pid-independent results are
  * stored with pid PID_ANY. */
 #define PID_ANY INT64_MIN
+#define FRAME_IN_DSO 1
+#define FRAME_KERNEL 2
 typedef struct loc_cache {
     int64_t pid;
     uint64_t loc;
@@ -32,10 +34,25 @@ typedef struct builder {
     symmap *sm_raw; /* for header ips (no callchain): printed raw */
     const ps_build_options *o;
     uint64_t *func;   /* per frame id: function id (0 = not yet) */
+    uint8_t *flags;   /* per frame id: FRAME_* (compact: read for every frame) */
     loc_cache *cache; /* per frame id * 2 + adjusted */
     char *name;       /* scratch for "[dso]" names */
     size_t name_cap;
 } builder;
+
+/* A frame in a real DSO: not DSO-less, not `(inlined)` (older perf printed
+ * inlined functions with that word in the DSO slot). */
+static bool in_dso(const ps_frame *f)
+{
+    return f->has_dso && !(f->dso.len == 7 && memcmp(f->dso.ptr, "inlined", 7) == 0);
+}
+
+/* The DSO text for symmap: with its ` (deleted)` (symmap then keeps perf's
+ * names instead of reading whatever file has that path now). */
+static size_t dso_len_for_symmap(const ps_frame *f)
+{
+    return f->dso.len + (f->deleted ? sizeof " (deleted)" - 1 : 0);
+}
 
 static uint64_t frame_function(builder *b, uint32_t fid, const ps_frame *f)
 {
@@ -102,8 +119,7 @@ static bool frame_line(builder *b, uint32_t fid, uint32_t src, prof_line *out)
 
 /* The location of frame fid (with srcline src) in a stack of process pid;
  * adjusted: it is a return address (PPROF-MAPPING §5 item 5). 0 on OOM. */
-static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid,
-                               bool adjusted)
+static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid, bool adjusted)
 {
     loc_cache *c = &b->cache[(size_t)fid * 2 + adjusted];
     if (c->loc && (c->pid == PID_ANY || c->pid == pid))
@@ -113,15 +129,15 @@ static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t p
     if (!frame_line(b, fid, src, &line))
         return 0;
     uint64_t loc;
-    if (!f->has_dso) {
+    if (!in_dso(f)) {
         /* perf --inline frames: no DSO, the address is the caller's */
         loc = prof_location(b->prof, 0, 0, &line, 1);
         c->pid = PID_ANY;
     } else {
         symmap_result r;
         int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-        if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address,
-                           spid, &r) != 0)
+        if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, dso_len_for_symmap(f),
+                           f->address, spid, &r) != 0)
             return 0;
         uint64_t addr = r.address;
         if (adjusted && r.adjust_return && addr > 0)
@@ -137,8 +153,8 @@ static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t p
  * DSO-less lines at the entry's address, then the real frame. Such a run
  * becomes one location whose lines run from the innermost inlined function
  * to the real frame's (pprof's model). 0 on OOM. */
-static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t *srcs,
-                                size_t n, int64_t pid, bool adjusted)
+static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t *srcs, size_t n,
+                                int64_t pid, bool adjusted)
 {
     prof_line lines[64];
     for (size_t i = 0; i < n; i++)
@@ -147,8 +163,8 @@ static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t
     const ps_frame *f = ps_frame_get(b->p, fids[n - 1]);
     symmap_result r;
     int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, f->dso.len, f->address,
-                       spid, &r) != 0)
+    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, dso_len_for_symmap(f),
+                       f->address, spid, &r) != 0)
         return 0;
     uint64_t addr = r.address;
     if (adjusted && r.adjust_return && addr > 0)
@@ -160,15 +176,15 @@ static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t
  * the real frame, all at one address; 0 when there is none. */
 static size_t inline_run(builder *b, const ps_stack *st, uint32_t k)
 {
-    const ps_frame *f = ps_frame_get(b->p, st->frames[k]);
-    if (f->has_dso)
+    if (b->flags[st->frames[k]] & FRAME_IN_DSO)
         return 0;
+    const ps_frame *f = ps_frame_get(b->p, st->frames[k]);
     uint32_t j = k;
     while (j < st->nframes && j - k < 63) {
         const ps_frame *g = ps_frame_get(b->p, st->frames[j]);
         if (g->address != f->address)
             return 0;
-        if (g->has_dso)
+        if (in_dso(g))
             return j - k + 1;
         j++;
     }
@@ -211,8 +227,7 @@ static int add_header(builder *b, int *cols, size_t ncols)
         const ps_event_info *ev = ps_event_info_get(p, first);
         if (prof_set_default_sample_type(prof, type) ||
             (ev && ev->period_fixed &&
-             prof_set_period(prof, type, ps_event_unit(name.ptr, name.len),
-                             (int64_t)ev->period)))
+             prof_set_period(prof, type, ps_event_unit(name.ptr, name.len), (int64_t)ev->period)))
             return -1;
     }
     const ps_stats *st = ps_get_stats(p);
@@ -244,11 +259,18 @@ static int feed_sideband_to(builder *b, symmap *sm)
             symmap_add_exec(sm, pid);
         } else {
             symmap_mmap mm = {
-                .pid = pid, .start = m->start, .len = m->len, .pgoff = m->pgoff,
-                .path = m->path.ptr, .path_len = m->path.len,
+                .pid = pid,
+                .start = m->start,
+                .len = m->len,
+                .pgoff = m->pgoff,
+                .path = m->path.ptr,
+                .path_len = m->path.len,
                 .build_id = m->build_id.len ? m->build_id.ptr : NULL,
-                .build_id_len = m->build_id.len, .dev_known = m->dev_known,
-                .maj = m->maj, .min = m->min, .ino = m->ino,
+                .build_id_len = m->build_id.len,
+                .dev_known = m->dev_known,
+                .maj = m->maj,
+                .min = m->min,
+                .ino = m->ino,
                 .exec = !m->mmap2 || memchr(m->prot.ptr, 'x', m->prot.len) != NULL,
             };
             if (symmap_add_mmap(sm, &mm))
@@ -298,7 +320,8 @@ static bool named_like(const ps_frame *f, ps_str comm)
     size_t bs = f->dso.len;
     while (bs > 0 && f->dso.ptr[bs - 1] != '/')
         bs--;
-    return comm.len && f->dso.len - bs >= comm.len && memcmp(f->dso.ptr + bs, comm.ptr, comm.len) == 0;
+    return comm.len && f->dso.len - bs >= comm.len &&
+           memcmp(f->dso.ptr + bs, comm.ptr, comm.len) == 0;
 }
 
 /* pprof takes mapping 1 for the main binary: resolve first a frame of the
@@ -386,11 +409,11 @@ static int add_samples(builder *b, const int *cols, size_t ncols)
         for (uint32_t k = 0; k < st.nframes;) {
             size_t run = inline_run(b, &st, k);
             uint32_t real = run ? k + (uint32_t)run - 1 : k;
-            const ps_frame *f = ps_frame_get(b->p, st.frames[real]);
+            bool kernel = (b->flags[st.frames[real]] & FRAME_KERNEL) != 0;
             /* the leaf and the interrupted user ip after kernel frames are
              * not return addresses */
-            bool adjusted = nl > 0 && !(prev_kernel && !f->kernel);
-            prev_kernel = f->kernel;
+            bool adjusted = nl > 0 && !(prev_kernel && !kernel);
+            prev_kernel = kernel;
             lp[nl] = run ? inline_location(b, st.frames + k, st.srclines + k, run, st.pid, adjusted)
                          : frame_location(b, st.frames[k], st.srclines[k], st.pid, adjusted);
             if (!lp[nl])
@@ -413,8 +436,7 @@ out:
     return rc;
 }
 
-prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *err,
-                               size_t errlen)
+prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *err, size_t errlen)
 {
     builder b = {.p = p, .o = o};
     size_t ncols = ps_event_count(p) + 1;
@@ -422,10 +444,18 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     size_t nf = ps_frame_count(p) + 1;
     b.func = calloc(nf, sizeof *b.func);
     b.cache = calloc(nf * 2, sizeof *b.cache);
+    b.flags = calloc(nf, 1);
+    for (uint32_t id = 1; b.flags && id < nf; id++) {
+        const ps_frame *f = ps_frame_get(p, id);
+        b.flags[id] = (uint8_t)((in_dso(f) ? FRAME_IN_DSO : 0) | (f->kernel ? FRAME_KERNEL : 0));
+    }
     b.prof = prof_new();
     symmap_options so = {
-        .binary_root = o->binary_root, .path_map = o->path_map, .npath_map = o->npath_map,
-        .remote = o->remote, .addr_kind = SYMMAP_ADDR_AUTO,
+        .binary_root = o->binary_root,
+        .path_map = o->path_map,
+        .npath_map = o->npath_map,
+        .remote = o->remote,
+        .addr_kind = SYMMAP_ADDR_AUTO,
     };
     if (b.prof)
         b.sm = symmap_new(b.prof, &so);
@@ -433,8 +463,9 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     so_raw.addr_kind = SYMMAP_ADDR_RAW;
     if (b.prof)
         b.sm_raw = symmap_new(b.prof, &so_raw);
-    bool ok = cols && b.func && b.cache && b.prof && b.sm && b.sm_raw && add_header(&b, cols, ncols) == 0 &&
-              feed_sideband(&b) == 0 && prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
+    bool ok = cols && b.func && b.cache && b.flags && b.prof && b.sm && b.sm_raw &&
+              add_header(&b, cols, ncols) == 0 && feed_sideband(&b) == 0 &&
+              prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
               symmap_finish(b.sm) == 0 && symmap_finish(b.sm_raw) == 0;
     if (ok) {
         for (size_t i = 0; i < symmap_num_warnings(b.sm); i++)
@@ -459,6 +490,7 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     free(cols);
     free(b.func);
     free(b.cache);
+    free(b.flags);
     free(b.name);
     return b.prof;
 }

@@ -10,8 +10,8 @@
 
 typedef struct ps_build_options {
     /* labels on each sample */
-    bool label_comm;        /* process comm (str) */
-    bool label_thread_comm; /* thread comm as perf printed it (str) */
+    bool label_comm;                      /* process comm (str) */
+    bool label_thread_comm;               /* thread comm as perf printed it (str) */
     bool label_pid, label_tid, label_cpu; /* numbers with a unit */
     /* NULL: one column per event; else only that event's column */
     const char *event_filter;
@@ -21,15 +21,14 @@ typedef struct ps_build_options {
     const symmap_path *path_map;
     size_t npath_map;
     bool remote;
-    const char *source;     /* named in a comment, e.g. the input path */
+    const char *source; /* named in a comment, e.g. the input path */
 } ps_build_options;
 
 /* Builds the profile. The parser must have been created with keep_pid (for
  * per-process mappings) and, for the tid/cpu labels, keep_tid/keep_cpu.
  * Warnings (unreadable binaries, an event filter that matched nothing) are
  * added to the parser's warnings. NULL with a message in err on failure. */
-prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *err,
-                               size_t errlen);
+prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *err, size_t errlen);
 
 /* The unit of an event's period: "nanoseconds" for cpu-clock and
  * task-clock (with or without modifiers), else "count". */

@@ -89,10 +89,10 @@ static const struct {
     const char *esc;
     char ch;
 } rust_escapes[] = {
-    {"$SP$", '@'},   {"$BP$", '*'},   {"$RF$", '&'},   {"$LT$", '<'},   {"$GT$", '>'},
-    {"$LP$", '('},   {"$RP$", ')'},   {"$C$", ','},    {"$u7e$", '~'},  {"$u20$", ' '},
-    {"$u27$", '\''}, {"$u3d$", '='},  {"$u5b$", '['},  {"$u5d$", ']'},  {"$u7b$", '{'},
-    {"$u7d$", '}'},  {"$u3b$", ';'},  {"$u2b$", '+'},  {"$u21$", '!'},  {"$u22$", '"'},
+    {"$SP$", '@'},   {"$BP$", '*'},  {"$RF$", '&'},  {"$LT$", '<'},  {"$GT$", '>'},
+    {"$LP$", '('},   {"$RP$", ')'},  {"$C$", ','},   {"$u7e$", '~'}, {"$u20$", ' '},
+    {"$u27$", '\''}, {"$u3d$", '='}, {"$u5b$", '['}, {"$u5d$", ']'}, {"$u7b$", '{'},
+    {"$u7d$", '}'},  {"$u3b$", ';'}, {"$u2b$", '+'}, {"$u21$", '!'}, {"$u22$", '"'},
 };
 
 /* Repairs a half-demangled Rust legacy name (§3.14) into out (at least n
@@ -196,8 +196,8 @@ static ps_str srcline_pos(const char *s, size_t n)
     return (ps_str){file.ptr, len};
 }
 
-static bool piece(sbuf *b, const ps_frame *f, const ps_fold_options *o, bool java,
-                  const char *s, size_t n, bool inlined, ps_str pos)
+static bool piece(sbuf *b, const ps_frame *f, const ps_fold_options *o, bool java, const char *s,
+                  size_t n, bool inlined, ps_str pos)
 {
     size_t start = *b->len;
     if (n == 9 && memcmp(s, "[unknown]", 9) == 0) {

@@ -54,15 +54,15 @@ static size_t merge_equal(fline *lines, size_t n)
 }
 
 typedef struct namecache {
-    size_t *off;  /* per frame id * 2 (+1 for java): offset+1 into names */
+    size_t *off; /* per frame id * 2 (+1 for java): offset+1 into names */
     size_t *len;
     char *names;
     size_t nlen, ncap;
 } namecache;
 
-static int frame_name(const ps_parser *p, namecache *nc, const ps_fold_options *o,
-                      uint32_t fid, uint32_t src, bool java, const char **s, size_t *n,
-                      char **tmp, size_t *tlen, size_t *tcap)
+static int frame_name(const ps_parser *p, namecache *nc, const ps_fold_options *o, uint32_t fid,
+                      uint32_t src, bool java, const char **s, size_t *n, char **tmp, size_t *tlen,
+                      size_t *tcap)
 {
     const ps_frame *f = ps_frame_get(p, fid);
     if (src && o->srcline) {
@@ -108,8 +108,8 @@ static bool append(char **buf, size_t *len, size_t *cap, const char *s, size_t n
     return true;
 }
 
-static bool put_root(const ps_parser *p, const ps_stack *st, const ps_fold_options *o,
-                     char **buf, size_t *len, size_t *cap)
+static bool put_root(const ps_parser *p, const ps_stack *st, const ps_fold_options *o, char **buf,
+                     size_t *len, size_t *cap)
 {
     ps_str c = ps_comm_get(p, st->comm);
     size_t start = *len;
@@ -169,16 +169,17 @@ static int pick_event(ps_parser *p, const ps_fold_options *o, uint32_t *keep)
             if (e == *keep)
                 continue;
             ps_str s = ps_event_get(p, e);
-            int n = snprintf(dropped + used, sizeof dropped - used, "%s%.*s",
-                             used ? ", " : "", (int)s.len, s.ptr);
+            int n = snprintf(dropped + used, sizeof dropped - used, "%s%.*s", used ? ", " : "",
+                             (int)s.len, s.ptr);
             if (n < 0)
                 break;
             used += (size_t)n;
             if (used >= sizeof dropped)
                 used = sizeof dropped - 1;
         }
-        return ps_warn(p, "folding only event '%.*s' (the first seen); dropped samples of: %s "
-                          "(choose with --event-filter)",
+        return ps_warn(p,
+                       "folding only event '%.*s' (the first seen); dropped samples of: %s "
+                       "(choose with --event-filter)",
                        (int)k.len, k.ptr, dropped);
     }
     return PS_OK;
@@ -221,11 +222,10 @@ int ps_folded(ps_parser *p, const ps_fold_options *o, char **out, size_t *outlen
         for (size_t k = st.nframes; k-- > 0;) {
             const char *s;
             size_t n;
-            if (frame_name(p, &nc, o, st.frames[k], st.srclines[k], java, &s, &n, &tmp,
-                           &tmplen, &tmpcap))
+            if (frame_name(p, &nc, o, st.frames[k], st.srclines[k], java, &s, &n, &tmp, &tmplen,
+                           &tmpcap))
                 goto out;
-            if ((any && !append(&text, &tlen, &tcap, ";", 1)) ||
-                !append(&text, &tlen, &tcap, s, n))
+            if ((any && !append(&text, &tlen, &tcap, ";", 1)) || !append(&text, &tlen, &tcap, s, n))
                 goto out;
             any = true;
         }

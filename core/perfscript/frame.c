@@ -44,8 +44,7 @@ bool ps_parse_frame(const char *line, size_t len, ps_frame *f)
             f->dso = (ps_str){line + i + 1, e - 1 - (i + 1)};
             sym_end = i;
             size_t n = sizeof deleted_suffix - 1;
-            if (f->dso.len >= n &&
-                memcmp(f->dso.ptr + f->dso.len - n, deleted_suffix, n) == 0) {
+            if (f->dso.len >= n && memcmp(f->dso.ptr + f->dso.len - n, deleted_suffix, n) == 0) {
                 f->dso.len -= n;
                 f->deleted = true;
             }

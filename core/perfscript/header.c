@@ -362,9 +362,9 @@ bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid, int64_t *t
 {
     const char *s = record->ptr, *e = record->ptr + record->len;
     int64_t ptid;
-    return skip_lit(&s, e, "PERF_RECORD_FORK(") && read_int(&s, e, pid) &&
-           skip_lit(&s, e, ":") && read_int(&s, e, tid) && skip_lit(&s, e, "):(") &&
-           read_int(&s, e, ppid) && skip_lit(&s, e, ":") && read_int(&s, e, &ptid);
+    return skip_lit(&s, e, "PERF_RECORD_FORK(") && read_int(&s, e, pid) && skip_lit(&s, e, ":") &&
+           read_int(&s, e, tid) && skip_lit(&s, e, "):(") && read_int(&s, e, ppid) &&
+           skip_lit(&s, e, ":") && read_int(&s, e, &ptid);
 }
 
 bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int64_t *tid,

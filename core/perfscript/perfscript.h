@@ -32,10 +32,10 @@ enum {
 /* What the parser keeps apart while merging samples. Identical stacks of
  * different threads merge unless the tid is kept. */
 typedef struct ps_options {
-    bool strict;   /* stop at the first unrecognized line */
-    bool keep_pid; /* keep samples of different pids apart */
-    bool keep_tid; /* keep samples of different tids apart (implies pid) */
-    bool keep_cpu; /* keep samples of different cpus apart */
+    bool strict;    /* stop at the first unrecognized line */
+    bool keep_pid;  /* keep samples of different pids apart */
+    bool keep_tid;  /* keep samples of different tids apart (implies pid) */
+    bool keep_cpu;  /* keep samples of different cpus apart */
     bool infer_pid; /* with keep_pid: when perf printed only a tid, take
                      * the pid from side-band records (for the profile
                      * builder; the folded --pid root stays comm-?) */
@@ -49,17 +49,17 @@ typedef struct ps_str {
 
 /* One distinct frame line, parsed (FOLDING.md §4.3). */
 typedef struct ps_frame {
-    ps_str line;     /* the frame line as read (no newline) */
-    ps_str addr;     /* the address token as printed (hex, no 0x) */
+    ps_str line; /* the frame line as read (no newline) */
+    ps_str addr; /* the address token as printed (hex, no 0x) */
     uint64_t address;
-    ps_str sym;      /* symbol, `+0x<off>` removed; may be empty */
-    ps_str dso;      /* DSO, ` (deleted)` removed; valid if has_dso */
+    ps_str sym; /* symbol, `+0x<off>` removed; may be empty */
+    ps_str dso; /* DSO, ` (deleted)` removed; valid if has_dso */
     bool has_dso;
-    bool deleted;    /* the DSO ended in ` (deleted)` */
-    bool kernel;     /* kernel DSO (FOLDING.md §3.15) */
-    bool jit;        /* JIT map DSO (FOLDING.md §3.15) */
-    bool header_ip;  /* read from a sample header (no callchain): perf
-                      * prints that ip raw, not as a DSO offset */
+    bool deleted;   /* the DSO ended in ` (deleted)` */
+    bool kernel;    /* kernel DSO (FOLDING.md §3.15) */
+    bool jit;       /* JIT map DSO (FOLDING.md §3.15) */
+    bool header_ip; /* read from a sample header (no callchain): perf
+                     * prints that ip raw, not as a DSO offset */
 } ps_frame;
 
 /* One distinct merged stack. Frames are leaf first, as perf prints them.
@@ -75,9 +75,9 @@ typedef struct ps_stack {
     uint32_t nframes;
     const uint32_t *frames;   /* frame ids, leaf first */
     const uint32_t *srclines; /* srcline ids, one per frame */
-    uint64_t count;    /* number of samples */
-    uint64_t weight;   /* sum of periods (1 per sample without period) */
-    uint64_t period_samples; /* samples that printed a period */
+    uint64_t count;           /* number of samples */
+    uint64_t weight;          /* sum of periods (1 per sample without period) */
+    uint64_t period_samples;  /* samples that printed a period */
 } ps_stack;
 
 /* A side-band line the profile builder needs: PERF_RECORD_MMAP/MMAP2,
@@ -90,7 +90,7 @@ typedef struct ps_mmap {
     uint64_t time_ns;
     bool has_time;
     bool mmap2;
-    ps_str prot;     /* "r-xp" (MMAP2) or "x" (MMAP) */
+    ps_str prot; /* "r-xp" (MMAP2) or "x" (MMAP) */
     ps_str path;
     ps_str build_id; /* hex, when perf printed `<id>` */
     bool dev_known;  /* MMAP2 printed maj:min ino */
@@ -100,17 +100,17 @@ typedef struct ps_mmap {
 } ps_mmap;
 
 typedef struct ps_stats {
-    uint64_t bytes;          /* input bytes fed */
-    uint64_t lines;          /* input lines seen */
-    uint64_t samples;        /* samples read */
-    uint64_t frames;         /* frame lines read */
-    uint64_t sideband;       /* PERF_RECORD_* lines */
-    uint64_t unrecognized;   /* lines that fit nothing (skipped) */
-    uint64_t first_unrecognized; /* line number of the first, 0 = none */
-    uint64_t headerless_blocks;  /* blocks skipped for lack of a header */
+    uint64_t bytes;                       /* input bytes fed */
+    uint64_t lines;                       /* input lines seen */
+    uint64_t samples;                     /* samples read */
+    uint64_t frames;                      /* frame lines read */
+    uint64_t sideband;                    /* PERF_RECORD_* lines */
+    uint64_t unrecognized;                /* lines that fit nothing (skipped) */
+    uint64_t first_unrecognized;          /* line number of the first, 0 = none */
+    uint64_t headerless_blocks;           /* blocks skipped for lack of a header */
     uint64_t time_first_ns, time_last_ns; /* sample time range */
     bool has_time;
-    bool truncated;          /* input ended inside a sample */
+    bool truncated; /* input ended inside a sample */
 } ps_stats;
 
 ps_parser *ps_new(const ps_options *opts);
@@ -162,10 +162,10 @@ const ps_mmap *ps_mmap_get(const ps_parser *p, size_t i);
 /* ---- folded output (FOLDING.md) ---- */
 
 typedef struct ps_fold_options {
-    bool pid, tid;          /* root comm-PID, comm-PID/TID */
-    bool kernel, jit;       /* _[k], _[j] annotations */
-    bool addrs;             /* [dso addr] for unknown symbols */
-    bool srcline;           /* append :FILE:LINE */
+    bool pid, tid;            /* root comm-PID, comm-PID/TID */
+    bool kernel, jit;         /* _[k], _[j] annotations */
+    bool addrs;               /* [dso addr] for unknown symbols */
+    bool srcline;             /* append :FILE:LINE */
     const char *event_filter; /* NULL: the first event seen */
     size_t event_filter_len;
 } ps_fold_options;
@@ -178,9 +178,8 @@ int ps_folded(ps_parser *p, const ps_fold_options *o, char **out, size_t *len);
  * and for builders that want the folded name of a frame. Appends to buf
  * (malloc'd, grown as needed); pieces are separated by ';' root first.
  * java: the root frame starts with "java". srcline may be NULL. */
-int ps_fold_frame(const ps_frame *f, const ps_fold_options *o, bool java,
-                  const char *srcline, size_t srcline_len,
-                  char **buf, size_t *len, size_t *cap);
+int ps_fold_frame(const ps_frame *f, const ps_fold_options *o, bool java, const char *srcline,
+                  size_t srcline_len, char **buf, size_t *len, size_t *cap);
 
 /* The FILE and LINE of a `-F +srcline` text (`  inline.c:47`, `msort.c:64
  * (inlined)`); false for `??:0`, `libc.so.6[2629]` and the like. */

@@ -117,8 +117,8 @@ void *ps_vec_push(ps_vec *v, const void *elem);
 
 /* A set of byte strings with 1-based ids, copied into an arena. */
 typedef struct ps_strtab {
-    ps_vec strs;    /* ps_str, index id-1 */
-    ps_vec hashes;  /* uint64_t, index id-1 */
+    ps_vec strs;     /* ps_str, index id-1 */
+    ps_vec hashes;   /* uint64_t, index id-1 */
     uint32_t *slots; /* open addressing: id or 0 */
     size_t nslots;
     ps_arena *arena;
@@ -131,12 +131,21 @@ uint32_t ps_strtab_intern(ps_strtab *t, const char *s, size_t len);
 /* The id of s, or 0 when absent. */
 uint32_t ps_strtab_find(const ps_strtab *t, const char *s, size_t len);
 ps_str ps_strtab_get(const ps_strtab *t, uint32_t id);
-static inline size_t ps_strtab_count(const ps_strtab *t) { return t->strs.len; }
+static inline size_t ps_strtab_count(const ps_strtab *t)
+{
+    return t->strs.len;
+}
 
 /* ---- character classes ---- */
 
-static inline bool ps_blank(unsigned char c) { return c == ' ' || c == '\t'; }
-static inline bool ps_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline bool ps_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+static inline bool ps_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
 static inline bool ps_xdigit(unsigned char c)
 {
     return ps_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -167,9 +176,9 @@ typedef struct ps_header {
     uint64_t period;
     bool has_event;
     ps_str event;
-    ps_str tail;       /* text after the event (trimmed) */
+    ps_str tail;        /* text after the event (trimmed) */
     bool tail_is_frame; /* the tail starts with a hex token: one-line sample */
-    ps_str record;     /* side-band: the text from PERF_RECORD_ on */
+    ps_str record;      /* side-band: the text from PERF_RECORD_ on */
 } ps_header;
 
 /* Classifies a line (no newline) under the rules allowed (PS_RULE_* mask). */
@@ -226,8 +235,8 @@ struct ps_parser {
     bool carry_overflow; /* the line is too long: discard until newline */
 
     /* frames: intern table keyed by the line bytes */
-    ps_vec frames;      /* ps_frame, index id-1 */
-    ps_fslot *fslots;   /* open addressing; id 0 = empty */
+    ps_vec frames;    /* ps_frame, index id-1 */
+    ps_fslot *fslots; /* open addressing; id 0 = empty */
     size_t nfslots;
 
     ps_strtab events, comms, srclines;
@@ -235,11 +244,11 @@ struct ps_parser {
 
     /* the sample being read */
     bool in_sample;
-    ps_header cur;      /* strings are copied into curbuf */
+    ps_header cur; /* strings are copied into curbuf */
     uint32_t cur_comm, cur_event;
     uint32_t last_comm, last_event; /* ids of the previous header's strings */
-    ps_vec cur_frames;  /* uint32_t frame ids */
-    ps_vec cur_src;     /* uint32_t srcline ids */
+    ps_vec cur_frames;              /* uint32_t frame ids */
+    ps_vec cur_src;                 /* uint32_t srcline ids */
     bool cur_has_src;
     bool last_was_frame;
 
@@ -251,21 +260,21 @@ struct ps_parser {
     bool pend_has_period;
 
     /* merged stacks */
-    ps_vec stacks;      /* ps_stack_entry */
-    ps_vec stack_ids;   /* uint32_t */
-    uint32_t *sslots;   /* index+1 into stacks */
+    ps_vec stacks;    /* ps_stack_entry */
+    ps_vec stack_ids; /* uint32_t */
+    uint32_t *sslots; /* index+1 into stacks */
     size_t nsslots;
 
-    ps_vec mmaps;       /* ps_mmap */
-    ps_vec evinfo;      /* ps_event_info, index id-1 */
-    int64_t *pc_pid;    /* process comms: open addressing pid -> comm */
+    ps_vec mmaps;    /* ps_mmap */
+    ps_vec evinfo;   /* ps_event_info, index id-1 */
+    int64_t *pc_pid; /* process comms: open addressing pid -> comm */
     uint32_t *pc_comm;
     size_t pc_n, pc_cap;
-    int64_t *tp_tid;    /* thread -> process from side-band records */
-    int64_t *tp_pid;    /* (pid + 1; 0 = empty slot) */
+    int64_t *tp_tid; /* thread -> process from side-band records */
+    int64_t *tp_pid; /* (pid + 1; 0 = empty slot) */
     size_t tp_n, tp_cap;
 
-    ps_vec warnings;    /* char * */
+    ps_vec warnings; /* char * */
     bool warned_headerless, warned_unrecognized;
 
     ps_stats stats;
@@ -275,7 +284,6 @@ struct ps_parser {
 int ps_set_process_comm(ps_parser *p, int64_t pid, uint32_t comm);
 int ps_set_thread_pid(ps_parser *p, int64_t tid, int64_t pid);
 
-int ps_warn(ps_parser *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int ps_warn(ps_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -153,7 +153,10 @@ int ps_stacks_add(ps_parser *p)
     return PS_OK;
 }
 
-size_t ps_stack_count(const ps_parser *p) { return p->stacks.len; }
+size_t ps_stack_count(const ps_parser *p)
+{
+    return p->stacks.len;
+}
 
 void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out)
 {

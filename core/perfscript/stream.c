@@ -14,14 +14,14 @@
 static inline uint64_t newline_mask(const char *s)
 {
     const __m128i nl = _mm_set1_epi8('\n');
-    uint64_t m0 = (uint32_t)_mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)s), nl));
-    uint64_t m1 = (uint32_t)_mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 16)), nl));
-    uint64_t m2 = (uint32_t)_mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 32)), nl));
-    uint64_t m3 = (uint32_t)_mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 48)), nl));
+    uint64_t m0 =
+        (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)s), nl));
+    uint64_t m1 =
+        (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 16)), nl));
+    uint64_t m2 =
+        (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 32)), nl));
+    uint64_t m3 =
+        (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 48)), nl));
     return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 }
 #define PS_HAVE_NEWLINE_MASK 1
@@ -249,8 +249,7 @@ static int begin_sample(ps_parser *p, const ps_header *h)
         ev->weight += h->has_period ? h->period : 1;
     }
     if (p->cur_comm && h->has_pid && h->pid == h->tid &&
-        ps_process_comm(p, h->pid) != p->cur_comm &&
-        ps_set_process_comm(p, h->pid, p->cur_comm))
+        ps_process_comm(p, h->pid) != p->cur_comm && ps_set_process_comm(p, h->pid, p->cur_comm))
         return PS_ERR_NOMEM;
     /* the strings of cur point into the line: keep only what is needed */
     p->cur.comm = (ps_str){"", 0};
@@ -573,8 +572,9 @@ int ps_finish(ps_parser *p)
     if (rc)
         return fail(p, rc);
     if (p->stats.headerless_blocks)
-        rc = ps_warn(p, "skipped %llu blocks of lines without a sample header "
-                        "(print comm, tid and time with perf script -F)",
+        rc = ps_warn(p,
+                     "skipped %llu blocks of lines without a sample header "
+                     "(print comm, tid and time with perf script -F)",
                      (unsigned long long)p->stats.headerless_blocks);
     if (!rc && p->stats.unrecognized > p->stats.headerless_blocks)
         rc = ps_warn(p, "skipped %llu unrecognized lines (the first at line %llu)",

@@ -127,16 +127,28 @@ const ps_event_info *ps_event_info_get(const ps_parser *p, uint32_t id)
 
 /* ---- accessors ---- */
 
-const char *ps_error(const ps_parser *p) { return p->error; }
-const ps_stats *ps_get_stats(const ps_parser *p) { return &p->stats; }
-size_t ps_warning_count(const ps_parser *p) { return p->warnings.len; }
+const char *ps_error(const ps_parser *p)
+{
+    return p->error;
+}
+const ps_stats *ps_get_stats(const ps_parser *p)
+{
+    return &p->stats;
+}
+size_t ps_warning_count(const ps_parser *p)
+{
+    return p->warnings.len;
+}
 
 const char *ps_warning(const ps_parser *p, size_t i)
 {
     return i < p->warnings.len ? PS_VEC_AT(&p->warnings, char *, i) : NULL;
 }
 
-size_t ps_frame_count(const ps_parser *p) { return p->frames.len; }
+size_t ps_frame_count(const ps_parser *p)
+{
+    return p->frames.len;
+}
 
 const ps_frame *ps_frame_get(const ps_parser *p, uint32_t id)
 {
@@ -145,18 +157,36 @@ const ps_frame *ps_frame_get(const ps_parser *p, uint32_t id)
     return &PS_VEC_AT(&p->frames, ps_frame, id - 1);
 }
 
-size_t ps_event_count(const ps_parser *p) { return ps_strtab_count(&p->events); }
-ps_str ps_event_get(const ps_parser *p, uint32_t id) { return ps_strtab_get(&p->events, id); }
-uint32_t ps_first_event(const ps_parser *p) { return p->first_event; }
+size_t ps_event_count(const ps_parser *p)
+{
+    return ps_strtab_count(&p->events);
+}
+ps_str ps_event_get(const ps_parser *p, uint32_t id)
+{
+    return ps_strtab_get(&p->events, id);
+}
+uint32_t ps_first_event(const ps_parser *p)
+{
+    return p->first_event;
+}
 
 uint32_t ps_event_find(const ps_parser *p, const char *name, size_t len)
 {
     return ps_strtab_find(&p->events, name, len);
 }
 
-ps_str ps_comm_get(const ps_parser *p, uint32_t id) { return ps_strtab_get(&p->comms, id); }
-ps_str ps_srcline_get(const ps_parser *p, uint32_t id) { return ps_strtab_get(&p->srclines, id); }
-size_t ps_mmap_count(const ps_parser *p) { return p->mmaps.len; }
+ps_str ps_comm_get(const ps_parser *p, uint32_t id)
+{
+    return ps_strtab_get(&p->comms, id);
+}
+ps_str ps_srcline_get(const ps_parser *p, uint32_t id)
+{
+    return ps_strtab_get(&p->srclines, id);
+}
+size_t ps_mmap_count(const ps_parser *p)
+{
+    return p->mmaps.len;
+}
 
 const ps_mmap *ps_mmap_get(const ps_parser *p, size_t i)
 {

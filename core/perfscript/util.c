@@ -113,8 +113,8 @@ void ps_strtab_free(ps_strtab *t)
     t->nslots = 0;
 }
 
-static uint32_t strtab_lookup(const ps_strtab *t, const char *s, size_t len,
-                              uint64_t h, size_t *slot)
+static uint32_t strtab_lookup(const ps_strtab *t, const char *s, size_t len, uint64_t h,
+                              size_t *slot)
 {
     size_t mask = t->nslots - 1;
     size_t i = (size_t)h & mask;

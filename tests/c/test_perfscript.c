@@ -111,7 +111,8 @@ static void test_header_rules_b_c_and_sideband(void)
     header("loader main 25726   766.738797: PERF_RECORD_FORK(25726:25728):(25726:25726)", ALL, &h);
     CHECK(h.kind == PS_LINE_SIDEBAND && str_eq(h.comm, "loader main"));
     int64_t pid, ppid, tid;
-    CHECK(ps_parse_fork(&h.record, &pid, &ppid, &tid) && pid == 25726 && ppid == 25726 && tid == 25728);
+    CHECK(ps_parse_fork(&h.record, &pid, &ppid, &tid) && pid == 25726 && ppid == 25726 &&
+          tid == 25728);
     header("plugins 25726   766.738332: PERF_RECORD_COMM exec: plugins:25726/25726", ALL, &h);
     ps_str name;
     bool exec;
@@ -119,7 +120,10 @@ static void test_header_rules_b_c_and_sideband(void)
     CHECK(exec && str_eq(name, "plugins") && pid == 25726 && tid == 25726);
 }
 
-static bool frame(const char *line, ps_frame *f) { return ps_parse_frame(line, strlen(line), f); }
+static bool frame(const char *line, ps_frame *f)
+{
+    return ps_parse_frame(line, strlen(line), f);
+}
 
 static void test_frames(void)
 {
@@ -183,16 +187,16 @@ static void test_fold_names(void)
     CHECK_STR(fold("1 runtime.(*mheap).init+0x13f (/x)", &o, false, NULL), "runtime.(*mheap).init");
     CHECK_STR(fold("1 (anonymous namespace)::run(int) (/x)", &o, false, NULL),
               "(anonymous namespace)::run");
-    CHECK_STR(fold("1 apply_n<main::{lambda(int)#3}>(main::{lambda(int)#3}, int) (/x)", &o, false,
-                   NULL),
-              "apply_n<main::{lambda(int)#3}>");
+    CHECK_STR(
+        fold("1 apply_n<main::{lambda(int)#3}>(main::{lambda(int)#3}, int) (/x)", &o, false, NULL),
+        "apply_n<main::{lambda(int)#3}>");
     CHECK_STR(fold("1 X::operator()(int) (/x)", &o, false, NULL), "X::operator");
     /* §3.17: operator tokens */
     CHECK_STR(fold("1 X::operator->() (/x)", &o, false, NULL), "X::operator->");
     CHECK_STR(fold("1 X::operator<(X const&) (/x)", &o, false, NULL), "X::operator<");
-    CHECK_STR(fold("1 std::operator<< <std::char_traits<char> >(std::ostream&) (/x)", &o, false,
-                   NULL),
-              "std::operator<< <std::char_traits<char> >");
+    CHECK_STR(
+        fold("1 std::operator<< <std::char_traits<char> >(std::ostream&) (/x)", &o, false, NULL),
+        "std::operator<< <std::char_traits<char> >");
     CHECK_STR(fold("1 X::operator<=>(X) (/x)", &o, false, NULL), "X::operator<=>");
     CHECK_STR(fold("1 a;b (/x)", &o, false, NULL), "a:b");
     /* -> inlining, always on */
@@ -230,6 +234,23 @@ static void test_fold_names(void)
     CHECK_STR(fold("1 f ([kernel.kallsyms])", &src, false, "  k.c:5"), "f:k.c:5_[k]");
 }
 
+static void test_srcline_split(void)
+{
+    ps_str file;
+    uint64_t line;
+    CHECK(ps_srcline_split("  inline.c:47", 13, &file, &line));
+    CHECK(str_eq(file, "inline.c") && line == 47);
+    CHECK(ps_srcline_split("  msort.c:64 (inlined)", 22, &file, &line));
+    CHECK(str_eq(file, "msort.c") && line == 64);
+    CHECK(ps_srcline_split("a b/c.c:3 (discriminator 12)", 28, &file, &line));
+    CHECK(str_eq(file, "a b/c.c") && line == 3);
+    CHECK(!ps_srcline_split("  ??:0", 6, &file, &line));
+    CHECK(!ps_srcline_split("x.c:0", 5, &file, &line));
+    CHECK(!ps_srcline_split(":12", 3, &file, &line));
+    CHECK(!ps_srcline_split("  libc.so.6[26290]", 18, &file, &line));
+    CHECK(!ps_srcline_split("  [kernel.kallsyms][ffffffff81000c82]", 37, &file, &line));
+}
+
 static char *fold_text(const char *text, size_t chunk, const ps_fold_options *fo,
                        const ps_options *po)
 {
@@ -249,19 +270,18 @@ static char *fold_text(const char *text, size_t chunk, const ps_fold_options *fo
     return out;
 }
 
-static const char sample_text[] =
-    "# header\n"
-    "main loop 0 25527 [001]   758.380137:    1000000 cpu-clock: \n"
-    "\t11a1 crunch_numbers+0x18 (/opt/threads)\n"
-    "\t2724a __libc_start_call_main+0x7a (/usr/lib/libc.so.6)\n"
-    "\n"
-    "main loop 0 25527 [001]   758.380138:    1000000 cpu-clock: \n"
-    "\t11a1 crunch_numbers+0x18 (/opt/threads)\n"
-    "\t2724a __libc_start_call_main+0x7a (/usr/lib/libc.so.6)\n"
-    "\n"
-    "worker 1 25528 [000]   758.380139:    2000000 cpu-clock: \n"
-    "\t11a1 crunch_numbers+0x18 (/opt/threads)\n"
-    "\n";
+static const char sample_text[] = "# header\n"
+                                  "main loop 0 25527 [001]   758.380137:    1000000 cpu-clock: \n"
+                                  "\t11a1 crunch_numbers+0x18 (/opt/threads)\n"
+                                  "\t2724a __libc_start_call_main+0x7a (/usr/lib/libc.so.6)\n"
+                                  "\n"
+                                  "main loop 0 25527 [001]   758.380138:    1000000 cpu-clock: \n"
+                                  "\t11a1 crunch_numbers+0x18 (/opt/threads)\n"
+                                  "\t2724a __libc_start_call_main+0x7a (/usr/lib/libc.so.6)\n"
+                                  "\n"
+                                  "worker 1 25528 [000]   758.380139:    2000000 cpu-clock: \n"
+                                  "\t11a1 crunch_numbers+0x18 (/opt/threads)\n"
+                                  "\n";
 
 static void test_stream_chunks(void)
 {
@@ -340,6 +360,7 @@ int main(void)
     RUN(test_header_rules_b_c_and_sideband);
     RUN(test_frames);
     RUN(test_fold_names);
+    RUN(test_srcline_split);
     RUN(test_stream_chunks);
     RUN(test_unrecognized_and_strict);
     RUN(test_garbage);

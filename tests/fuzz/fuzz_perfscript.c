@@ -34,8 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = ps_finish(p);
     if (rc == PS_OK) {
         ps_fold_options fo = {
-            .pid = true, .tid = (knobs & 1) != 0, .kernel = (knobs & 4) != 0,
-            .jit = (knobs & 8) != 0, .addrs = (knobs & 16) != 0, .srcline = (knobs & 32) != 0,
+            .pid = true,
+            .tid = (knobs & 1) != 0,
+            .kernel = (knobs & 4) != 0,
+            .jit = (knobs & 8) != 0,
+            .addrs = (knobs & 16) != 0,
+            .srcline = (knobs & 32) != 0,
         };
         if (knobs & 64) {
             fo.event_filter = "cpu-clock";
@@ -48,8 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(out);
 
         ps_build_options bo = {
-            .label_comm = true, .label_thread_comm = true, .label_pid = true,
-            .label_tid = (knobs & 1) != 0, .label_cpu = (knobs & 2) != 0,
+            .label_comm = true,
+            .label_thread_comm = true,
+            .label_pid = true,
+            .label_tid = (knobs & 1) != 0,
+            .label_cpu = (knobs & 2) != 0,
             .remote = true, /* read no local files */
             .source = "fuzz",
         };

@@ -277,6 +277,27 @@ describe("perfgo.parser profiles", function()
     assert.equals(2, prof:summary().locations)
   end)
 
+  it("reads (inlined) in the DSO slot as an inline frame", function()
+    local old = "prog 1 1.0: 1000 cpu-clock:\n\t1290 hash_bytes+0x0 (inlined)\n"
+      .. "\t1290 run+0x10 (/nonexistent/inline)\n\t1112 main+0x72 (/nonexistent/inline)\n\n"
+    local prof = assert(parser.parse_string(old))
+    local f = samples_of(prof)[1].frames
+    assert.same({ "hash_bytes", "run", "main" }, { f[1].func, f[2].func, f[3].func })
+    assert.equals(f[1].location, f[2].location)
+    for _, m in ipairs(prof:mappings()) do assert.not_equals("inlined", m.file) end
+  end)
+
+  it("keeps (deleted) DSOs as names-only mappings named as perf printed them", function()
+    -- /bin/sh exists: it must not be read for a frame of a deleted file
+    local del = "prog 1 1.0: 1000 cpu-clock:\n\t7f [unknown] (/bin/sh (deleted))\n\t8f f+0x1 (/bin/sh (deleted))\n\n"
+    local prof = assert(parser.parse_string(del))
+    local maps = prof:mappings()
+    assert.equals(1, #maps)
+    assert.equals("/bin/sh (deleted)", maps[1].file)
+    assert.is_true(maps[1].has_functions)
+    assert.equals("[sh]<-f", samples_of(prof)[1].stack)
+  end)
+
   it("takes file and line from perf script -F +srcline", function()
     local src = "prog 1 1.0: 1000 cpu-clock:\n\t1290 checksum+0x10 (/nonexistent/inline)\n  inline.c:47\n"
       .. "\t1112 main+0x72 (/nonexistent/inline)\n  ??:0\n\n"

@@ -16,6 +16,11 @@ function M.define(cmd)
   cmd:description("Reads the text of `perf script` (a file, or stdin with -i -) and writes a "
     .. "pprof profile (gzipped protobuf, for `go tool pprof`) or folded stacks (for "
     .. "flamegraph.pl, inferno, speedscope).")
+  cmd:epilog("Examples:\n"
+    .. "  perf script | perfgo convert -o perf.pb.gz && go tool pprof -top perf.pb.gz\n"
+    .. "  perfgo convert -i perf.script -o out.folded --all\n"
+    .. "For the best symbolization (go tool pprof -lines/-list), print with\n"
+    .. "  perf script -F comm,pid,tid,time,period,event,ip,sym,symoff,dso --show-mmap-events --show-task-events")
   cmd:option("-i --input", "perf script text to read; - for stdin.", "-")
   cmd:option("-o --output", "File to write; - for stdout. Default: perf.pb.gz for pprof, "
     .. "stdout for folded.")
