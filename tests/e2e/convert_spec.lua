@@ -2,14 +2,7 @@
 -- flags, strict mode and error messages, checked with go tool pprof.
 local t = require "testutil"
 
-local function corpus_dir()
-  for _, d in ipairs({ os.getenv("PERFGO_CORPUS") or "", "/work/shared/corpus" }) do
-    if d ~= "" and t.read(d .. "/README.md") then return d end
-  end
-  error("perf script corpus not found: set PERFGO_CORPUS to its directory "
-    .. "(tried $PERFGO_CORPUS and /work/shared/corpus)")
-end
-local C = corpus_dir()
+local C = t.corpus_dir()
 
 describe("perfgo convert", function()
   local dir

@@ -3,9 +3,7 @@
 local t = require "testutil"
 
 local function corpus(path)
-  local base = os.getenv("PERFGO_CORPUS")
-  if not base or not io.open(base .. "/README.md") then base = "/work/shared/corpus" end
-  return base .. "/" .. path
+  return t.corpus_dir() .. "/" .. path
 end
 
 describe("examples/lua/top10.lua", function()

@@ -96,6 +96,17 @@ function M.filesize(path)
   return n
 end
 
+--- The perf script conformance corpus: $PERFGO_CORPUS (shared/corpus
+--- beside the checkout), else /work/shared/corpus. Raises when neither exists.
+---@return string
+function M.corpus_dir()
+  for _, d in ipairs({ os.getenv("PERFGO_CORPUS") or "", "/work/shared/corpus" }) do
+    if d ~= "" and M.read(d .. "/README.md") then return d end
+  end
+  error("perf script corpus not found: set PERFGO_CORPUS to its directory "
+    .. "(tried $PERFGO_CORPUS and /work/shared/corpus)")
+end
+
 --- Counts the lines of a string.
 function M.lines(s)
   local n = 0

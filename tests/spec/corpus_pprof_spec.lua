@@ -4,14 +4,7 @@
 local parser = require "perfgo.parser"
 local t = require "testutil"
 
-local function corpus_dir()
-  for _, d in ipairs({ os.getenv("PERFGO_CORPUS") or "", "/work/shared/corpus" }) do
-    if d ~= "" and t.read(d .. "/README.md") then return d end
-  end
-  error("perf script corpus not found: set PERFGO_CORPUS to its directory "
-    .. "(tried $PERFGO_CORPUS and /work/shared/corpus)")
-end
-local C = corpus_dir()
+local C = t.corpus_dir()
 
 local function scripts()
   local list = {}

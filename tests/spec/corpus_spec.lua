@@ -6,15 +6,7 @@
 local parser = require "perfgo.parser"
 local t = require "testutil"
 
-local function corpus_dir()
-  local candidates = { os.getenv("PERFGO_CORPUS") or "", "/work/shared/corpus" }
-  for _, d in ipairs(candidates) do
-    if d ~= "" and t.read(d .. "/README.md") then return d end
-  end
-  error("perf script corpus not found: set PERFGO_CORPUS to its directory "
-    .. "(tried $PERFGO_CORPUS and /work/shared/corpus)")
-end
-local C = corpus_dir()
+local C = t.corpus_dir()
 
 local function read(rel)
   local s = t.read(C .. "/" .. rel)
