@@ -91,7 +91,9 @@ static bool tp_grow(ps_parser *p)
 
 int ps_set_thread_pid(ps_parser *p, int64_t tid, int64_t pid)
 {
-    if (tid < 0 || pid < 0)
+    /* pids are stored plus one (0 marks a free slot); a number no kernel
+     * hands out (garbage input) is not recorded */
+    if (tid < 0 || pid < 0 || pid == INT64_MAX)
         return PS_OK;
     if ((p->tp_n + 1) * 2 > p->tp_cap && !tp_grow(p))
         return PS_ERR_NOMEM;

@@ -18,5 +18,9 @@ for f in "$corpus"/*/perf*.script; do
     cp "$f" "$work/seeds/$name"
     head -c 8192 "$f" > "$work/seeds/head_$name"
 done
+# inputs that once crashed the parser, kept as regression seeds
+for f in "$(dirname "$0")"/regressions/*; do
+    [ -f "$f" ] && cp "$f" "$work/seeds/regression_$(basename "$f")"
+done
 exec "$fuzzer" -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$work/" "$work/new" "$work/seeds"
