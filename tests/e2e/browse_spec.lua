@@ -102,6 +102,29 @@ describe("perfgo list / view / compare", function()
     assert.matches("Unpadded%)%.Add", r.stdout)
   end)
 
+  it("compare's deltas are the ones go tool pprof -diff_base gives", function()
+    local list = cjson.decode(perfgo({ "list", "--json" }).stdout)
+    local a, b = list[2].dir .. "/perf.pb.gz", list[1].dir .. "/perf.pb.gz"
+    local r = perfgo({ "compare", "-1", "0", "--top", "5" })
+    assert.equals(0, r.code, r.stderr)
+    local ours = {}
+    for flat, name in r.stdout:gmatch("\n%s*(%-?%d+)%s+%-?[%d.]+%%%s+%-?%d+%s+%-?[%d.]+%%%s+([^\n]+)") do
+      ours[name] = tonumber(flat)
+    end
+    local diff = t.run({ "go", "tool", "pprof", "-top", "-unit=ns", "-nodecount=200", "-nodefraction=0",
+      "-diff_base", a, b })
+    assert.equals(0, diff.code, diff.stderr)
+    local checked = 0
+    for name, flat in pairs(ours) do
+      local theirs = diff.stdout:match("\n%s*(%-?[%d.]+)ns%s+[^\n]-%s" .. name:gsub("%p", "%%%0") .. "\n")
+      if theirs and flat ~= 0 then
+        assert.equals(flat, tonumber(theirs), name)
+        checked = checked + 1
+      end
+    end
+    assert.is_true(checked >= 1, "no function of compare's top found in pprof's output:\n" .. diff.stdout)
+  end)
+
   it("compare of a stat and a profile run is refused", function()
     local r = perfgo({ "compare", "0", "-3" })
     assert.equals(2, r.code)
