@@ -22,5 +22,7 @@ done
 for f in "$(dirname "$0")"/regressions/*; do
     [ -f "$f" ] && cp "$f" "$work/seeds/regression_$(basename "$f")"
 done
-exec "$fuzzer" -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
+# A fixed seed by default, so a run is repeatable; PERFGO_FUZZ_SEED=0 asks
+# libFuzzer for a random one (longer hunts outside CI).
+exec "$fuzzer" -seed="${PERFGO_FUZZ_SEED:-1}" -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$work/" "$work/new" "$work/seeds"
