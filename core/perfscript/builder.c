@@ -117,6 +117,22 @@ static bool frame_line(builder *b, uint32_t fid, uint32_t src, prof_line *out)
     return out->function_id != 0;
 }
 
+/* The mapping and location address of a frame (symmap, PPROF-MAPPING §5),
+ * with a return address moved back one byte when `adjusted` and the
+ * mapping's mode wants it. false on OOM. */
+static bool resolve(builder *b, const ps_frame *f, int64_t pid, bool adjusted, symmap_result *r,
+                    uint64_t *addr)
+{
+    int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
+    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, dso_len_for_symmap(f),
+                       f->address, spid, r) != 0)
+        return false;
+    *addr = r->address;
+    if (adjusted && r->adjust_return && *addr > 0)
+        (*addr)--;
+    return true;
+}
+
 /* The location of frame fid (with srcline src) in a stack of process pid;
  * adjusted: it is a return address (PPROF-MAPPING §5 item 5). 0 on OOM. */
 static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid, bool adjusted)
@@ -135,13 +151,9 @@ static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t p
         c->pid = PID_ANY;
     } else {
         symmap_result r;
-        int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-        if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, dso_len_for_symmap(f),
-                           f->address, spid, &r) != 0)
+        uint64_t addr;
+        if (!resolve(b, f, pid, adjusted, &r, &addr))
             return 0;
-        uint64_t addr = r.address;
-        if (adjusted && r.adjust_return && addr > 0)
-            addr--;
         loc = prof_location(b->prof, r.mapping_id, addr, &line, 1);
         c->pid = r.mode == SYMMAP_MODE_RUNTIME ? pid : PID_ANY;
     }
@@ -162,13 +174,9 @@ static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t
             return 0;
     const ps_frame *f = ps_frame_get(b->p, fids[n - 1]);
     symmap_result r;
-    int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, dso_len_for_symmap(f),
-                       f->address, spid, &r) != 0)
+    uint64_t addr;
+    if (!resolve(b, f, pid, adjusted, &r, &addr))
         return 0;
-    uint64_t addr = r.address;
-    if (adjusted && r.adjust_return && addr > 0)
-        addr--;
     return prof_location(b->prof, r.mapping_id, addr, lines, n);
 }
 
