@@ -43,8 +43,12 @@ static bool has_entry(const char *dir)
 
 static bool set_path(char *dst, size_t size, const char *a, const char *b)
 {
-    int n = snprintf(dst, size, "%s%s", a, b);
-    return n > 0 && (size_t)n < size;
+    size_t na = strlen(a), nb = strlen(b);
+    if (na + nb >= size)
+        return false;
+    memmove(dst, a, na);
+    memcpy(dst + na, b, nb + 1);
+    return true;
 }
 
 static void parent_dir(char *path)
