@@ -35,8 +35,7 @@ static bool prev_tok(const char *l, size_t end, tok *t)
     return true;
 }
 
-/* `digits.digits:` -> nanoseconds. */
-static bool is_timestamp(const char *s, size_t len, uint64_t *ns)
+bool ps_parse_timestamp(const char *s, size_t len, uint64_t *ns)
 {
     if (len < 4 || s[len - 1] != ':')
         return false;
@@ -179,11 +178,13 @@ void ps_parse_header(const char *l, size_t len, int rules, ps_header *h)
         while (ts > 0 && !ps_blank((unsigned char)l[ts - 1]))
             ts--;
         uint64_t ns;
-        if (!ps_digit((unsigned char)l[ts]) || !is_timestamp(l + ts, i + 1 - ts, &ns))
+        if (!ps_digit((unsigned char)l[ts]) || !ps_parse_timestamp(l + ts, i + 1 - ts, &ns))
             continue;
         size_t leftmost = ts;
         h->has_time = true;
         h->time_ns = ns;
+        h->time_pos = ts;
+        h->time_end = i;
         tok prev1, prev2;
         bool have1 = prev_tok(l, ts, &prev1);
         bool have2 = have1 && prev_tok(l, prev1.s, &prev2);
@@ -233,6 +234,71 @@ void ps_parse_header(const char *l, size_t len, int rules, ps_header *h)
         h->comm = trimmed(l, 0, len);
         h->tail = (ps_str){l + len, 0};
     }
+}
+
+/* ---- header templates ---- */
+
+static ps_str rebase_into(ps_str s, const char *from, size_t from_len, const char *to, size_t split,
+                          size_t shift)
+{
+    if (s.ptr < from || s.ptr > from + from_len)
+        return s; /* a static empty string */
+    size_t off = (size_t)(s.ptr - from);
+    return (ps_str){to + off + (off > split ? shift : 0), s.len};
+}
+
+void ps_keep_template(ps_htmpl *t, const char *l, size_t n, const ps_header *h)
+{
+    t->valid = false;
+    if (h->kind != PS_LINE_HEADER || h->rule != PS_RULE_A || !h->has_time || h->tail_is_frame ||
+        n > PS_TMPL_MAX)
+        return;
+    memcpy(t->line, l, n);
+    t->len = n;
+    t->ts = h->time_pos;
+    t->te = h->time_end;
+    t->h = *h;
+    t->h.comm = rebase_into(h->comm, l, n, t->line, 0, 0);
+    t->h.event = rebase_into(h->event, l, n, t->line, 0, 0);
+    t->h.tail = rebase_into(h->tail, l, n, t->line, 0, 0);
+    t->h.record = rebase_into(h->record, l, n, t->line, 0, 0);
+    t->valid = true;
+}
+
+static const uint64_t pow10_ns[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
+                                      10000,      1000,      100,      10,      1};
+
+bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_header *out)
+{
+    if (!t->valid || n < t->ts + 4 || !ps_eq(l, t->line, t->ts))
+        return false;
+    /* digits.digits up to the colon, as ps_parse_timestamp reads them */
+    const char *q = l + t->ts, *end = l + n, *q0 = q;
+    uint64_t sec = 0, frac = 0;
+    while (q < end && ps_digit((unsigned char)*q) && q - q0 < 18)
+        sec = sec * 10 + (uint64_t)(*q++ - '0');
+    if (q == q0 || q >= end || *q != '.')
+        return false;
+    const char *f0 = ++q;
+    while (q < end && ps_digit((unsigned char)*q)) {
+        if (q - f0 < 9)
+            frac = frac * 10 + (uint64_t)(*q - '0');
+        q++;
+    }
+    size_t nd = (size_t)(q - f0), j = (size_t)(q - l), tail = t->len - t->te;
+    if (nd == 0 || n - j != tail || !ps_eq(q, t->line + t->te, tail))
+        return false;
+    frac *= pow10_ns[nd < 9 ? nd : 9];
+    *out = t->h;
+    /* strings after the timestamp move with its length */
+    size_t shift = j - t->te; /* modulo arithmetic: a shorter time wraps back */
+    out->comm = rebase_into(t->h.comm, t->line, t->len, l, t->te, shift);
+    out->event = rebase_into(t->h.event, t->line, t->len, l, t->te, shift);
+    out->tail = rebase_into(t->h.tail, t->line, t->len, l, t->te, shift);
+    out->record = rebase_into(t->h.record, t->line, t->len, l, t->te, shift);
+    out->time_ns = sec > UINT64_MAX / 1000000000ULL ? UINT64_MAX : sec * 1000000000ULL + frac;
+    out->time_end = j;
+    return true;
 }
 
 /* ---- side-band records ---- */

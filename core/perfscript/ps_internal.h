@@ -9,6 +9,10 @@
 
 #include "perfscript.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* ---- util.c: hashing, arena, growable arrays, string interning ---- */
 
 static inline uint64_t ps_hash_mix(uint64_t h)
@@ -76,18 +80,33 @@ static inline uint64_t ps_hash_all(const void *data, size_t len, uint64_t seed)
     return ps_hash(s, len, ps_hash_mix(a ^ (b >> 29) ^ (b << 35)));
 }
 
-/* memcmp(a, b, n) == 0, inlined for short strings. */
+/* memcmp(a, b, n) == 0, inlined: 16 bytes a step (the last step overlaps
+ * the one before), 8 bytes a step without SSE2. */
 static inline bool ps_eq(const char *a, const char *b, size_t n)
 {
     const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
     if (n < 8)
         return memcmp(a, b, n) == 0;
+#if defined(__SSE2__)
+    if (n >= 16) {
+        __m128i d = _mm_setzero_si128();
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            d = _mm_or_si128(d, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + i)),
+                                              _mm_loadu_si128((const __m128i *)(y + i))));
+        d = _mm_or_si128(d, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + n - 16)),
+                                          _mm_loadu_si128((const __m128i *)(y + n - 16))));
+        return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xffff;
+    }
+    return (ps_load64(x) ^ ps_load64(y)) == 0 && (ps_load64(x + n - 8) ^ ps_load64(y + n - 8)) == 0;
+#else
     uint64_t d = 0;
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         d |= ps_load64(x + i) ^ ps_load64(y + i);
     d |= ps_load64(x + n - 8) ^ ps_load64(y + n - 8);
     return d == 0;
+#endif
 }
 
 /* An arena of immutable bytes (copies of distinct lines). */
@@ -172,6 +191,7 @@ typedef struct ps_header {
     int32_t cpu;
     bool has_time;
     uint64_t time_ns;
+    size_t time_pos, time_end; /* rule A: the timestamp token, end at its colon */
     bool has_period;
     uint64_t period;
     bool has_event;
@@ -181,6 +201,9 @@ typedef struct ps_header {
     ps_str record;      /* side-band: the text from PERF_RECORD_ on */
 } ps_header;
 
+/* `digits.digits:` (the colon included) -> nanoseconds; false if s is not
+ * a timestamp token. */
+bool ps_parse_timestamp(const char *s, size_t len, uint64_t *ns);
 /* Classifies a line (no newline) under the rules allowed (PS_RULE_* mask). */
 void ps_parse_header(const char *line, size_t len, int rules, ps_header *h);
 /* Parses `PERF_RECORD_MMAP[2] pid/tid: [start(len) @ pgoff ...]: prot path`;
@@ -221,6 +244,36 @@ typedef struct ps_stack_entry {
 
 enum ps_state { PS_START, PS_IN_SAMPLE, PS_AFTER_ONELINE, PS_SKIP };
 
+/* A frame's line text by frame id (compact: read for every predicted line). */
+typedef struct ps_fline {
+    const char *ptr;
+    size_t len;
+} ps_fline;
+
+/* succ[] value: the callchain ended after this frame (a blank line). */
+#define PS_SUCC_END UINT32_MAX
+
+/* The last sample header parsed in full, kept as a template: a header that
+ * differs from it only in its timestamp is not parsed again. */
+#define PS_TMPL_MAX 256
+typedef struct ps_htmpl {
+    bool valid;
+    size_t len;    /* of line */
+    size_t ts, te; /* the timestamp token: [ts, te), te at its colon */
+    ps_header h;   /* strings point into line */
+    char line[PS_TMPL_MAX];
+} ps_htmpl;
+
+/* Keeps header h of line l (parsed in full) as the template, when it can
+ * be one (rule A, with a timestamp). */
+void ps_keep_template(ps_htmpl *t, const char *l, size_t n, const ps_header *h);
+/* A line that equals the template but for its timestamp: out = the
+ * template's fields with this line's time, exactly what ps_parse_header
+ * finds (FOLDING.md §4.2 rule A: the bytes before the timestamp token and
+ * from its colon on are the template's). false when the line differs
+ * elsewhere (then parse it in full). */
+bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_header *out);
+
 struct ps_parser {
     ps_options opts;
     ps_arena arena;
@@ -239,8 +292,17 @@ struct ps_parser {
     ps_fslot *fslots; /* open addressing; id 0 = empty */
     size_t nfslots;
 
+    ps_vec flines;    /* ps_fline, index id-1 */
+    /* Callchains repeat: succ[id] is the frame that followed frame id the
+     * last time (or PS_SUCC_END), and a line that has exactly that text is
+     * taken as that frame without being looked up. */
+    ps_vec succ;        /* uint32_t, index id-1 */
+    uint32_t pred;      /* the predicted next line (0 = none) */
+    uint32_t last_link; /* the callchain frame before this line (0 = none) */
+
     ps_strtab events, comms, srclines;
     uint32_t first_event;
+    ps_htmpl tmpl;
 
     /* the sample being read */
     bool in_sample;

@@ -41,6 +41,8 @@ ps_parser *ps_new(const ps_options *opts)
         p->opts.keep_pid = true;
     p->state = PS_START;
     ps_vec_init(&p->frames, sizeof(ps_frame));
+    ps_vec_init(&p->flines, sizeof(ps_fline));
+    ps_vec_init(&p->succ, sizeof(uint32_t));
     ps_strtab_init(&p->events, &p->arena);
     ps_strtab_init(&p->comms, &p->arena);
     ps_strtab_init(&p->srclines, &p->arena);
@@ -59,6 +61,8 @@ void ps_free(ps_parser *p)
         return;
     free(p->carry);
     ps_vec_free(&p->frames);
+    ps_vec_free(&p->flines);
+    ps_vec_free(&p->succ);
     free(p->fslots);
     ps_strtab_free(&p->events);
     ps_strtab_free(&p->comms);
@@ -148,8 +152,13 @@ static uint32_t frame_insert(ps_parser *p, ps_frame *f, const char *l, size_t n,
     if (p->frames.len >= UINT32_MAX - 1 || n > UINT32_MAX)
         return 0;
     char *copy = ps_arena_dup(&p->arena, l, n);
-    if (!copy || !ps_vec_reserve(&p->frames, 1))
+    if (!copy || !ps_vec_reserve(&p->frames, 1) || !ps_vec_reserve(&p->flines, 1) ||
+        !ps_vec_reserve(&p->succ, 1))
         return 0;
+    ps_fline fl = {copy, n};
+    uint32_t none = 0;
+    ps_vec_push(&p->flines, &fl);
+    ps_vec_push(&p->succ, &none);
     f->line = (ps_str){copy, n};
     f->addr = rebase(f->addr, l, copy);
     f->sym = rebase(f->sym, l, copy);
@@ -203,10 +212,23 @@ static inline int add_frame(ps_parser *p, uint32_t id)
     return PS_OK;
 }
 
+/* A frame of the callchain being read: it is learnt as the successor of
+ * the frame before it, and its own successor becomes the prediction. */
+static inline int chain_frame(ps_parser *p, uint32_t id)
+{
+    uint32_t *succ = p->succ.data;
+    if (p->last_link)
+        succ[p->last_link - 1] = id;
+    p->last_link = id;
+    p->pred = succ[id - 1];
+    return add_frame(p, id);
+}
+
 static int begin_sample(ps_parser *p, const ps_header *h)
 {
     p->in_sample = true;
     p->last_was_frame = false;
+    p->last_link = 0;
     p->cur = *h;
     p->cur_comm = 0;
     p->cur_event = 0;
@@ -286,6 +308,42 @@ static int begin_sample(ps_parser *p, const ps_header *h)
     }
     p->state = PS_AFTER_ONELINE;
     return end_sample(p);
+}
+
+/* ---- predicted lines ---- */
+
+/* Reads the lines at s that are the predicted frames (and the blank line
+ * that ends the callchain where that is predicted) as process_line_h would
+ * read them; returns where it stopped. */
+static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc)
+{
+    const ps_fline *fl = p->flines.data;
+    const uint32_t *succ = p->succ.data;
+    uint32_t id = p->pred;
+    *rc = PS_OK;
+    while (id) {
+        if (id == PS_SUCC_END) {
+            if (s < e && *s == '\n') {
+                p->stats.lines++;
+                p->last_link = 0;
+                *rc = end_sample(p);
+                p->state = PS_START;
+                s++;
+            }
+            break;
+        }
+        const ps_fline *f = &fl[id - 1];
+        if ((size_t)(e - s) <= f->len || s[f->len] != '\n' || !ps_eq(s, f->ptr, f->len))
+            break;
+        p->stats.lines++;
+        if ((*rc = add_frame(p, id)) != PS_OK)
+            break;
+        p->last_link = id; /* succ of the frame before is id already */
+        s += f->len + 1;
+        id = succ[id - 1];
+    }
+    p->pred = 0;
+    return s;
 }
 
 static int sideband(ps_parser *p, const ps_header *h)
@@ -374,7 +432,7 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
         return PS_ERR_NOMEM;
     uint32_t id = frame_lookup(p, l, n, h, &slot);
     if (id)
-        return add_frame(p, id); /* seen before: no parsing at all */
+        return chain_frame(p, id); /* seen before: no parsing at all */
 
     ps_header hd;
     ps_parse_header(l, n, PS_RULE_A | PS_RULE_B, &hd);
@@ -388,7 +446,7 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id)
-        return add_frame(p, id);
+        return chain_frame(p, id);
     if (p->last_was_frame)
         return srcline(p, l, n);
     return unrecognized(p, l, n);
@@ -398,13 +456,14 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
 static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
 {
     p->stats.lines++;
+    p->pred = 0;
     if (p->state == PS_IN_SAMPLE && n && p->nfslots) {
         /* the hot path: a frame line seen before needs no parsing at all
          * (a cached line is never a separator, comment or header) */
         size_t slot;
         uint32_t id = frame_lookup(p, l, n, h, &slot);
         if (id)
-            return add_frame(p, id);
+            return chain_frame(p, id);
     }
     if (n && l[0] == '#')
         return PS_OK;
@@ -412,6 +471,9 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
     while (i < n && ps_blank((unsigned char)l[i]))
         i++;
     if (i == n) { /* a separator */
+        if (p->in_sample && p->last_link)
+            PS_VEC_AT(&p->succ, uint32_t, p->last_link - 1) = PS_SUCC_END;
+        p->last_link = 0;
         int rc = end_sample(p);
         p->state = PS_START;
         return rc;
@@ -421,11 +483,15 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
     case PS_IN_SAMPLE:
         return in_sample_line(p, l, n);
     case PS_START:
+        if (ps_header_from_template(&p->tmpl, l, n, &hd))
+            return begin_sample(p, &hd);
         ps_parse_header(l, n, PS_RULE_A | PS_RULE_B | PS_RULE_C, &hd);
         if (hd.kind == PS_LINE_SIDEBAND)
             return sideband(p, &hd);
-        if (hd.kind == PS_LINE_HEADER)
+        if (hd.kind == PS_LINE_HEADER) {
+            ps_keep_template(&p->tmpl, l, n, &hd);
             return begin_sample(p, &hd);
+        }
         p->state = PS_SKIP;
         p->stats.headerless_blocks++;
         return unrecognized(p, l, n);
@@ -513,6 +579,7 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
     uint64_t ph = 0;
     while (e - scan >= 64) {
         uint64_t m = newline_mask(scan);
+        bool jumped = false;
         while (m) {
             const char *nl = scan + __builtin_ctzll(m);
             size_t n = (size_t)(nl - s);
@@ -521,15 +588,31 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
             uint64_t h = ps_hash(s, n, FRAME_SEED);
             if (p->nfslots)
                 __builtin_prefetch(&p->fslots[(size_t)h & (p->nfslots - 1)]);
-            if (pl && (rc = process_line_h(p, pl, pn, ph)) != PS_OK)
-                return fail(p, rc);
+            if (pl) {
+                if ((rc = process_line_h(p, pl, pn, ph)) != PS_OK)
+                    return fail(p, rc);
+                if (p->pred) {
+                    /* the lines from s on may be the ones that followed
+                     * last time: then no lookup, and the scan jumps */
+                    const char *q = predicted(p, s, e, &rc);
+                    if (rc)
+                        return fail(p, rc);
+                    if (q != s) {
+                        s = scan = q;
+                        pl = NULL;
+                        jumped = true;
+                        break;
+                    }
+                }
+            }
             pl = s;
             pn = n;
             ph = h;
             s = nl + 1;
             m &= m - 1;
         }
-        scan += 64;
+        if (!jumped)
+            scan += 64;
     }
     if (pl && (rc = process_line_h(p, pl, pn, ph)) != PS_OK)
         return fail(p, rc);

@@ -20,6 +20,17 @@ static int check_count;
         }                                                                     \
     } while (0)
 
+/* CHECK with a string naming the case that failed. */
+#define CHECK_MSG(cond, what)                                                 \
+    do {                                                                      \
+        check_count++;                                                        \
+        if (!(cond)) {                                                        \
+            check_failures++;                                                 \
+            fprintf(stderr, "%s:%d: check failed for \"%s\": %s\n", __FILE__, \
+                    __LINE__, (what), #cond);                                 \
+        }                                                                     \
+    } while (0)
+
 #define CHECK_STR(a, b)                                                       \
     do {                                                                      \
         const char *check_a_ = (a), *check_b_ = (b);                          \

@@ -353,6 +353,91 @@ static void test_garbage(void)
     free(junk);
 }
 
+static bool same_str(ps_str a, ps_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* A header read through the template must be exactly what the full parse
+ * of that line gives; lines that differ elsewhere than in the timestamp
+ * must not be taken from the template. */
+static void test_header_template(void)
+{
+    static const struct {
+        const char *tmpl, *line;
+        bool hit;
+    } cases[] = {
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  4055.500943:      50000 cpu-clock: ", true},
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  999.5:      50000 cpu-clock: ", true},
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  104055.123456789:      50000 cpu-clock: ", true},
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  4055.5009421234567:      50000 cpu-clock: ", true},
+        {"prog 100/101 [002] 10.000100: 1000000 cpu-clock:u: ",
+         "prog 100/101 [002] 11.000100: 1000000 cpu-clock:u: ", true},
+        {"a b 1 1.0: e:", "a b 1 22.75: e:", true},
+        {"a b 1 1.0:", "a b 1 2.0:", true},
+        /* other thread, period, event, cpu, comm: parsed in full */
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17018  4055.500943:      50000 cpu-clock: ", false},
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  4055.500943:      50001 cpu-clock: ", false},
+        {"prog 100/101 [002] 10.000100: 1000000 cpu-clock: ",
+         "prog 100/101 [003] 10.000200: 1000000 cpu-clock: ", false},
+        {"prog 100/101 [002] 10.000100: 1000000 cpu-clock: ",
+         "prog 100/101 [002] 10.000100: 1000000 task-clock: ", false},
+        /* not a timestamp where the template has one */
+        {"a 1 1.0: e:", "a 1 1.: e:", false},
+        {"a 1 1.0: e:", "a 1 .5: e:", false},
+        {"a 1 1.0: e:", "a 1 1.0x: e:", false},
+        {"a 1 1.0: e:", "a 1 1.0 : e:", false},
+        {"a 1 1.0: e:", "a 1 1234567890123456789.0: e:", false},
+        {"a 1 1.0: e:", "a 1 1.0: e: ", false},
+        {"a 1 1.0: e:", "a 1 1.0:", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ps_htmpl t;
+        memset(&t, 0, sizeof t);
+        ps_header th, got, want;
+        header(cases[i].tmpl, ALL, &th);
+        ps_keep_template(&t, cases[i].tmpl, strlen(cases[i].tmpl), &th);
+        CHECK(t.valid);
+        size_t n = strlen(cases[i].line);
+        bool hit = ps_header_from_template(&t, cases[i].line, n, &got);
+        CHECK_MSG(hit == cases[i].hit, cases[i].line);
+        if (!hit)
+            continue;
+        header(cases[i].line, ALL, &want);
+        CHECK_MSG(got.kind == want.kind && got.rule == want.rule &&
+                      got.id_before_time == want.id_before_time && same_str(got.comm, want.comm) &&
+                      got.has_pid == want.has_pid && got.pid == want.pid &&
+                      got.has_tid == want.has_tid && got.tid == want.tid &&
+                      got.has_cpu == want.has_cpu && got.cpu == want.cpu &&
+                      got.has_time == want.has_time && got.time_ns == want.time_ns &&
+                      got.time_pos == want.time_pos && got.time_end == want.time_end &&
+                      got.has_period == want.has_period && got.period == want.period &&
+                      got.has_event == want.has_event && same_str(got.event, want.event) &&
+                      same_str(got.tail, want.tail) && got.tail_is_frame == want.tail_is_frame,
+                  cases[i].line);
+        /* the strings point into the new line, not the template */
+        CHECK(got.comm.ptr == cases[i].line);
+        CHECK(!got.event.len || (got.event.ptr > cases[i].line && got.event.ptr < cases[i].line + n));
+    }
+    /* one-line samples, side-band lines and long lines are no templates */
+    const char *no[] = {"a 1 1.0: 5 e: 4011a0 main+0x10 (/x)",
+                        "a 1 1.0: PERF_RECORD_COMM: a:1/1", "a 1 e: 5"};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        ps_htmpl t;
+        memset(&t, 0, sizeof t);
+        ps_header h;
+        header(no[i], ALL, &h);
+        ps_keep_template(&t, no[i], strlen(no[i]), &h);
+        CHECK_MSG(!t.valid, no[i]);
+    }
+}
+
 int main(void)
 {
     RUN(test_header_rule_a);
@@ -364,5 +449,6 @@ int main(void)
     RUN(test_stream_chunks);
     RUN(test_unrecognized_and_strict);
     RUN(test_garbage);
+    RUN(test_header_template);
     return CHECK_DONE();
 }

@@ -123,3 +123,40 @@ describe("corpus to pprof", function()
     assert.equals(on0, n)
   end)
 end)
+
+-- The parser reads repeated callchains by prediction (a line that has the
+-- text of the frame that followed last time is taken as that frame) and
+-- headers from a template; fed one line per chunk it reads every line in
+-- full instead. Both must give the same profile, folded text and counts.
+describe("corpus read in one piece and line by line", function()
+  local function result(p, prof)
+    local s = p:stats()
+    return {
+      pprof = prof:encode({ gzip = false }),
+      folded = p:folded({ all = true, tid = true }),
+      counts = { s.lines, s.samples, s.frames, s.sideband, s.unrecognized, s.distinct_frames,
+        s.distinct_stacks, s.time_first_ns, s.time_last_ns },
+    }
+  end
+
+  for _, f in ipairs(scripts()) do
+    it(f, function()
+      local opts = { labels = "comm,tid,cpu", source = f }
+      local prof, p = parser.parse_file(C .. "/" .. f, opts)
+      assert(prof, p)
+      local whole = result(p, prof)
+      p:close()
+
+      local lp <close> = parser.new(opts)
+      local text = t.read(C .. "/" .. f)
+      for line in text:gmatch("[^\n]*\n?") do
+        if line ~= "" then assert.is_true(lp:feed(line)) end
+      end
+      local lprof = assert(lp:finish())
+      local by_line = result(lp, lprof)
+      assert.same(whole.counts, by_line.counts)
+      assert.equals(whole.folded, by_line.folded)
+      assert.is_true(whole.pprof == by_line.pprof, "pprof bytes differ")
+    end)
+  end
+end)
