@@ -53,8 +53,7 @@ local function labels_of(s)
 end
 
 local function is_tty(fd)
-  local ok = os.execute("test -t " .. fd)
-  return ok == true
+  return require("perfgo.sys").isatty(fd)
 end
 
 local function write_output(path, data)
