@@ -242,6 +242,22 @@ typedef struct ps_stack_entry {
     uint64_t count, weight, period_samples;
 } ps_stack_entry;
 
+/* A slot of the stack table: enough to prefetch a stack and its frame ids
+ * before comparing them. */
+typedef struct ps_sslot {
+    uint32_t hash; /* the low bits of the stack's hash */
+    uint32_t idx;  /* index + 1 into stacks; 0 = empty */
+    size_t frames_off;
+} ps_sslot;
+
+/* A sample waiting for its merge. */
+typedef struct ps_stack_pending {
+    ps_stack_entry key;
+    ps_vec frames, src;
+    uint64_t weight;
+    bool has_period;
+} ps_stack_pending;
+
 enum ps_state { PS_START, PS_IN_SAMPLE, PS_AFTER_ONELINE, PS_SKIP };
 
 /* A frame's line text by frame id (compact: read for every predicted line). */
@@ -314,17 +330,14 @@ struct ps_parser {
     bool cur_has_src;
     bool last_was_frame;
 
-    /* the sample whose merge is pending (stacks.c) */
-    bool have_pending;
-    ps_stack_entry pend_key;
-    ps_vec pend_frames, pend_src;
-    uint64_t pend_weight;
-    bool pend_has_period;
+    /* the samples whose merge is pending (stacks.c): pend[0] the older */
+    ps_stack_pending pend[2];
+    size_t npend;
 
     /* merged stacks */
     ps_vec stacks;    /* ps_stack_entry */
     ps_vec stack_ids; /* uint32_t */
-    uint32_t *sslots; /* index+1 into stacks */
+    ps_sslot *sslots; /* open addressing */
     size_t nsslots;
 
     ps_vec mmaps;    /* ps_mmap */

@@ -7,9 +7,11 @@
 
 void ps_stacks_init(ps_parser *p)
 {
-    ps_vec_init(&p->pend_frames, sizeof(uint32_t));
-    ps_vec_init(&p->pend_src, sizeof(uint32_t));
-    p->have_pending = false;
+    for (size_t i = 0; i < 2; i++) {
+        ps_vec_init(&p->pend[i].frames, sizeof(uint32_t));
+        ps_vec_init(&p->pend[i].src, sizeof(uint32_t));
+    }
+    p->npend = 0;
     ps_vec_init(&p->stacks, sizeof(ps_stack_entry));
     ps_vec_init(&p->stack_ids, sizeof(uint32_t));
     p->sslots = NULL;
@@ -18,8 +20,10 @@ void ps_stacks_init(ps_parser *p)
 
 void ps_stacks_free(ps_parser *p)
 {
-    ps_vec_free(&p->pend_frames);
-    ps_vec_free(&p->pend_src);
+    for (size_t i = 0; i < 2; i++) {
+        ps_vec_free(&p->pend[i].frames);
+        ps_vec_free(&p->pend[i].src);
+    }
     ps_vec_free(&p->stacks);
     ps_vec_free(&p->stack_ids);
     free(p->sslots);
@@ -29,15 +33,15 @@ void ps_stacks_free(ps_parser *p)
 static bool stacks_grow(ps_parser *p)
 {
     size_t n = p->nsslots ? p->nsslots * 2 : 1024;
-    uint32_t *slots = calloc(n, sizeof *slots);
+    ps_sslot *slots = calloc(n, sizeof *slots);
     if (!slots)
         return false;
     const ps_stack_entry *st = p->stacks.data;
     for (size_t k = 0; k < p->stacks.len; k++) {
         size_t i = (size_t)st[k].hash & (n - 1);
-        while (slots[i])
+        while (slots[i].idx)
             i = (i + 1) & (n - 1);
-        slots[i] = (uint32_t)(k + 1);
+        slots[i] = (ps_sslot){(uint32_t)st[k].hash, (uint32_t)(k + 1), st[k].frames_off};
     }
     free(p->sslots);
     p->sslots = slots;
@@ -55,10 +59,12 @@ static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const ui
     size_t mask = p->nsslots - 1, i = (size_t)key->hash & mask;
     ps_stack_entry *st = p->stacks.data;
     const uint32_t *ids = p->stack_ids.data;
-    for (;;) {
-        uint32_t k = p->sslots[i];
+    for (;; i = (i + 1) & mask) {
+        uint32_t k = p->sslots[i].idx;
         if (k == 0)
             break;
+        if (p->sslots[i].hash != (uint32_t)key->hash)
+            continue;
         ps_stack_entry *e = &st[k - 1];
         if (e->hash == key->hash && e->nframes == key->nframes && e->comm == key->comm &&
             e->event == key->event && e->pid == key->pid && e->tid == key->tid &&
@@ -72,7 +78,6 @@ static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const ui
             e->period_samples += has_period;
             return PS_OK;
         }
-        i = (i + 1) & mask;
     }
     if (p->stacks.len >= UINT32_MAX - 1 || !ps_vec_reserve(&p->stack_ids, 2 * n) ||
         !ps_vec_reserve(&p->stacks, 1))
@@ -88,17 +93,30 @@ static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const ui
     key->weight = w;
     key->period_samples = has_period;
     ps_vec_push(&p->stacks, key);
-    p->sslots[i] = (uint32_t)p->stacks.len;
+    p->sslots[i] = (ps_sslot){(uint32_t)key->hash, (uint32_t)p->stacks.len, key->frames_off};
     return PS_OK;
+}
+
+/* Merges the older pending sample; the newer one takes its place. */
+static int merge_oldest(ps_parser *p)
+{
+    ps_stack_pending *a = &p->pend[0];
+    int rc = merge(p, &a->key, a->frames.data, a->src.data, a->weight, a->has_period);
+    ps_stack_pending t = p->pend[0];
+    p->pend[0] = p->pend[1];
+    p->pend[1] = t;
+    p->npend--;
+    return rc;
 }
 
 int ps_stacks_flush(ps_parser *p)
 {
-    if (!p->have_pending)
-        return PS_OK;
-    p->have_pending = false;
-    return merge(p, &p->pend_key, p->pend_frames.data, p->pend_src.data, p->pend_weight,
-                 p->pend_has_period);
+    while (p->npend) {
+        int rc = merge_oldest(p);
+        if (rc)
+            return rc;
+    }
+    return PS_OK;
 }
 
 int ps_stacks_add(ps_parser *p)
@@ -131,25 +149,40 @@ int ps_stacks_add(ps_parser *p)
         hh = ps_hash_all(sr, n * sizeof *sr, hh);
     key.hash = hh;
 
-    /* The merge is deferred by one sample: the slot of this stack is
-     * prefetched now and looked up when the next sample ends, so the table
-     * access overlaps with parsing instead of stalling on it. */
+    /* Merges are deferred by two samples so that the table's memory is in
+     * cache when they run: the slot of this stack is prefetched now; at the
+     * next sample, the stack and frame ids that slot names; at the one
+     * after, the merge compares them. */
     if (p->nsslots)
         __builtin_prefetch(&p->sslots[(size_t)hh & (p->nsslots - 1)]);
-    int rc = ps_stacks_flush(p);
-    if (rc)
-        return rc;
-    p->pend_key = key;
-    p->pend_weight = h->has_period ? h->period : 1;
-    p->pend_has_period = h->has_period;
+    if (p->npend == 2) {
+        int rc = merge_oldest(p);
+        if (rc)
+            return rc;
+    }
+    if (p->npend == 1 && p->nsslots) {
+        const ps_stack_entry *k = &p->pend[0].key;
+        size_t mask = p->nsslots - 1;
+        for (size_t i = (size_t)k->hash & mask; p->sslots[i].idx; i = (i + 1) & mask) {
+            const ps_sslot *sl = &p->sslots[i];
+            if (sl->hash == (uint32_t)k->hash) {
+                __builtin_prefetch(&PS_VEC_AT(&p->stacks, ps_stack_entry, sl->idx - 1));
+                __builtin_prefetch((const uint32_t *)p->stack_ids.data + sl->frames_off);
+                break;
+            }
+        }
+    }
+    ps_stack_pending *b = &p->pend[p->npend++];
+    b->key = key;
+    b->weight = h->has_period ? h->period : 1;
+    b->has_period = h->has_period;
     /* the sample's id arrays become the pending ones (no copy) */
-    ps_vec t = p->pend_frames;
-    p->pend_frames = p->cur_frames;
+    ps_vec t = b->frames;
+    b->frames = p->cur_frames;
     p->cur_frames = t;
-    t = p->pend_src;
-    p->pend_src = p->cur_src;
+    t = b->src;
+    b->src = p->cur_src;
     p->cur_src = t;
-    p->have_pending = true;
     return PS_OK;
 }
 
