@@ -26,3 +26,7 @@ endif()
 # (the interpreter that loads them provides its symbols).
 add_library(perfgo_lua_headers INTERFACE)
 target_include_directories(perfgo_lua_headers INTERFACE ${LUA_INCLUDE_DIRS})
+
+# POSIX threads (perfgo.parser reads files ahead in a thread).
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
