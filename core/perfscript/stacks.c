@@ -86,7 +86,10 @@ static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const ui
     if (n) {
         uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
         memcpy(dst, fr, n * sizeof *fr);
-        memcpy(dst + n, sr, n * sizeof *sr);
+        if (key->has_src)
+            memcpy(dst + n, sr, n * sizeof *sr);
+        else
+            memset(dst + n, 0, n * sizeof *sr);
     }
     p->stack_ids.len += 2 * n;
     key->count = 1;

@@ -202,11 +202,14 @@ static int end_sample(ps_parser *p)
 
 static inline int add_frame(ps_parser *p, uint32_t id)
 {
-    if ((p->cur_frames.len == p->cur_frames.cap || p->cur_src.len == p->cur_src.cap) &&
-        (!ps_vec_reserve(&p->cur_frames, 1) || !ps_vec_reserve(&p->cur_src, 1)))
+    if (p->cur_frames.len == p->cur_frames.cap && !ps_vec_reserve(&p->cur_frames, 1))
         return PS_ERR_NOMEM;
     ((uint32_t *)p->cur_frames.data)[p->cur_frames.len++] = id;
-    ((uint32_t *)p->cur_src.data)[p->cur_src.len++] = 0;
+    if (p->cur_has_src) { /* srclines are kept per frame once there is one */
+        if (!ps_vec_reserve(&p->cur_src, 1))
+            return PS_ERR_NOMEM;
+        ((uint32_t *)p->cur_src.data)[p->cur_src.len++] = 0;
+    }
     p->stats.frames++;
     p->last_was_frame = true;
     return PS_OK;
@@ -418,6 +421,13 @@ static int srcline(ps_parser *p, const char *l, size_t n)
     uint32_t id = ps_strtab_intern(&p->srclines, l + s, n - s);
     if (!id)
         return PS_ERR_NOMEM;
+    if (!p->cur_has_src) { /* the first srcline of the sample */
+        p->cur_src.len = 0;
+        if (!ps_vec_reserve(&p->cur_src, p->cur_frames.len))
+            return PS_ERR_NOMEM;
+        memset(p->cur_src.data, 0, p->cur_frames.len * sizeof(uint32_t));
+        p->cur_src.len = p->cur_frames.len;
+    }
     PS_VEC_AT(&p->cur_src, uint32_t, p->cur_src.len - 1) = id;
     p->cur_has_src = true;
     p->last_was_frame = false;
