@@ -150,6 +150,7 @@ end
 ---@param layers table[]
 ---@param commands table list of command modules, extended in place
 function M.apply(layers, commands)
+  if #layers == 0 then return end -- nothing to load the workflow for
   local workflow = require "perfgo.workflow"
   local rules = require "perfgo.rules"
   for _, cfg in ipairs(layers) do
