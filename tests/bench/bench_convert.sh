@@ -79,9 +79,12 @@ best_of() {
     rss=0
     i=0
     while [ $i -lt "$runs" ]; do
+        t0=$(date +%s%N)
         /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" >/dev/null 2>"$work/stderr.out" ||
             { cat "$work/stderr.out" >&2; exit 1; }
+        t1=$(date +%s%N)
         read -r s u k m < "$work/time.out"
+        s=$(awk "BEGIN{print ($t1 - $t0) / 1e9}") # GNU time's %e has 10 ms steps
         if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then
             best=$s
             cpu=$(awk "BEGIN{print $u + $k}")
@@ -99,7 +102,7 @@ row() { # file tool samples CMD...
     awk -v f="$(basename "$file")" -v t="$tool" -v sz="$(size_of "$file")" -v s="$1" -v c="$2" \
         -v r="$3" -v n="$n" \
         'BEGIN { if (s <= 0) s = 0.005; if (c <= 0) c = 0.005;
-                 printf "%-15s %-22s %7.1f %6.2f %7.0f %6.2f %7.0f %10.0f %7.1f\n", f, t, sz / 1e6, s,
+                 printf "%-15s %-22s %7.1f %6.3f %7.0f %6.2f %7.0f %10.0f %7.1f\n", f, t, sz / 1e6, s,
                         sz / 1e6 / s, c, sz / 1e6 / c, n / s, r / 1024 }'
     echo "$3" > "$work/last_rss"
 }
