@@ -172,7 +172,7 @@ static int put_samples(const prof_profile *p, wbuf *b, const lset_bytes *ls)
     size_t nt = p->ntypes, vmax = vsz(p->nlocs);
     for (size_t i = 0; i < p->nsamples; i++) {
         const prof_sample_rec *s = &p->samples[i];
-        const uint64_t *ids = p->stacks + s->loc_off;
+        const uint64_t *ids = s->nloc ? p->stacks + s->loc_off : NULL;
         const int64_t *vals = p->values + i * nt;
         size_t lbeg = ls->off[s->labelset - 1], lend = ls->off[s->labelset];
         size_t valsz = 0;
@@ -250,7 +250,7 @@ static int put_locations(const prof_profile *p, wbuf *b)
 {
     for (size_t i = 0; i < p->nlocs; i++) {
         const prof_loc *l = &p->locs[i];
-        const prof_line *lines = p->lines + l->line_off;
+        const prof_line *lines = l->nlines ? p->lines + l->line_off : NULL;
         size_t body = fsz(i + 1) + fsz(l->mapping_id) + fsz(l->address) + 2 * (size_t)l->is_folded;
         for (size_t k = 0; k < l->nlines; k++)
             body += lsz(line_size(&lines[k]));

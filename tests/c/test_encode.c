@@ -383,10 +383,23 @@ static void check_profile(prof_profile *p, const char *what)
     prof_free(p);
 }
 
+/* No stack holds a location and no location a line: the encoder must not
+ * index the (never allocated) stack and line arenas. */
+static prof_profile *empty_stacks_profile(void)
+{
+    prof_profile *p = prof_new();
+    CHECK(prof_add_sample_type(p, "samples", "count") == 0);
+    CHECK(prof_location(p, 0, 0x1234, NULL, 0) == 1);
+    int64_t v = 3;
+    CHECK(prof_add_sample(p, NULL, 0, &v, NULL, 0) == 0);
+    return p;
+}
+
 static void test_empty(void)
 {
     check_profile(empty_profile(), "empty");
     check_profile(types_only_profile(), "types only");
+    check_profile(empty_stacks_profile(), "empty stacks");
 }
 
 static void test_rich(void)
