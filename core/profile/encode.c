@@ -1,17 +1,17 @@
-/* profile.proto encoding, gzip with zlib, atomic writes. The encoder
+/* profile.proto encoding, gzip with libdeflate, atomic writes. The encoder
  * streams the wire format straight from the profile's tables into one
  * growing buffer: each message's size is computed from its fields, then
  * its bytes are written with no further checks. The output is what
  * protobuf-c packs for the same message (tests/c checks it byte for byte). */
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "profile/profile_impl.h"
 
@@ -366,32 +366,23 @@ static int encode_raw(const prof_profile *p, wbuf *b)
     return 0;
 }
 
+/* gzip (RFC 1952) of in with libdeflate's fastest level. */
 static int gzip_buf(const unsigned char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
-    if (inlen > (1u << 31))
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
+    if (!c)
         return -1;
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-    size_t cap = deflateBound(&zs, (uLong)inlen) + 64;
+    size_t cap = libdeflate_gzip_compress_bound(c, inlen);
     unsigned char *buf = malloc(cap);
-    if (!buf) {
-        deflateEnd(&zs);
-        return -1;
-    }
-    zs.next_in = (unsigned char *)in;
-    zs.avail_in = (uInt)inlen;
-    zs.next_out = buf;
-    zs.avail_out = (uInt)cap;
-    int rc = deflate(&zs, Z_FINISH);
-    *outlen = cap - zs.avail_out;
-    deflateEnd(&zs);
-    if (rc != Z_STREAM_END) {
+    size_t n = buf ? libdeflate_gzip_compress(c, in, inlen, buf, cap) : 0;
+    libdeflate_free_compressor(c);
+    if (n == 0) {
         free(buf);
         return -1;
     }
-    *out = buf;
+    unsigned char *fit = realloc(buf, n); /* give back the unused bound */
+    *out = fit ? fit : buf;
+    *outlen = n;
     return 0;
 }
 

@@ -17,7 +17,7 @@ set(PROFILE_TEST_EXTRA_encode ${CMAKE_CURRENT_LIST_DIR}/encode_ref.c)
 foreach(t profile elf symmap encode)
     perfgo_c_test(${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c ${PROFILE_TEST_EXTRA_${t}}
         ${PROFILE_TEST_SOURCES}
-        LIBS PkgConfig::PROTOBUFC PkgConfig::ZLIB
+        LIBS PkgConfig::PROTOBUFC PkgConfig::ZLIB PkgConfig::LIBDEFLATE
         INCLUDES ${PROJECT_BINARY_DIR}/core/profile)
     add_dependencies(test_${t} perfgo_profile_core)
     if(TARGET test_${t}_asan)
