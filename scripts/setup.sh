@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
 cmake gcc clang make pkg-config git
-liblua5.4-dev lua5.4 zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
+liblua5.4-dev lua5.4 zlib1g-dev libdeflate-dev libprotobuf-c-dev protobuf-c-compiler
 lua-cjson lua-argparse lua-filesystem lua-busted lua-check luarocks
 libclang-rt-14-dev
 golang-go linux-perf

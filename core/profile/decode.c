@@ -388,13 +388,13 @@ prof_profile *prof_read_file(const char *path, char *err, size_t errlen)
         return NULL;
     }
     unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
+    size_t len = 0, cap = 0, want = 65536;
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        cap = (size_t)st.st_size + 1;
+        want = (size_t)st.st_size + 1; /* room to see EOF without growing */
     int rerr = 0;
     for (;;) {
-        if (ph_grow((void **)&buf, &cap, len + 65536, 1) != 0) {
+        if (len == cap && ph_grow((void **)&buf, &cap, len + want, 1) != 0) {
             fclose(f);
             free(buf);
             prof_errf(err, errlen, "%s: out of memory", path);

@@ -1,18 +1,18 @@
-/* profile.proto encoding with protobuf-c, gzip with zlib, atomic writes.
- * The message structs point straight into the profile's arenas (stacks,
- * values, strings), so encoding copies only what protobuf-c needs as
- * separate messages. */
+/* profile.proto encoding, gzip with libdeflate, atomic writes. The encoder
+ * streams the wire format straight from the profile's tables into one
+ * growing buffer: each message's size is computed from its fields, then
+ * its bytes are written with no further checks. The output is what
+ * protobuf-c packs for the same message (tests/c checks it byte for byte). */
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include "profile.pb-c.h"
 #include "profile/profile_impl.h"
 
 void prof_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -25,249 +25,383 @@ void prof_errf(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-typedef struct enc_mem {
-    Perftools__Profiles__ValueType *vt, **vtp, period_type;
-    Perftools__Profiles__Sample *smp, **smpp;
-    Perftools__Profiles__Label *lab, **labp;
-    Perftools__Profiles__Mapping *map, **mapp;
-    Perftools__Profiles__Location *loc, **locp;
-    Perftools__Profiles__Line *line, **linep;
-    Perftools__Profiles__Function *fn, **fnp;
-    char **strs;
-    int64_t *comments;
-} enc_mem;
+/* ---- protobuf wire format ----
+ * Every field number is at most 15, so a tag is one byte: field << 3 | wire
+ * type (0 varint, 2 length-delimited). proto3 leaves out zero scalars and
+ * empty repeated fields; repeated scalars are packed. */
+enum { WT_VARINT = 0, WT_LEN = 2 };
+#define TAG(field, wt) ((unsigned char)((field) << 3 | (wt)))
 
-static void enc_free(enc_mem *m)
+/* Bytes in the varint of v (1..10): (floor(log2 v) * 9 + 73) / 64 is
+ * ceil(bits / 7) without a division. */
+static inline size_t vsz(uint64_t v)
 {
-    free(m->vt);
-    free(m->vtp);
-    free(m->smp);
-    free(m->smpp);
-    free(m->lab);
-    free(m->labp);
-    free(m->map);
-    free(m->mapp);
-    free(m->loc);
-    free(m->locp);
-    free(m->line);
-    free(m->linep);
-    free(m->fn);
-    free(m->fnp);
-    free(m->strs);
-    free(m->comments);
+    return ((size_t)(63 - __builtin_clzll(v | 1)) * 9 + 73) / 64;
 }
 
-/* calloc that treats n == 0 as success (returns a 1-element block). */
-static void *acalloc(size_t n, size_t size, bool *ok)
+/* Bytes of an optional varint field: nothing when v is 0. */
+static inline size_t fsz(uint64_t v)
 {
-    void *q = calloc(n ? n : 1, size);
-    if (!q)
-        *ok = false;
+    return v ? 1 + vsz(v) : 0;
+}
+
+/* Bytes of a length-delimited field holding n bytes. */
+static inline size_t lsz(size_t n)
+{
+    return 1 + vsz(n) + n;
+}
+
+static inline unsigned char *put_v(unsigned char *q, uint64_t v)
+{
+    while (v >= 0x80) {
+        *q++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *q++ = (unsigned char)v;
     return q;
 }
 
-static bool enc_alloc(const prof_profile *p, enc_mem *m)
+static inline unsigned char *put_f(unsigned char *q, unsigned field, uint64_t v)
 {
-    bool ok = true;
-    m->vt = acalloc(p->ntypes, sizeof *m->vt, &ok);
-    m->vtp = acalloc(p->ntypes, sizeof *m->vtp, &ok);
-    m->smp = acalloc(p->nsamples, sizeof *m->smp, &ok);
-    m->smpp = acalloc(p->nsamples, sizeof *m->smpp, &ok);
-    m->lab = acalloc(p->nlabel_arena, sizeof *m->lab, &ok);
-    m->labp = acalloc(p->nlabel_arena, sizeof *m->labp, &ok);
-    m->map = acalloc(p->nmaps, sizeof *m->map, &ok);
-    m->mapp = acalloc(p->nmaps, sizeof *m->mapp, &ok);
-    m->loc = acalloc(p->nlocs, sizeof *m->loc, &ok);
-    m->locp = acalloc(p->nlocs, sizeof *m->locp, &ok);
-    m->line = acalloc(p->nlines, sizeof *m->line, &ok);
-    m->linep = acalloc(p->nlines, sizeof *m->linep, &ok);
-    m->fn = acalloc(p->nfuncs, sizeof *m->fn, &ok);
-    m->fnp = acalloc(p->nfuncs, sizeof *m->fnp, &ok);
-    m->strs = acalloc(p->nstrings, sizeof *m->strs, &ok);
-    m->comments = acalloc(p->ncomments, sizeof *m->comments, &ok);
-    return ok;
+    if (v) {
+        *q++ = TAG(field, WT_VARINT);
+        q = put_v(q, v);
+    }
+    return q;
 }
 
-static void fill(const prof_profile *p, enc_mem *m, Perftools__Profiles__Profile *pb)
+static inline unsigned char *put_len(unsigned char *q, unsigned field, size_t n)
 {
-    perftools__profiles__profile__init(pb);
-    for (size_t i = 0; i < p->ntypes; i++) {
-        perftools__profiles__value_type__init(&m->vt[i]);
-        m->vt[i].type = (int64_t)p->st_type[i];
-        m->vt[i].unit = (int64_t)p->st_unit[i];
-        m->vtp[i] = &m->vt[i];
-    }
-    pb->n_sample_type = p->ntypes;
-    pb->sample_type = m->vtp;
+    *q++ = TAG(field, WT_LEN);
+    return put_v(q, n);
+}
 
-    for (size_t i = 0; i < p->nlabel_arena; i++) {
-        const prof_label_ids *l = &p->label_arena[i];
-        perftools__profiles__label__init(&m->lab[i]);
-        m->lab[i].key = (int64_t)l->key;
-        m->lab[i].str = (int64_t)l->str;
-        m->lab[i].num = l->num;
-        m->lab[i].num_unit = (int64_t)l->num_unit;
-        m->labp[i] = &m->lab[i];
-    }
-    for (size_t i = 0; i < p->nsamples; i++) {
-        const prof_sample_rec *s = &p->samples[i];
-        const prof_labelset_rec *ls = &p->lsets[s->labelset - 1];
-        Perftools__Profiles__Sample *o = &m->smp[i];
-        perftools__profiles__sample__init(o);
-        o->n_location_id = s->nloc;
-        o->location_id = s->nloc ? p->stacks + s->loc_off : NULL;
-        o->n_value = p->ntypes;
-        o->value = p->values + i * p->ntypes;
-        o->n_label = ls->n;
-        o->label = ls->n ? m->labp + ls->off : NULL;
-        m->smpp[i] = o;
-    }
-    pb->n_sample = p->nsamples;
-    pb->sample = m->smpp;
+/* A growing output buffer. wb_room makes room for n more bytes and returns
+ * where they go (NULL when out of memory); the caller writes at most n
+ * bytes and calls wb_done with the end of what it wrote. */
+typedef struct wbuf {
+    unsigned char *p;
+    size_t len, cap;
+} wbuf;
 
-    /* The main binary's mapping goes first (pprof treats mapping[0] so). */
-    size_t k = 0;
-    for (size_t pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < p->nmaps; i++) {
-            bool is_main = p->main_mapping == i + 1;
-            if ((pass == 0) != is_main)
-                continue;
-            const prof_mapping_info *mi = &p->maps[i];
-            Perftools__Profiles__Mapping *o = &m->map[k];
-            perftools__profiles__mapping__init(o);
-            o->id = i + 1;
-            o->memory_start = mi->start;
-            o->memory_limit = mi->limit;
-            o->file_offset = mi->offset;
-            o->filename = (int64_t)mi->file;
-            o->build_id = (int64_t)mi->build_id;
-            o->has_functions = mi->has_functions;
-            o->has_filenames = mi->has_filenames;
-            o->has_line_numbers = mi->has_line_numbers;
-            o->has_inline_frames = mi->has_inline_frames;
-            m->mapp[k] = o;
-            k++;
+static unsigned char *wb_grow(wbuf *b, size_t n)
+{
+    if (n > SIZE_MAX / 2 - b->len)
+        return NULL;
+    size_t ncap = b->cap ? b->cap : 4096;
+    while (ncap - b->len < n)
+        ncap *= 2;
+    unsigned char *q = realloc(b->p, ncap);
+    if (!q)
+        return NULL;
+    b->p = q;
+    b->cap = ncap;
+    return q + b->len;
+}
+
+static inline unsigned char *wb_room(wbuf *b, size_t n)
+{
+    if (b->cap - b->len >= n)
+        return b->p + b->len;
+    return wb_grow(b, n);
+}
+
+static inline void wb_done(wbuf *b, unsigned char *end)
+{
+    b->len = (size_t)(end - b->p);
+}
+
+/* ---- messages ---- */
+
+static size_t label_size(const prof_label_ids *l)
+{
+    return fsz(l->key) + fsz(l->str) + fsz((uint64_t)l->num) + fsz(l->num_unit);
+}
+
+/* Every label set's Sample.label fields, encoded once: a set is shared by
+ * many samples, which then copy its bytes. off has nlsets + 1 entries. */
+typedef struct lset_bytes {
+    unsigned char *bytes;
+    size_t *off;
+} lset_bytes;
+
+static int encode_labelsets(const prof_profile *p, lset_bytes *ls)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < p->nlabel_arena; i++)
+        total += lsz(label_size(&p->label_arena[i]));
+    ls->bytes = malloc(total ? total : 1);
+    ls->off = malloc((p->nlsets + 1) * sizeof *ls->off);
+    if (!ls->bytes || !ls->off)
+        return -1;
+    unsigned char *q = ls->bytes;
+    for (size_t i = 0; i < p->nlsets; i++) {
+        const prof_labelset_rec *r = &p->lsets[i];
+        ls->off[i] = (size_t)(q - ls->bytes);
+        for (size_t k = 0; k < r->n; k++) {
+            const prof_label_ids *l = &p->label_arena[r->off + k];
+            q = put_len(q, 3, label_size(l));
+            q = put_f(q, 1, l->key);
+            q = put_f(q, 2, l->str);
+            q = put_f(q, 3, (uint64_t)l->num);
+            q = put_f(q, 4, l->num_unit);
         }
     }
-    pb->n_mapping = p->nmaps;
-    pb->mapping = m->mapp;
-
-    for (size_t i = 0; i < p->nlines; i++) {
-        perftools__profiles__line__init(&m->line[i]);
-        m->line[i].function_id = p->lines[i].function_id;
-        m->line[i].line = p->lines[i].line;
-        m->linep[i] = &m->line[i];
-    }
-    for (size_t i = 0; i < p->nlocs; i++) {
-        const prof_loc *l = &p->locs[i];
-        Perftools__Profiles__Location *o = &m->loc[i];
-        perftools__profiles__location__init(o);
-        o->id = i + 1;
-        o->mapping_id = l->mapping_id;
-        o->address = l->address;
-        o->n_line = l->nlines;
-        o->line = l->nlines ? m->linep + l->line_off : NULL;
-        o->is_folded = l->is_folded;
-        m->locp[i] = o;
-    }
-    pb->n_location = p->nlocs;
-    pb->location = m->locp;
-
-    for (size_t i = 0; i < p->nfuncs; i++) {
-        const prof_function_info *f = &p->funcs[i];
-        Perftools__Profiles__Function *o = &m->fn[i];
-        perftools__profiles__function__init(o);
-        o->id = i + 1;
-        o->name = (int64_t)f->name;
-        o->system_name = (int64_t)f->system_name;
-        o->filename = (int64_t)f->filename;
-        o->start_line = f->start_line;
-        m->fnp[i] = o;
-    }
-    pb->n_function = p->nfuncs;
-    pb->function = m->fnp;
-
-    for (size_t i = 0; i < p->nstrings; i++)
-        m->strs[i] = p->sbytes + p->soff[i];
-    pb->n_string_table = p->nstrings;
-    pb->string_table = m->strs;
-
-    pb->drop_frames = (int64_t)p->drop_frames;
-    pb->keep_frames = (int64_t)p->keep_frames;
-    pb->doc_url = (int64_t)p->doc_url;
-    pb->time_nanos = p->time_nanos;
-    pb->duration_nanos = p->duration_nanos;
-    if (p->period_type || p->period_unit) {
-        perftools__profiles__value_type__init(&m->period_type);
-        m->period_type.type = (int64_t)p->period_type;
-        m->period_type.unit = (int64_t)p->period_unit;
-        pb->period_type = &m->period_type;
-    }
-    pb->period = p->period;
-    for (size_t i = 0; i < p->ncomments; i++)
-        m->comments[i] = (int64_t)p->comments[i];
-    pb->n_comment = p->ncomments;
-    pb->comment = m->comments;
-    pb->default_sample_type = (int64_t)p->default_type;
+    ls->off[p->nlsets] = (size_t)(q - ls->bytes);
+    return 0;
 }
 
+static int put_value_type(wbuf *b, unsigned field, uint64_t type, uint64_t unit)
+{
+    unsigned char *q = wb_room(b, 2 + 22);
+    if (!q)
+        return -1;
+    q = put_len(q, field, fsz(type) + fsz(unit));
+    q = put_f(q, 1, type);
+    q = put_f(q, 2, unit);
+    wb_done(b, q);
+    return 0;
+}
+
+/* A sample's location ids are written once: at the place their headers
+ * would leave them with the largest possible payload (every id is at most
+ * nlocs, so at most vsz(nlocs) bytes), then moved down in the rare case
+ * that the actual length prefixes are shorter. */
+static int put_samples(const prof_profile *p, wbuf *b, const lset_bytes *ls)
+{
+    size_t nt = p->ntypes, vmax = vsz(p->nlocs);
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const prof_sample_rec *s = &p->samples[i];
+        const uint64_t *ids = s->nloc ? p->stacks + s->loc_off : NULL;
+        const int64_t *vals = p->values + i * nt;
+        size_t lbeg = ls->off[s->labelset - 1], lend = ls->off[s->labelset];
+        size_t valsz = 0;
+        for (size_t k = 0; k < nt; k++)
+            valsz += vsz((uint64_t)vals[k]);
+        size_t tail = (nt ? lsz(valsz) : 0) + (lend - lbeg);
+        size_t locmax = s->nloc * vmax;
+        size_t bodymax = (s->nloc ? lsz(locmax) : 0) + tail;
+        unsigned char *q = wb_room(b, 11 + bodymax);
+        if (!q)
+            return -1;
+        unsigned char *at = q + 1 + vsz(bodymax) + (s->nloc ? 1 + vsz(locmax) : 0);
+        unsigned char *e = at;
+        for (size_t k = 0; k < s->nloc; k++)
+            e = put_v(e, ids[k]);
+        size_t locsz = (size_t)(e - at);
+        size_t body = (s->nloc ? lsz(locsz) : 0) + tail;
+        size_t hdr = 1 + vsz(body) + (s->nloc ? 1 + vsz(locsz) : 0);
+        if (q + hdr != at)
+            memmove(q + hdr, at, locsz);
+        q = put_len(q, 2, body);
+        if (s->nloc)
+            q = put_len(q, 1, locsz);
+        q += locsz;
+        if (nt) {
+            q = put_len(q, 2, valsz);
+            for (size_t k = 0; k < nt; k++)
+                q = put_v(q, (uint64_t)vals[k]);
+        }
+        memcpy(q, ls->bytes + lbeg, lend - lbeg);
+        wb_done(b, q + (lend - lbeg));
+    }
+    return 0;
+}
+
+/* The main binary's mapping goes first (pprof treats mapping[0] so), then
+ * the others in id order. */
+static int put_mappings(const prof_profile *p, wbuf *b)
+{
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < p->nmaps; i++) {
+            if ((pass == 0) != (p->main_mapping == i + 1))
+                continue;
+            const prof_mapping_info *m = &p->maps[i];
+            size_t body = fsz(i + 1) + fsz(m->start) + fsz(m->limit) + fsz(m->offset) +
+                          fsz(m->file) + fsz(m->build_id) + 2 * (size_t)m->has_functions +
+                          2 * (size_t)m->has_filenames + 2 * (size_t)m->has_line_numbers +
+                          2 * (size_t)m->has_inline_frames;
+            unsigned char *q = wb_room(b, 11 + body);
+            if (!q)
+                return -1;
+            q = put_len(q, 3, body);
+            q = put_f(q, 1, i + 1);
+            q = put_f(q, 2, m->start);
+            q = put_f(q, 3, m->limit);
+            q = put_f(q, 4, m->offset);
+            q = put_f(q, 5, m->file);
+            q = put_f(q, 6, m->build_id);
+            q = put_f(q, 7, m->has_functions);
+            q = put_f(q, 8, m->has_filenames);
+            q = put_f(q, 9, m->has_line_numbers);
+            q = put_f(q, 10, m->has_inline_frames);
+            wb_done(b, q);
+        }
+    }
+    return 0;
+}
+
+static size_t line_size(const prof_line *l)
+{
+    return fsz(l->function_id) + fsz((uint64_t)l->line);
+}
+
+static int put_locations(const prof_profile *p, wbuf *b)
+{
+    for (size_t i = 0; i < p->nlocs; i++) {
+        const prof_loc *l = &p->locs[i];
+        const prof_line *lines = l->nlines ? p->lines + l->line_off : NULL;
+        size_t body = fsz(i + 1) + fsz(l->mapping_id) + fsz(l->address) + 2 * (size_t)l->is_folded;
+        for (size_t k = 0; k < l->nlines; k++)
+            body += lsz(line_size(&lines[k]));
+        unsigned char *q = wb_room(b, 11 + body);
+        if (!q)
+            return -1;
+        q = put_len(q, 4, body);
+        q = put_f(q, 1, i + 1);
+        q = put_f(q, 2, l->mapping_id);
+        q = put_f(q, 3, l->address);
+        for (size_t k = 0; k < l->nlines; k++) {
+            q = put_len(q, 4, line_size(&lines[k]));
+            q = put_f(q, 1, lines[k].function_id);
+            q = put_f(q, 2, (uint64_t)lines[k].line);
+        }
+        q = put_f(q, 5, l->is_folded);
+        wb_done(b, q);
+    }
+    return 0;
+}
+
+static int put_functions(const prof_profile *p, wbuf *b)
+{
+    for (size_t i = 0; i < p->nfuncs; i++) {
+        const prof_function_info *f = &p->funcs[i];
+        size_t body = fsz(i + 1) + fsz(f->name) + fsz(f->system_name) + fsz(f->filename) +
+                      fsz((uint64_t)f->start_line);
+        unsigned char *q = wb_room(b, 11 + body);
+        if (!q)
+            return -1;
+        q = put_len(q, 5, body);
+        q = put_f(q, 1, i + 1);
+        q = put_f(q, 2, f->name);
+        q = put_f(q, 3, f->system_name);
+        q = put_f(q, 4, f->filename);
+        q = put_f(q, 5, (uint64_t)f->start_line);
+        wb_done(b, q);
+    }
+    return 0;
+}
+
+static int put_strings(const prof_profile *p, wbuf *b)
+{
+    for (size_t i = 0; i < p->nstrings; i++) {
+        size_t n = p->slen[i];
+        unsigned char *q = wb_room(b, 11 + n);
+        if (!q)
+            return -1;
+        q = put_len(q, 6, n);
+        memcpy(q, p->sbytes + p->soff[i], n);
+        wb_done(b, q + n);
+    }
+    return 0;
+}
+
+/* The scalar fields after the string table, in field order. */
+static int put_tail(const prof_profile *p, wbuf *b)
+{
+    unsigned char *q = wb_room(b, 4 * 11);
+    if (!q)
+        return -1;
+    q = put_f(q, 7, p->drop_frames);
+    q = put_f(q, 8, p->keep_frames);
+    q = put_f(q, 9, (uint64_t)p->time_nanos);
+    q = put_f(q, 10, (uint64_t)p->duration_nanos);
+    wb_done(b, q);
+    if ((p->period_type || p->period_unit) &&
+        put_value_type(b, 11, p->period_type, p->period_unit) != 0)
+        return -1;
+    size_t csz = 0;
+    for (size_t i = 0; i < p->ncomments; i++)
+        csz += vsz(p->comments[i]);
+    q = wb_room(b, 11 + 11 + csz + 3 * 11);
+    if (!q)
+        return -1;
+    q = put_f(q, 12, (uint64_t)p->period);
+    if (p->ncomments) {
+        q = put_len(q, 13, csz);
+        for (size_t i = 0; i < p->ncomments; i++)
+            q = put_v(q, p->comments[i]);
+    }
+    q = put_f(q, 14, p->default_type);
+    q = put_f(q, 15, p->doc_url);
+    wb_done(b, q);
+    return 0;
+}
+
+/* A first guess at the encoded size, so the buffer rarely grows. */
+static size_t size_guess(const prof_profile *p)
+{
+    return 256 + p->sbytes_len + 2 * p->nstrings + 3 * p->nstacks +
+           p->nsamples * (8 + 4 * p->ntypes) + 16 * p->nlocs + 8 * p->nlines + 16 * p->nfuncs +
+           48 * p->nmaps + 24 * p->nlabel_arena;
+}
+
+/* profile.proto bytes of p, in field order, into *b. -1 on OOM. */
+static int encode_raw(const prof_profile *p, wbuf *b)
+{
+    if (!wb_room(b, size_guess(p)))
+        return -1;
+    for (size_t i = 0; i < p->ntypes; i++)
+        if (put_value_type(b, 1, p->st_type[i], p->st_unit[i]) != 0)
+            return -1;
+    lset_bytes ls = {0};
+    int rc = encode_labelsets(p, &ls);
+    if (rc == 0)
+        rc = put_samples(p, b, &ls);
+    free(ls.bytes);
+    free(ls.off);
+    if (rc != 0 || put_mappings(p, b) != 0 || put_locations(p, b) != 0 ||
+        put_functions(p, b) != 0 || put_strings(p, b) != 0 || put_tail(p, b) != 0)
+        return -1;
+    return 0;
+}
+
+/* gzip (RFC 1952) of in with libdeflate's fastest level. */
 static int gzip_buf(const unsigned char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
-    if (inlen > (1u << 31))
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
+    if (!c)
         return -1;
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-    size_t cap = deflateBound(&zs, (uLong)inlen) + 64;
+    size_t cap = libdeflate_gzip_compress_bound(c, inlen);
     unsigned char *buf = malloc(cap);
-    if (!buf) {
-        deflateEnd(&zs);
-        return -1;
-    }
-    zs.next_in = (unsigned char *)in;
-    zs.avail_in = (uInt)inlen;
-    zs.next_out = buf;
-    zs.avail_out = (uInt)cap;
-    int rc = deflate(&zs, Z_FINISH);
-    *outlen = cap - zs.avail_out;
-    deflateEnd(&zs);
-    if (rc != Z_STREAM_END) {
+    size_t n = buf ? libdeflate_gzip_compress(c, in, inlen, buf, cap) : 0;
+    libdeflate_free_compressor(c);
+    if (n == 0) {
         free(buf);
         return -1;
     }
-    *out = buf;
+    unsigned char *fit = realloc(buf, n); /* give back the unused bound */
+    *out = fit ? fit : buf;
+    *outlen = n;
     return 0;
 }
 
 int prof_encode(const prof_profile *p, bool gzip, unsigned char **out, size_t *len, char *err,
                 size_t errlen)
 {
-    enc_mem m;
-    memset(&m, 0, sizeof m);
-    if (!enc_alloc(p, &m)) {
-        enc_free(&m);
+    wbuf b = {0};
+    if (encode_raw(p, &b) != 0) {
+        free(b.p);
         prof_errf(err, errlen, "encode: out of memory");
         return -1;
     }
-    Perftools__Profiles__Profile pb;
-    fill(p, &m, &pb);
-    size_t n = perftools__profiles__profile__get_packed_size(&pb);
-    unsigned char *raw = malloc(n ? n : 1);
-    if (!raw) {
-        enc_free(&m);
-        prof_errf(err, errlen, "encode: out of memory");
-        return -1;
-    }
-    size_t packed = perftools__profiles__profile__pack(&pb, raw);
-    enc_free(&m);
     if (!gzip) {
-        *out = raw;
-        *len = packed;
+        *out = b.p;
+        *len = b.len;
         return 0;
     }
-    int rc = gzip_buf(raw, packed, out, len);
-    free(raw);
+    int rc = gzip_buf(b.p, b.len, out, len);
+    free(b.p);
     if (rc != 0)
         prof_errf(err, errlen, "encode: gzip failed (out of memory)");
     return rc;

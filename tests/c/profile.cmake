@@ -12,9 +12,12 @@ set(PROFILE_TEST_SOURCES
     ${PROJECT_SOURCE_DIR}/core/profile/symmap_side.c
     ${PROJECT_SOURCE_DIR}/core/elf/elf.c
     "${PROFILE_PB_C}")
-foreach(t profile elf symmap)
-    perfgo_c_test(${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c ${PROFILE_TEST_SOURCES}
-        LIBS PkgConfig::PROTOBUFC PkgConfig::ZLIB
+# test_encode checks the encoder against protobuf-c's packing (encode_ref.c).
+set(PROFILE_TEST_EXTRA_encode ${CMAKE_CURRENT_LIST_DIR}/encode_ref.c)
+foreach(t profile elf symmap encode)
+    perfgo_c_test(${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c ${PROFILE_TEST_EXTRA_${t}}
+        ${PROFILE_TEST_SOURCES}
+        LIBS PkgConfig::PROTOBUFC PkgConfig::ZLIB PkgConfig::LIBDEFLATE
         INCLUDES ${PROJECT_BINARY_DIR}/core/profile)
     add_dependencies(test_${t} perfgo_profile_core)
     if(TARGET test_${t}_asan)

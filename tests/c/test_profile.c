@@ -252,6 +252,43 @@ static void test_write_and_read_file(void)
     prof_free(p);
 }
 
+/* Files larger than one read chunk (64 KiB), gzip'd and not. */
+static void test_read_large_file(void)
+{
+    prof_profile *p = prof_new();
+    CHECK(prof_add_sample_type(p, "samples", "count") == 0);
+    char name[64];
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* names that do not compress */
+        int n = snprintf(name, sizeof name, "f%016llx", (unsigned long long)x);
+        prof_line l = {prof_function(p, name, (size_t)n, NULL, 0), i};
+        uint64_t loc = prof_location(p, 0, 0x1000 + (uint64_t)i, &l, 1);
+        int64_t v = i;
+        CHECK(prof_add_sample(p, &loc, 1, &v, NULL, 0) == 0);
+    }
+    char dir[] = "/tmp/perfgo-test-XXXXXX", path[128], err[512];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/big.pb.gz", dir);
+    for (int gz = 0; gz < 2; gz++) {
+        CHECK(prof_write_file(p, path, gz, err, sizeof err) == 0);
+        FILE *f = fopen(path, "rb");
+        CHECK(f && fseek(f, 0, SEEK_END) == 0 && ftell(f) > 4 * 65536);
+        if (f)
+            fclose(f);
+        prof_profile *q = prof_read_file(path, err, sizeof err);
+        CHECK(q != NULL);
+        if (q)
+            same_profile(p, q);
+        else
+            fprintf(stderr, "%s\n", err);
+        prof_free(q);
+    }
+    unlink(path);
+    rmdir(dir);
+    prof_free(p);
+}
+
 static prof_profile *decode_msg(Perftools__Profiles__Profile *pb, char *err, size_t errlen)
 {
     size_t n = perftools__profiles__profile__get_packed_size(pb);
@@ -418,6 +455,7 @@ int main(void)
     RUN(test_many_samples_merge_by_hash);
     RUN(test_round_trip);
     RUN(test_write_and_read_file);
+    RUN(test_read_large_file);
     RUN(test_corrupt_input);
     RUN(test_mutations_never_crash);
     RUN(test_folded);
