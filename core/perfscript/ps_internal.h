@@ -330,9 +330,10 @@ struct ps_parser {
     bool cur_has_src;
     bool last_was_frame;
 
-    /* the samples whose merge is pending (stacks.c): pend[0] the older */
+    /* the samples whose merge is pending (stacks.c): pend[pend_head] is
+     * the older when there are two */
     ps_stack_pending pend[2];
-    size_t npend;
+    size_t npend, pend_head;
 
     /* merged stacks */
     ps_vec stacks;    /* ps_stack_entry */

@@ -12,6 +12,7 @@ void ps_stacks_init(ps_parser *p)
         ps_vec_init(&p->pend[i].src, sizeof(uint32_t));
     }
     p->npend = 0;
+    p->pend_head = 0;
     ps_vec_init(&p->stacks, sizeof(ps_stack_entry));
     ps_vec_init(&p->stack_ids, sizeof(uint32_t));
     p->sslots = NULL;
@@ -103,11 +104,9 @@ static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const ui
 /* Merges the older pending sample; the newer one takes its place. */
 static int merge_oldest(ps_parser *p)
 {
-    ps_stack_pending *a = &p->pend[0];
+    ps_stack_pending *a = &p->pend[p->pend_head];
     int rc = merge(p, &a->key, a->frames.data, a->src.data, a->weight, a->has_period);
-    ps_stack_pending t = p->pend[0];
-    p->pend[0] = p->pend[1];
-    p->pend[1] = t;
+    p->pend_head ^= 1;
     p->npend--;
     return rc;
 }
@@ -164,7 +163,7 @@ int ps_stacks_add(ps_parser *p)
             return rc;
     }
     if (p->npend == 1 && p->nsslots) {
-        const ps_stack_entry *k = &p->pend[0].key;
+        const ps_stack_entry *k = &p->pend[p->pend_head].key;
         size_t mask = p->nsslots - 1;
         for (size_t i = (size_t)k->hash & mask; p->sslots[i].idx; i = (i + 1) & mask) {
             const ps_sslot *sl = &p->sslots[i];
@@ -175,7 +174,7 @@ int ps_stacks_add(ps_parser *p)
             }
         }
     }
-    ps_stack_pending *b = &p->pend[p->npend++];
+    ps_stack_pending *b = &p->pend[p->pend_head ^ (p->npend++ == 1)];
     b->key = key;
     b->weight = h->has_period ? h->period : 1;
     b->has_period = h->has_period;
