@@ -149,7 +149,12 @@ void ps_strtab_free(ps_strtab *t);
 uint32_t ps_strtab_intern(ps_strtab *t, const char *s, size_t len);
 /* The id of s, or 0 when absent. */
 uint32_t ps_strtab_find(const ps_strtab *t, const char *s, size_t len);
-ps_str ps_strtab_get(const ps_strtab *t, uint32_t id);
+static inline ps_str ps_strtab_get(const ps_strtab *t, uint32_t id)
+{
+    if (id == 0 || id > t->strs.len)
+        return (ps_str){"", 0};
+    return PS_VEC_AT(&t->strs, ps_str, id - 1);
+}
 static inline size_t ps_strtab_count(const ps_strtab *t)
 {
     return t->strs.len;

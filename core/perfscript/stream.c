@@ -324,28 +324,52 @@ static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc
     const uint32_t *succ = p->succ.data;
     uint32_t id = p->pred;
     *rc = PS_OK;
+    p->pred = 0;
+    /* the frame ids go straight into cur_frames; counters are updated
+     * once at the end (srcline ids, when the sample has some, go through
+     * add_frame) */
+    uint32_t *out = p->cur_frames.data;
+    size_t len = p->cur_frames.len, cap = p->cur_frames.cap, n = 0;
+    uint32_t last = p->last_link;
+    bool ended = false;
     while (id) {
         if (id == PS_SUCC_END) {
-            if (s < e && *s == '\n') {
-                p->stats.lines++;
-                p->last_link = 0;
-                *rc = end_sample(p);
-                p->state = PS_START;
-                s++;
-            }
+            ended = s < e && *s == '\n';
             break;
         }
         const ps_fline *f = &fl[id - 1];
         if ((size_t)(e - s) <= f->len || s[f->len] != '\n' || !ps_eq(s, f->ptr, f->len))
             break;
-        p->stats.lines++;
-        if ((*rc = add_frame(p, id)) != PS_OK)
-            break;
-        p->last_link = id; /* succ of the frame before is id already */
+        if (p->cur_has_src || len == cap) {
+            p->cur_frames.len = len;
+            if ((*rc = add_frame(p, id)) != PS_OK)
+                break;
+            p->stats.frames--; /* counted with the others below */
+            out = p->cur_frames.data;
+            len = p->cur_frames.len;
+            cap = p->cur_frames.cap;
+        } else {
+            out[len++] = id;
+        }
+        n++;
+        last = id; /* succ of the frame before is id already */
         s += f->len + 1;
         id = succ[id - 1];
     }
-    p->pred = 0;
+    p->cur_frames.len = len;
+    p->stats.lines += n;
+    p->stats.frames += n;
+    if (n) {
+        p->last_link = last;
+        p->last_was_frame = true;
+    }
+    if (ended && *rc == PS_OK) {
+        p->stats.lines++;
+        p->last_link = 0;
+        *rc = end_sample(p);
+        p->state = PS_START;
+        s++;
+    }
     return s;
 }
 

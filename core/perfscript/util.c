@@ -181,13 +181,6 @@ uint32_t ps_strtab_find(const ps_strtab *t, const char *s, size_t len)
     return strtab_lookup(t, s, len, ps_hash(s, len, 0x5eed), &slot);
 }
 
-ps_str ps_strtab_get(const ps_strtab *t, uint32_t id)
-{
-    if (id == 0 || id > t->strs.len)
-        return (ps_str){"", 0};
-    return PS_VEC_AT(&t->strs, ps_str, id - 1);
-}
-
 bool ps_all_xdigits(const char *s, size_t len)
 {
     if (len == 0)
