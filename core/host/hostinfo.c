@@ -1,4 +1,5 @@
 /* perfgo.host: what only the host knows (versions, script directories). */
+#include <libdeflate.h>
 #include <protobuf-c/protobuf-c.h>
 #include <zlib.h>
 
@@ -16,6 +17,8 @@ int host_open_info(lua_State *L)
     lua_setfield(L, -2, "protobuf_c_version");
     lua_pushstring(L, zlibVersion());
     lua_setfield(L, -2, "zlib_version");
+    lua_pushliteral(L, LIBDEFLATE_VERSION_STRING);
+    lua_setfield(L, -2, "libdeflate_version");
     if (paths != NULL) {
         lua_pushstring(L, paths->exe);
         lua_setfield(L, -2, "exe");

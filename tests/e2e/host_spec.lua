@@ -17,11 +17,11 @@ describe("perfgo binary", function()
     assert.matches("version", r.stdout)
   end)
 
-  it("version prints perfgo, Lua, protobuf-c and zlib versions", function()
+  it("version prints perfgo, Lua, protobuf-c, zlib and libdeflate versions", function()
     local r = t.perfgo({ "version" })
     assert.equals(0, r.code)
     assert.matches("^perfgo %d+%.%d+%.%d+\n", r.stdout)
-    assert.matches("Lua 5%.4%.%d+, protobuf%-c %d+%.%d+%.%d+, zlib %d+%.%d+", r.stdout)
+    assert.matches("Lua 5%.4%.%d+, protobuf%-c %d+%.%d+%.%d+, zlib %d+%.%d+[%d.]*, libdeflate %d+%.%d+", r.stdout)
     assert.equals(r.stdout, t.perfgo({ "--version" }).stdout)
   end)
 

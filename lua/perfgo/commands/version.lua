@@ -3,20 +3,20 @@ local host = require "perfgo.host"
 
 local M = {
   name = "version",
-  summary = "Show perfgo's version and the Lua, protobuf-c and zlib versions.",
+  summary = "Show perfgo's version and the Lua, protobuf-c, zlib and libdeflate versions.",
 }
 
 ---@param cmd table argparse command
 function M.define(cmd)
-  cmd:description("Prints perfgo's version, then the versions of Lua, protobuf-c and zlib it was built with.")
+  cmd:description("Prints perfgo's version, then the versions of Lua, protobuf-c, zlib and libdeflate it was built with.")
   cmd:flag("-v --verbose", "Also show the binary and the script directories in use.")
 end
 
 --- The version text, two lines.
 ---@return string
 function M.text()
-  return string.format("perfgo %s\n%s, protobuf-c %s, zlib %s\n",
-    host.version, host.lua_version, host.protobuf_c_version, host.zlib_version)
+  return string.format("perfgo %s\n%s, protobuf-c %s, zlib %s, libdeflate %s\n",
+    host.version, host.lua_version, host.protobuf_c_version, host.zlib_version, host.libdeflate_version)
 end
 
 ---@param _args table parsed arguments

@@ -10,6 +10,7 @@
 ---@field lua_version string Lua's release, e.g. "Lua 5.4.6"
 ---@field protobuf_c_version string the protobuf-c library in use
 ---@field zlib_version string the zlib library in use
+---@field libdeflate_version string the libdeflate release perfgo was built with (writes gzip)
 ---@field exe string absolute path of the running perfgo binary
 ---@field lua_dir string directory holding perfgo/cli.lua (the scripts in use)
 ---@field rules_dir string directory holding the shipped rules
