@@ -176,6 +176,14 @@ int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n, con
 uint64_t prof_labelset(prof_profile *p, const prof_label *labels, size_t nlabels);
 int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
                        const int64_t *values, uint64_t labelset_id);
+/* prof_labelset for labels already given as string ids (from prof_string;
+ * str 0 = numeric), for callers that keep those ids. 0 on OOM. */
+uint64_t prof_labelset_ids(prof_profile *p, const prof_label_ids *labels, size_t n);
+
+/* Makes room for nsamples more samples with nlocations location ids in
+ * all, so that adding them grows nothing (more may still be added). Call
+ * after the sample types are added. 0, or -1 when out of memory. */
+int prof_reserve_samples(prof_profile *p, size_t nsamples, size_t nlocations);
 
 typedef struct prof_sample_info {
     const uint64_t *locations; /* leaf first */

@@ -113,6 +113,22 @@ int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
     return 0;
 }
 
+int prof_reserve_samples(prof_profile *p, size_t nsamples, size_t nlocations)
+{
+    size_t nt = p->ntypes ? p->ntypes : 1;
+    if (nsamples > SIZE_MAX - p->nsamples || nlocations > SIZE_MAX - p->nstacks ||
+        p->nsamples + nsamples > SIZE_MAX / nt)
+        return -1;
+    size_t ns = p->nsamples + nsamples;
+    if (ph_grow((void **)&p->samples, &p->samples_cap, ns, sizeof *p->samples) != 0 ||
+        ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + nlocations,
+                sizeof *p->stacks) != 0 ||
+        ph_grow((void **)&p->values, &p->values_cap, ns * nt, sizeof *p->values) != 0 ||
+        ph_reserve(&p->smindex, ns) != 0)
+        return -1;
+    return 0;
+}
+
 int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n, const int64_t *values,
                     const prof_label *labels, size_t nlabels)
 {

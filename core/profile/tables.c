@@ -65,6 +65,16 @@ int ph_insert(ph_index *ix, uint64_t h, size_t idx)
     return 0;
 }
 
+int ph_reserve(ph_index *ix, size_t n)
+{
+    if (n > SIZE_MAX / 4)
+        return -1;
+    size_t cap = ix->cap ? ix->cap : 64;
+    while (n * 2 > cap)
+        cap *= 2;
+    return cap == ix->cap ? 0 : ph_rehash(ix, cap);
+}
+
 void ph_free(ph_index *ix)
 {
     free(ix->slots);
