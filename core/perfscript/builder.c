@@ -17,15 +17,18 @@ const char *ps_event_unit(const char *name, size_t len)
     return "count";
 }
 
-/* A location cache slot per (frame, adjusted): pid-independent results are
- * stored with pid PID_ANY. */
-#define PID_ANY INT64_MIN
-#define FRAME_IN_DSO 1
-#define FRAME_KERNEL 2
-typedef struct loc_cache {
-    int64_t pid;
-    uint64_t loc;
-} loc_cache;
+/* Per frame id: what the stack walks test for every frame occurrence,
+ * computed once. */
+#define FRAME_IN_DSO 1   /* in_dso() */
+#define FRAME_KERNEL 2   /* a kernel DSO */
+#define FRAME_FILE 4     /* file_dso(): a candidate for the main binary */
+#define FRAME_NAMED 8    /* named like comm named_comm[fid] */
+#define FRAME_NOTNAMED 16 /* not named like comm named_comm[fid] */
+
+/* The location cache, per (frame, adjusted) slot: the location id, with
+ * LOC_PER_PID set when it holds only for the process loc_pid[slot]
+ * (runtime mode), else for every process. 0 = not cached yet. */
+#define LOC_PER_PID 0x80000000u
 
 typedef struct builder {
     ps_parser *p;
@@ -33,10 +36,16 @@ typedef struct builder {
     symmap *sm;
     symmap *sm_raw; /* for header ips (no callchain): printed raw */
     const ps_build_options *o;
-    uint64_t *func;   /* per frame id: function id (0 = not yet) */
-    uint8_t *flags;   /* per frame id: FRAME_* (compact: read for every frame) */
-    loc_cache *cache; /* per frame id * 2 + adjusted */
-    char *name;       /* scratch for "[dso]" names */
+    uint64_t *func;      /* per frame id: function id (0 = not yet) */
+    uint8_t *flags;      /* per frame id: FRAME_* (compact: read for every frame) */
+    uint32_t *loc;       /* per frame id * 2 + adjusted: location id | LOC_PER_PID */
+    int64_t *loc_pid;    /* per slot: the process of a LOC_PER_PID location */
+    uint32_t *named_comm; /* per frame id: the comm FRAME_(NOT)NAMED was found for */
+    /* label string ids, interned at first use (UINT64_MAX = not yet) */
+    uint64_t key_ids[5], unit_ids[5];
+    uint64_t *comm_ids; /* per comm id: its string id, UINT64_MAX = not yet */
+    size_t ncomm_ids;
+    char *name;         /* scratch for "[dso]" names */
     size_t name_cap;
 } builder;
 
@@ -134,31 +143,45 @@ static bool resolve(builder *b, const ps_frame *f, int64_t pid, bool adjusted, s
 }
 
 /* The location of frame fid (with srcline src) in a stack of process pid;
- * adjusted: it is a return address (PPROF-MAPPING §5 item 5). 0 on OOM. */
+ * adjusted: it is a return address (PPROF-MAPPING §5 item 5). Computed on
+ * a cache miss and cached. 0 on OOM. */
 static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid, bool adjusted)
 {
-    loc_cache *c = &b->cache[(size_t)fid * 2 + adjusted];
-    if (c->loc && (c->pid == PID_ANY || c->pid == pid))
-        return c->loc;
+    size_t slot = (size_t)fid * 2 + adjusted;
     const ps_frame *f = ps_frame_get(b->p, fid);
     prof_line line;
     if (!frame_line(b, fid, src, &line))
         return 0;
     uint64_t loc;
+    bool per_pid = false;
     if (!in_dso(f)) {
         /* perf --inline frames: no DSO, the address is the caller's */
         loc = prof_location(b->prof, 0, 0, &line, 1);
-        c->pid = PID_ANY;
     } else {
         symmap_result r;
         uint64_t addr;
         if (!resolve(b, f, pid, adjusted, &r, &addr))
             return 0;
         loc = prof_location(b->prof, r.mapping_id, addr, &line, 1);
-        c->pid = r.mode == SYMMAP_MODE_RUNTIME ? pid : PID_ANY;
+        per_pid = r.mode == SYMMAP_MODE_RUNTIME;
     }
-    c->loc = loc;
+    if (loc && loc < LOC_PER_PID) {
+        b->loc[slot] = (uint32_t)loc | (per_pid ? LOC_PER_PID : 0);
+        b->loc_pid[slot] = pid;
+    }
     return loc;
+}
+
+/* frame_location through the cache: the path taken for almost every frame
+ * of every stack. */
+static inline uint64_t cached_location(builder *b, uint32_t fid, uint32_t src, int64_t pid,
+                                       bool adjusted)
+{
+    size_t slot = (size_t)fid * 2 + adjusted;
+    uint32_t c = b->loc[slot];
+    if (c && (!(c & LOC_PER_PID) || b->loc_pid[slot] == pid))
+        return c & ~LOC_PER_PID;
+    return frame_location(b, fid, src, pid, adjusted);
 }
 
 /* perf --inline prints a callchain entry's inlined functions first, as
@@ -293,27 +316,89 @@ static int feed_sideband(builder *b)
     return feed_sideband_to(b, b->sm) || feed_sideband_to(b, b->sm_raw) ? -1 : 0;
 }
 
+/* The string id of s, remembered in *id after the first call (interning
+ * it then, at the same point as interning it every time would). */
+static bool label_string(builder *b, uint64_t *id, const char *s, size_t n)
+{
+    if (*id == UINT64_MAX)
+        *id = prof_string(b->prof, s, n);
+    return *id != UINT64_MAX;
+}
+
+/* The string id of comm cid, interned at its first use. */
+static bool comm_string(builder *b, uint32_t cid, ps_str c, uint64_t *out)
+{
+    if (cid >= b->ncomm_ids) {
+        size_t n = b->ncomm_ids ? b->ncomm_ids : 16;
+        while (n <= cid)
+            n *= 2;
+        uint64_t *ids = realloc(b->comm_ids, n * sizeof *ids);
+        if (!ids)
+            return false;
+        for (size_t i = b->ncomm_ids; i < n; i++)
+            ids[i] = UINT64_MAX;
+        b->comm_ids = ids;
+        b->ncomm_ids = n;
+    }
+    if (!label_string(b, &b->comm_ids[cid], c.ptr, c.len))
+        return false;
+    *out = b->comm_ids[cid];
+    return true;
+}
+
+enum { L_COMM, L_THREAD_COMM, L_PID, L_TID, L_CPU };
+static const char *const label_keys[] = {"comm", "thread_comm", "pid", "tid", "cpu"};
+
+/* A string label: key k, value comm cid (text c). */
+static bool str_label(builder *b, int k, uint32_t cid, ps_str c, prof_label_ids *out)
+{
+    *out = (prof_label_ids){0};
+    if (!label_string(b, &b->key_ids[k], label_keys[k], strlen(label_keys[k])))
+        return false;
+    out->key = b->key_ids[k];
+    return comm_string(b, cid, c, &out->str);
+}
+
+/* A numeric label: key k, value v, the unit named like the key. */
+static bool num_label(builder *b, int k, int64_t v, prof_label_ids *out)
+{
+    *out = (prof_label_ids){.num = v};
+    if (!label_string(b, &b->key_ids[k], label_keys[k], strlen(label_keys[k])) ||
+        !label_string(b, &b->unit_ids[k], label_keys[k], strlen(label_keys[k])))
+        return false;
+    out->key = b->key_ids[k];
+    out->num_unit = b->unit_ids[k];
+    return true;
+}
+
+/* The label set of a stack. Strings are interned in the order the labels
+ * are listed (key, then value or unit), as prof_labelset does. 0 on OOM. */
 static uint64_t stack_labels(builder *b, const ps_stack *st)
 {
-    prof_label l[5];
-    size_t n = 0;
     const ps_build_options *o = b->o;
+    if (!o->label_comm && !o->label_thread_comm && !o->label_pid && !o->label_tid &&
+        !o->label_cpu)
+        return 1; /* the empty set */
+    prof_label_ids l[5];
+    size_t n = 0;
     ps_str thread = ps_comm_get(b->p, st->comm);
     if (o->label_comm) {
         uint32_t pc = st->pid >= 0 ? ps_process_comm(b->p, st->pid) : 0;
+        uint32_t cid = pc ? pc : st->comm;
         ps_str c = pc ? ps_comm_get(b->p, pc) : thread;
-        if (c.len)
-            l[n++] = (prof_label){.key = "comm", .str = c.ptr, .str_len = c.len};
+        if (c.len && !str_label(b, L_COMM, cid, c, &l[n++]))
+            return 0;
     }
-    if (o->label_thread_comm && thread.len)
-        l[n++] = (prof_label){.key = "thread_comm", .str = thread.ptr, .str_len = thread.len};
-    if (o->label_pid && st->pid >= 0)
-        l[n++] = (prof_label){.key = "pid", .num = st->pid, .num_unit = "pid"};
-    if (o->label_tid && st->tid >= 0)
-        l[n++] = (prof_label){.key = "tid", .num = st->tid, .num_unit = "tid"};
-    if (o->label_cpu && st->cpu >= 0)
-        l[n++] = (prof_label){.key = "cpu", .num = st->cpu, .num_unit = "cpu"};
-    return prof_labelset(b->prof, l, n);
+    if (o->label_thread_comm && thread.len &&
+        !str_label(b, L_THREAD_COMM, st->comm, thread, &l[n++]))
+        return 0;
+    if (o->label_pid && st->pid >= 0 && !num_label(b, L_PID, st->pid, &l[n++]))
+        return 0;
+    if (o->label_tid && st->tid >= 0 && !num_label(b, L_TID, st->tid, &l[n++]))
+        return 0;
+    if (o->label_cpu && st->cpu >= 0 && !num_label(b, L_CPU, st->cpu, &l[n++]))
+        return 0;
+    return prof_labelset_ids(b->prof, l, n);
 }
 
 static bool file_dso(const ps_frame *f)
@@ -332,10 +417,25 @@ static bool named_like(const ps_frame *f, ps_str comm)
            memcmp(f->dso.ptr + bs, comm.ptr, comm.len) == 0;
 }
 
+/* named_like(frame fid, comm cid), remembered per frame for the last comm
+ * asked (stacks of one program share their frames). */
+static bool frame_named(builder *b, uint32_t fid, uint32_t cid)
+{
+    uint8_t fl = b->flags[fid];
+    if ((fl & (FRAME_NAMED | FRAME_NOTNAMED)) && b->named_comm[fid] == cid)
+        return (fl & FRAME_NAMED) != 0;
+    bool named = named_like(ps_frame_get(b->p, fid), ps_comm_get(b->p, cid));
+    b->flags[fid] = (uint8_t)((fl & ~(FRAME_NAMED | FRAME_NOTNAMED)) |
+                              (named ? FRAME_NAMED : FRAME_NOTNAMED));
+    b->named_comm[fid] = cid;
+    return named;
+}
+
 /* pprof takes mapping 1 for the main binary: resolve first a frame of the
  * executable named like the comm of the most samples, else of the file
- * most often the outermost file-backed frame of a stack. */
-static int prime_main_mapping(builder *b)
+ * most often the outermost file-backed frame of a stack. Also returns the
+ * total number of frames of all stacks in *total. */
+static int prime_main_mapping(builder *b, size_t *total)
 {
     size_t nf = ps_frame_count(b->p) + 1;
     uint64_t *votes = calloc(nf, sizeof *votes), *named = calloc(nf, sizeof *named);
@@ -346,15 +446,15 @@ static int prime_main_mapping(builder *b)
     }
     uint32_t best = 0, best_named = 0, best_src = 0, named_src = 0;
     int64_t best_pid = -1, named_pid = -1;
-    for (size_t i = 0; i < ps_stack_count(b->p); i++) {
+    size_t nstacks = ps_stack_count(b->p), sum = 0;
+    for (size_t i = 0; i < nstacks; i++) {
         ps_stack st;
         ps_stack_get(b->p, i, &st);
-        ps_str comm = ps_comm_get(b->p, st.comm);
+        sum += st.nframes;
         bool outer = true;
         for (uint32_t k = st.nframes; k-- > 0;) {
             uint32_t fid = st.frames[k];
-            const ps_frame *f = ps_frame_get(b->p, fid);
-            if (!file_dso(f))
+            if (!(b->flags[fid] & FRAME_FILE))
                 continue;
             if (outer) {
                 votes[fid] += st.count;
@@ -365,7 +465,7 @@ static int prime_main_mapping(builder *b)
                 }
                 outer = false;
             }
-            if (named_like(f, comm)) {
+            if (frame_named(b, fid, st.comm)) {
                 named[fid] += st.count;
                 if (!best_named || named[fid] > named[best_named]) {
                     best_named = fid;
@@ -378,6 +478,7 @@ static int prime_main_mapping(builder *b)
     }
     free(votes);
     free(named);
+    *total = sum;
     if (best_named) {
         best = best_named;
         best_pid = named_pid;
@@ -394,16 +495,17 @@ static int prime_main_mapping(builder *b)
     return 0;
 }
 
-static int add_samples(builder *b, const int *cols, size_t ncols)
+static int add_samples(builder *b, const int *cols, size_t ncols, size_t total)
 {
     size_t ntypes = prof_num_sample_types(b->prof);
+    size_t nstacks = ps_stack_count(b->p);
     int64_t *values = calloc(ntypes, sizeof *values);
     ps_vec locs;
     ps_vec_init(&locs, sizeof(uint64_t));
     int rc = -1;
-    if (!values)
+    if (!values || prof_reserve_samples(b->prof, nstacks, total) != 0)
         goto out;
-    for (size_t i = 0; i < ps_stack_count(b->p); i++) {
+    for (size_t i = 0; i < nstacks; i++) {
         ps_stack st;
         ps_stack_get(b->p, i, &st);
         if (st.event && (st.event >= ncols || cols[st.event] < 0))
@@ -415,7 +517,9 @@ static int add_samples(builder *b, const int *cols, size_t ncols)
         size_t nl = 0;
         bool prev_kernel = false;
         for (uint32_t k = 0; k < st.nframes;) {
-            size_t run = inline_run(b, &st, k);
+            uint32_t fid = st.frames[k];
+            uint8_t fl = b->flags[fid];
+            size_t run = fl & FRAME_IN_DSO ? 0 : inline_run(b, &st, k);
             uint32_t real = run ? k + (uint32_t)run - 1 : k;
             bool kernel = (b->flags[st.frames[real]] & FRAME_KERNEL) != 0;
             /* the leaf and the interrupted user ip after kernel frames are
@@ -423,7 +527,7 @@ static int add_samples(builder *b, const int *cols, size_t ncols)
             bool adjusted = nl > 0 && !(prev_kernel && !kernel);
             prev_kernel = kernel;
             lp[nl] = run ? inline_location(b, st.frames + k, st.srclines + k, run, st.pid, adjusted)
-                         : frame_location(b, st.frames[k], st.srclines[k], st.pid, adjusted);
+                         : cached_location(b, fid, st.srclines[k], st.pid, adjusted);
             if (!lp[nl])
                 goto out;
             nl++;
@@ -447,15 +551,20 @@ out:
 prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *err, size_t errlen)
 {
     builder b = {.p = p, .o = o};
+    for (size_t i = 0; i < 5; i++)
+        b.key_ids[i] = b.unit_ids[i] = UINT64_MAX;
     size_t ncols = ps_event_count(p) + 1;
     int *cols = calloc(ncols, sizeof *cols);
     size_t nf = ps_frame_count(p) + 1;
     b.func = calloc(nf, sizeof *b.func);
-    b.cache = calloc(nf * 2, sizeof *b.cache);
+    b.loc = calloc(nf * 2, sizeof *b.loc);
+    b.loc_pid = malloc(nf * 2 * sizeof *b.loc_pid);
+    b.named_comm = malloc(nf * sizeof *b.named_comm);
     b.flags = calloc(nf, 1);
     for (uint32_t id = 1; b.flags && id < nf; id++) {
         const ps_frame *f = ps_frame_get(p, id);
-        b.flags[id] = (uint8_t)((in_dso(f) ? FRAME_IN_DSO : 0) | (f->kernel ? FRAME_KERNEL : 0));
+        b.flags[id] = (uint8_t)((in_dso(f) ? FRAME_IN_DSO : 0) | (f->kernel ? FRAME_KERNEL : 0) |
+                                (file_dso(f) ? FRAME_FILE : 0));
     }
     b.prof = prof_new();
     symmap_options so = {
@@ -471,9 +580,10 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     so_raw.addr_kind = SYMMAP_ADDR_RAW;
     if (b.prof)
         b.sm_raw = symmap_new(b.prof, &so_raw);
-    bool ok = cols && b.func && b.cache && b.flags && b.prof && b.sm && b.sm_raw &&
-              add_header(&b, cols, ncols) == 0 && feed_sideband(&b) == 0 &&
-              prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
+    size_t total = 0;
+    bool ok = cols && b.func && b.loc && b.loc_pid && b.named_comm && b.flags && b.prof && b.sm &&
+              b.sm_raw && add_header(&b, cols, ncols) == 0 && feed_sideband(&b) == 0 &&
+              prime_main_mapping(&b, &total) == 0 && add_samples(&b, cols, ncols, total) == 0 &&
               symmap_finish(b.sm) == 0 && symmap_finish(b.sm_raw) == 0;
     if (ok) {
         for (size_t i = 0; i < symmap_num_warnings(b.sm); i++)
@@ -497,8 +607,11 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     symmap_free(b.sm_raw);
     free(cols);
     free(b.func);
-    free(b.cache);
+    free(b.loc);
+    free(b.loc_pid);
+    free(b.named_comm);
     free(b.flags);
+    free(b.comm_ids);
     free(b.name);
     return b.prof;
 }
