@@ -176,6 +176,15 @@ int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n, con
 uint64_t prof_labelset(prof_profile *p, const prof_label *labels, size_t nlabels);
 int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
                        const int64_t *values, uint64_t labelset_id);
+/* For callers adding many samples in a row: the hash of a sample's key
+ * (location ids and label set), which also prefetches the index slot the
+ * sample will be looked up in; prof_add_sample_hashed then adds it as
+ * prof_add_sample_ls does, given that hash. Preparing the next sample
+ * before adding the current one hides the index's cache miss. */
+uint64_t prof_sample_prepare(const prof_profile *p, const uint64_t *location_ids, size_t n,
+                             uint64_t labelset_id);
+int prof_add_sample_hashed(prof_profile *p, const uint64_t *location_ids, size_t n,
+                           const int64_t *values, uint64_t labelset_id, uint64_t hash);
 /* prof_labelset for labels already given as string ids (from prof_string;
  * str 0 = numeric), for callers that keep those ids. 0 on OOM. */
 uint64_t prof_labelset_ids(prof_profile *p, const prof_label_ids *labels, size_t n);

@@ -55,9 +55,15 @@ static inline uint64_t ph_bytes(const void *data, size_t len, uint64_t seed)
         s += 8;
         len -= 8;
     }
-    if (len) {
-        w = 0;
-        memcpy(&w, s, len);
+    if (len) { /* 1..7 bytes: overlapping loads, no byte loop */
+        if (len >= 4) {
+            uint32_t x, y;
+            memcpy(&x, s, 4);
+            memcpy(&y, s + len - 4, 4);
+            w = (uint64_t)x << 32 | y;
+        } else {
+            w = (uint64_t)s[0] << 16 | (uint64_t)s[len >> 1] << 8 | s[len - 1];
+        }
         b = ph_rotl((b ^ w) * 0xc4ceb9fe1a85ec53ULL, 31);
     }
     return ph_mix(a ^ ph_rotl(b, 17));
@@ -107,7 +113,11 @@ void ph_free(ph_index *ix);
 void ph_clear(ph_index *ix);
 
 /* Grows *ptr (element size elem) to hold at least need elements. -1 on OOM. */
-int ph_grow(void **ptr, size_t *cap, size_t need, size_t elem);
+int ph_grow_slow(void **ptr, size_t *cap, size_t need, size_t elem);
+static inline int ph_grow(void **ptr, size_t *cap, size_t need, size_t elem)
+{
+    return need <= *cap ? 0 : ph_grow_slow(ptr, cap, need, elem);
+}
 
 /* ---- the profile ---- */
 

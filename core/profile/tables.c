@@ -7,7 +7,7 @@
 
 /* ---- helpers ---- */
 
-int ph_grow(void **ptr, size_t *cap, size_t need, size_t elem)
+int ph_grow_slow(void **ptr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
@@ -422,9 +422,9 @@ int prof_set_mapping_range(prof_profile *p, uint64_t id, uint64_t start, uint64_
 
 static uint64_t func_hash(const prof_function_info *f)
 {
-    uint64_t h = ph_combine(f->name, f->system_name);
-    h = ph_combine(h, f->filename);
-    return ph_combine(h, (uint64_t)f->start_line);
+    return ph_mix(f->name * 0x9e3779b97f4a7c15ULL ^
+                  ph_rotl(f->system_name * 0xc2b2ae3d27d4eb4fULL, 21) ^
+                  ph_rotl(f->filename * 0x165667b19e3779f9ULL, 42) ^ (uint64_t)f->start_line);
 }
 
 uint64_t prof_function_full(prof_profile *p, const prof_function_info *f)
@@ -474,7 +474,7 @@ bool prof_get_function(const prof_profile *p, uint64_t id, prof_function_info *o
 static uint64_t loc_hash(uint64_t mapping_id, uint64_t address, const prof_line *lines,
                          size_t nlines)
 {
-    uint64_t h = ph_combine(mapping_id, address);
+    uint64_t h = ph_mix(mapping_id * 0x9e3779b97f4a7c15ULL ^ address);
     if (address == 0)
         h = ph_bytes(lines, nlines * sizeof *lines, h);
     return h;
