@@ -145,7 +145,8 @@ static bool resolve(builder *b, const ps_frame *f, int64_t pid, bool adjusted, s
 /* The location of frame fid (with srcline src) in a stack of process pid;
  * adjusted: it is a return address (PPROF-MAPPING §5 item 5). Computed on
  * a cache miss and cached. 0 on OOM. */
-static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid, bool adjusted)
+__attribute__((noinline)) static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src,
+                                                          int64_t pid, bool adjusted)
 {
     size_t slot = (size_t)fid * 2 + adjusted;
     const ps_frame *f = ps_frame_get(b->p, fid);
@@ -172,23 +173,11 @@ static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t p
     return loc;
 }
 
-/* frame_location through the cache: the path taken for almost every frame
- * of every stack. */
-static inline uint64_t cached_location(builder *b, uint32_t fid, uint32_t src, int64_t pid,
-                                       bool adjusted)
-{
-    size_t slot = (size_t)fid * 2 + adjusted;
-    uint32_t c = b->loc[slot];
-    if (c && (!(c & LOC_PER_PID) || b->loc_pid[slot] == pid))
-        return c & ~LOC_PER_PID;
-    return frame_location(b, fid, src, pid, adjusted);
-}
-
 /* perf --inline prints a callchain entry's inlined functions first, as
  * DSO-less lines at the entry's address, then the real frame. Such a run
  * becomes one location whose lines run from the innermost inlined function
  * to the real frame's (pprof's model). 0 on OOM. */
-static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t *srcs, size_t n,
+__attribute__((noinline)) static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t *srcs, size_t n,
                                 int64_t pid, bool adjusted)
 {
     prof_line lines[64];
@@ -205,7 +194,7 @@ static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t
 
 /* The length of the inline run at frames[k]: DSO-less frames followed by
  * the real frame, all at one address; 0 when there is none. */
-static size_t inline_run(builder *b, const ps_stack *st, uint32_t k)
+__attribute__((noinline)) static size_t inline_run(builder *b, const ps_stack *st, uint32_t k)
 {
     if (b->flags[st->frames[k]] & FRAME_IN_DSO)
         return 0;
@@ -434,8 +423,8 @@ static bool frame_named(builder *b, uint32_t fid, uint32_t cid)
 /* pprof takes mapping 1 for the main binary: resolve first a frame of the
  * executable named like the comm of the most samples, else of the file
  * most often the outermost file-backed frame of a stack. Also returns the
- * total number of frames of all stacks in *total. */
-static int prime_main_mapping(builder *b, size_t *total)
+ * number of frames of all stacks in *total and of the longest in *maxn. */
+static int prime_main_mapping(builder *b, size_t *total, size_t *maxn)
 {
     size_t nf = ps_frame_count(b->p) + 1;
     uint64_t *votes = calloc(nf, sizeof *votes), *named = calloc(nf, sizeof *named);
@@ -446,11 +435,13 @@ static int prime_main_mapping(builder *b, size_t *total)
     }
     uint32_t best = 0, best_named = 0, best_src = 0, named_src = 0;
     int64_t best_pid = -1, named_pid = -1;
-    size_t nstacks = ps_stack_count(b->p), sum = 0;
+    size_t nstacks = ps_stack_count(b->p), sum = 0, longest = 0;
     for (size_t i = 0; i < nstacks; i++) {
         ps_stack st;
         ps_stack_get(b->p, i, &st);
         sum += st.nframes;
+        if (st.nframes > longest)
+            longest = st.nframes;
         bool outer = true;
         for (uint32_t k = st.nframes; k-- > 0;) {
             uint32_t fid = st.frames[k];
@@ -479,6 +470,7 @@ static int prime_main_mapping(builder *b, size_t *total)
     free(votes);
     free(named);
     *total = sum;
+    *maxn = longest;
     if (best_named) {
         best = best_named;
         best_pid = named_pid;
@@ -495,56 +487,134 @@ static int prime_main_mapping(builder *b, size_t *total)
     return 0;
 }
 
-static int add_samples(builder *b, const int *cols, size_t ncols, size_t total)
+/* The location of a frame not in an inline run, from the cache when it
+ * holds one for this process. 0 on OOM. */
+static inline uint64_t cached_location(builder *b, uint32_t fid, uint32_t src, int64_t pid,
+                                       bool adjusted)
+{
+    size_t slot = (size_t)fid * 2 + adjusted;
+    uint32_t c = b->loc[slot];
+    if (c && (!(c & LOC_PER_PID) || b->loc_pid[slot] == pid))
+        return c & ~LOC_PER_PID;
+    return frame_location(b, fid, src, pid, adjusted);
+}
+
+/* The common case of stack_locations, a leaf function so that it runs
+ * from registers: frames in a DSO whose location is cached for every
+ * process, from frames[k] on, into out. Returns the frame index it stopped
+ * at; *prev_kernel follows the last frame done. */
+__attribute__((noinline)) static uint32_t cached_run(const uint32_t *frames, uint32_t k, uint32_t n,
+                                                     const uint8_t *flags, const uint32_t *cache,
+                                                     bool *prev_kernel, uint64_t *out)
+{
+    bool prev = *prev_kernel;
+    uint32_t start = k;
+    for (; k < n; k++) {
+        uint32_t fid = frames[k];
+        uint8_t fl = flags[fid];
+        bool kernel = (fl & FRAME_KERNEL) != 0;
+        /* the leaf and the interrupted user ip after kernel frames are not
+         * return addresses */
+        bool adjusted = k > 0 && (kernel || !prev);
+        uint32_t c = cache[(size_t)fid * 2 + adjusted];
+        if (!(fl & FRAME_IN_DSO) || c == 0 || (c & LOC_PER_PID))
+            break;
+        out[k - start] = c;
+        prev = kernel;
+    }
+    *prev_kernel = prev;
+    return k;
+}
+
+/* The locations of stack st, leaf first, into lp (room for st->nframes);
+ * their number in *nl. false on OOM. */
+static bool stack_locations(builder *b, const ps_stack *st, uint64_t *lp, size_t *nl)
+{
+    const uint32_t *fr = st->frames;
+    uint32_t n = st->nframes, k = 0;
+    size_t m = 0;
+    bool prev_kernel = false;
+    for (;;) {
+        uint32_t end = cached_run(fr, k, n, b->flags, b->loc, &prev_kernel, lp + m);
+        m += end - k;
+        k = end;
+        if (k >= n)
+            break;
+        /* anything else, one frame (or inline run) at a time */
+        uint32_t fid = fr[k];
+        uint8_t fl = b->flags[fid];
+        size_t run = fl & FRAME_IN_DSO ? 0 : inline_run(b, st, k);
+        uint32_t real = k + (uint32_t)(run ? run - 1 : 0);
+        bool kernel = ((run ? b->flags[fr[real]] : fl) & FRAME_KERNEL) != 0;
+        /* as in cached_run (k > 0 exactly when m > 0) */
+        bool adjusted = k > 0 && (kernel || !prev_kernel);
+        prev_kernel = kernel;
+        uint64_t loc = run ? inline_location(b, fr + k, st->srclines + k, run, st->pid, adjusted)
+                           : cached_location(b, fid, st->srclines[k], st->pid, adjusted);
+        if (!loc)
+            return false;
+        lp[m++] = loc;
+        k = real + 1;
+    }
+    *nl = m;
+    return true;
+}
+
+/* One sample ready to be added: its locations, values, label set and
+ * key hash. */
+typedef struct pending {
+    uint64_t *locs;
+    size_t nlocs;
+    int64_t *values;
+    uint64_t labelset, hash;
+} pending;
+
+/* Adds a sample per stack. Samples go in one behind: the next stack's
+ * locations are made while the index slot of the current sample, whose
+ * hash is known, is being fetched. */
+static int add_samples(builder *b, const int *cols, size_t ncols, size_t total, size_t maxn)
 {
     size_t ntypes = prof_num_sample_types(b->prof);
     size_t nstacks = ps_stack_count(b->p);
-    int64_t *values = calloc(ntypes, sizeof *values);
-    ps_vec locs;
-    ps_vec_init(&locs, sizeof(uint64_t));
-    int rc = -1;
-    if (!values || prof_reserve_samples(b->prof, nstacks, total) != 0)
+    size_t room = maxn ? maxn : 1;
+    uint64_t *locs = malloc(2 * room * sizeof *locs);
+    int64_t *values = calloc(2 * ntypes, sizeof *values);
+    pending q[2] = {{.locs = locs, .values = values},
+                    {.locs = locs ? locs + room : NULL, .values = values ? values + ntypes : NULL}};
+    int rc = -1, cur = 0;
+    bool queued = false;
+    if (!locs || !values || prof_reserve_samples(b->prof, nstacks, total) != 0)
         goto out;
     for (size_t i = 0; i < nstacks; i++) {
         ps_stack st;
         ps_stack_get(b->p, i, &st);
         if (st.event && (st.event >= ncols || cols[st.event] < 0))
             continue;
-        locs.len = 0;
-        if (!ps_vec_reserve(&locs, st.nframes))
+        pending *s = &q[cur];
+        if (!stack_locations(b, &st, s->locs, &s->nlocs))
             goto out;
-        uint64_t *lp = locs.data;
-        size_t nl = 0;
-        bool prev_kernel = false;
-        for (uint32_t k = 0; k < st.nframes;) {
-            uint32_t fid = st.frames[k];
-            uint8_t fl = b->flags[fid];
-            size_t run = fl & FRAME_IN_DSO ? 0 : inline_run(b, &st, k);
-            uint32_t real = run ? k + (uint32_t)run - 1 : k;
-            bool kernel = (b->flags[st.frames[real]] & FRAME_KERNEL) != 0;
-            /* the leaf and the interrupted user ip after kernel frames are
-             * not return addresses */
-            bool adjusted = nl > 0 && !(prev_kernel && !kernel);
-            prev_kernel = kernel;
-            lp[nl] = run ? inline_location(b, st.frames + k, st.srclines + k, run, st.pid, adjusted)
-                         : cached_location(b, fid, st.srclines[k], st.pid, adjusted);
-            if (!lp[nl])
-                goto out;
-            nl++;
-            k = real + 1;
-        }
-        memset(values, 0, ntypes * sizeof *values);
-        values[0] = (int64_t)st.count;
+        memset(s->values, 0, ntypes * sizeof *s->values);
+        s->values[0] = (int64_t)st.count;
         if (st.event)
-            values[cols[st.event]] = (int64_t)st.weight;
-        uint64_t ls = stack_labels(b, &st);
-        if (!ls || prof_add_sample_ls(b->prof, lp, nl, values, ls))
+            s->values[cols[st.event]] = (int64_t)st.weight;
+        if (!(s->labelset = stack_labels(b, &st)))
             goto out;
+        s->hash = prof_sample_prepare(b->prof, s->locs, s->nlocs, s->labelset);
+        const pending *prev = &q[cur ^ 1];
+        if (queued && prof_add_sample_hashed(b->prof, prev->locs, prev->nlocs, prev->values,
+                                             prev->labelset, prev->hash))
+            goto out;
+        queued = true;
+        cur ^= 1;
     }
+    const pending *last = &q[cur ^ 1];
+    if (queued && prof_add_sample_hashed(b->prof, last->locs, last->nlocs, last->values,
+                                         last->labelset, last->hash))
+        goto out;
     rc = 0;
 out:
     free(values);
-    ps_vec_free(&locs);
+    free(locs);
     return rc;
 }
 
@@ -580,10 +650,11 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     so_raw.addr_kind = SYMMAP_ADDR_RAW;
     if (b.prof)
         b.sm_raw = symmap_new(b.prof, &so_raw);
-    size_t total = 0;
+    size_t total = 0, maxn = 0;
     bool ok = cols && b.func && b.loc && b.loc_pid && b.named_comm && b.flags && b.prof && b.sm &&
               b.sm_raw && add_header(&b, cols, ncols) == 0 && feed_sideband(&b) == 0 &&
-              prime_main_mapping(&b, &total) == 0 && add_samples(&b, cols, ncols, total) == 0 &&
+              prime_main_mapping(&b, &total, &maxn) == 0 &&
+              add_samples(&b, cols, ncols, total, maxn) == 0 &&
               symmap_finish(b.sm) == 0 && symmap_finish(b.sm_raw) == 0;
     if (ok) {
         for (size_t i = 0; i < symmap_num_warnings(b.sm); i++)
