@@ -135,6 +135,10 @@ typedef struct prof_line {
 uint64_t prof_location(prof_profile *p, uint64_t mapping_id, uint64_t address,
                        const prof_line *lines, size_t nlines);
 
+/* Makes room for n more locations of one line each, so that adding them
+ * grows nothing (more may still be added). 0, or -1 when out of memory. */
+int prof_reserve_locations(prof_profile *p, size_t n);
+
 typedef struct prof_location_info {
     uint64_t mapping_id, address;
     const prof_line *lines; /* valid until the profile changes */

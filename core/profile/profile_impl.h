@@ -39,7 +39,8 @@ static inline uint64_t ph_rotl(uint64_t x, unsigned r)
 static inline uint64_t ph_bytes(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *s = data;
-    uint64_t a = seed ^ (len * 0x9e3779b97f4a7c15ULL), b = ph_rotl(seed, 32) ^ 0x94d049bb133111ebULL;
+    uint64_t a = seed ^ (len * 0x9e3779b97f4a7c15ULL),
+             b = ph_rotl(seed, 32) ^ 0x94d049bb133111ebULL;
     uint64_t v, w;
     while (len >= 16) {
         memcpy(&v, s, 8);
@@ -106,6 +107,16 @@ static inline size_t ph_probe(const ph_index *ix, uint64_t h, size_t *pos)
 
 /* Inserts entry idx with hash h (known absent). -1 on OOM. */
 int ph_insert(ph_index *ix, uint64_t h, size_t idx);
+/* ph_insert after a ph_probe for h that ended at the empty slot *pos:
+ * fills that slot when the index need not grow. */
+static inline int ph_insert_at(ph_index *ix, uint64_t h, size_t idx, size_t pos)
+{
+    if (pos == SIZE_MAX || idx >= UINT32_MAX || (ix->count + 1) * 2 > ix->cap)
+        return ph_insert(ix, h, idx);
+    ix->slots[pos] = (h & 0xffffffff00000000ULL) | (uint64_t)(idx + 1);
+    ix->count++;
+    return 0;
+}
 /* Sizes ix for n entries in all, so inserting up to n rehashes nothing.
  * -1 on OOM. */
 int ph_reserve(ph_index *ix, size_t n);

@@ -67,19 +67,20 @@ done:
 
 /* ---- samples ---- */
 
-/* The hash of a sample key: ph_bytes's lanes over the location ids,
- * seeded with the label set. */
+/* The hash of a sample key, seeded with the label set: two
+ * multiply-rotate lanes as in ph_bytes, each taking two ids packed in one
+ * word (location ids fit in 32 bits; a wider one only hashes worse). */
 static uint64_t sample_hash(const uint64_t *locs, size_t n, uint64_t labelset)
 {
     uint64_t seed = labelset * 0x9e3779b97f4a7c15ULL;
-    uint64_t a = seed ^ (n * sizeof *locs * 0x9e3779b97f4a7c15ULL);
+    uint64_t a = seed ^ (n * 0x9e3779b97f4a7c15ULL);
     uint64_t b = ph_rotl(seed, 32) ^ 0x94d049bb133111ebULL;
     size_t k = 0;
-    for (; k + 2 <= n; k += 2) {
-        a = ph_rotl((a ^ locs[k]) * 0xff51afd7ed558ccdULL, 29);
-        b = ph_rotl((b ^ locs[k + 1]) * 0xc4ceb9fe1a85ec53ULL, 31);
+    for (; k + 4 <= n; k += 4) {
+        a = ph_rotl((a ^ (locs[k] + (locs[k + 1] << 32))) * 0xff51afd7ed558ccdULL, 29);
+        b = ph_rotl((b ^ (locs[k + 2] + (locs[k + 3] << 32))) * 0xc4ceb9fe1a85ec53ULL, 31);
     }
-    if (k < n)
+    for (; k < n; k++)
         a = ph_rotl((a ^ locs[k]) * 0xff51afd7ed558ccdULL, 29);
     return ph_mix(a ^ ph_rotl(b, 17));
 }
@@ -114,15 +115,16 @@ int prof_add_sample_hashed(prof_profile *p, const uint64_t *location_ids, size_t
     /* A new stack: check its ids once (a merged one matched stored ids);
      * id - 1 wraps for 0, so one unsigned compare per id. */
     bool bad = false;
+    uint64_t nlocs = p->nlocs; /* a local: the ids could alias it */
     for (size_t k = 0; k < n; k++)
-        bad |= location_ids[k] - 1 >= p->nlocs;
+        bad |= location_ids[k] - 1 >= nlocs;
     if (bad)
         return -1;
     if (ph_grow((void **)&p->samples, &p->samples_cap, p->nsamples + 1, sizeof *p->samples) != 0 ||
         ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + n, sizeof *p->stacks) != 0 ||
         ph_grow((void **)&p->values, &p->values_cap, (p->nsamples + 1) * nt, sizeof *p->values) !=
             0 ||
-        ph_insert(&p->smindex, h, p->nsamples) != 0)
+        ph_insert_at(&p->smindex, h, p->nsamples, pos) != 0)
         return -1;
     prof_sample_rec *s = &p->samples[p->nsamples];
     s->loc_off = p->nstacks;
@@ -151,8 +153,8 @@ int prof_reserve_samples(prof_profile *p, size_t nsamples, size_t nlocations)
         return -1;
     size_t ns = p->nsamples + nsamples;
     if (ph_grow((void **)&p->samples, &p->samples_cap, ns, sizeof *p->samples) != 0 ||
-        ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + nlocations,
-                sizeof *p->stacks) != 0 ||
+        ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + nlocations, sizeof *p->stacks) !=
+            0 ||
         ph_grow((void **)&p->values, &p->values_cap, ns * nt, sizeof *p->values) != 0 ||
         ph_reserve(&p->smindex, ns) != 0)
         return -1;
