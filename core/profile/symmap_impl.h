@@ -76,10 +76,11 @@ struct symmap {
 /* A NUL-terminated copy of s[0..n), or NULL. */
 char *symmap_dupn(const char *s, size_t n);
 /* The newest executable record of pid (or its fork ancestors) for path
- * (path_len bytes, NUL-terminated) whose range holds addr: by file offset when by_offset, else by ip. When
- * the process has none: by offset, any process's record of path (a record
- * and the ip computed from it always agree); by ip, only when pid is not
- * known to the side band at all (perf printed no pid). */
+ * (path_len bytes, NUL-terminated) whose range holds addr: by file offset
+ * when by_offset, else by ip. When the process has none: by offset, any
+ * process's record of path (a record and the ip computed from it always
+ * agree); by ip, only when pid is not known to the side band at all (perf
+ * printed no pid). */
 const mrec *symmap_find_map(const symmap *s, int pid, const char *path, size_t path_len,
                             uint64_t addr, bool by_offset);
 /* The newest kernel record (pid -1) whose path starts with prefix and
