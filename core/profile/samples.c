@@ -112,13 +112,19 @@ int prof_add_sample_hashed(prof_profile *p, const uint64_t *location_ids, size_t
             return 0;
         }
     }
-    /* A new stack: check its ids once (a merged one matched stored ids);
-     * id - 1 wraps for 0, so one unsigned compare per id. */
-    bool bad = false;
-    uint64_t nlocs = p->nlocs; /* a local: the ids could alias it */
-    for (size_t k = 0; k < n; k++)
-        bad |= location_ids[k] - 1 >= nlocs;
-    if (bad)
+    /* A new stack: check its ids once (a merged one matched stored ids).
+     * id - 1 wraps for 0, so the largest id - 1 tells; two running maxima
+     * halve the dependency chain. */
+    uint64_t m0 = 0, m1 = 0;
+    size_t k = 0;
+    for (; k + 2 <= n; k += 2) {
+        uint64_t a = location_ids[k] - 1, b = location_ids[k + 1] - 1;
+        m0 = a > m0 ? a : m0;
+        m1 = b > m1 ? b : m1;
+    }
+    if (k < n && location_ids[k] - 1 > m0)
+        m0 = location_ids[k] - 1;
+    if (n && (m0 > m1 ? m0 : m1) >= p->nlocs)
         return -1;
     if (ph_grow((void **)&p->samples, &p->samples_cap, p->nsamples + 1, sizeof *p->samples) != 0 ||
         ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + n, sizeof *p->stacks) != 0 ||
