@@ -59,6 +59,8 @@ int psb_gather_frames(builder *b, size_t nf)
             buf = nb;
             cap = f->dso.len + 2;
         }
+        uint32_t init = (f->kernel ? LOC_KERNEL : 0) | (dso ? 0 : LOC_SLOW);
+        b->loc[2 * (size_t)id] = b->loc[2 * (size_t)id + 1] = init;
         ps_str name = frame_name(f, buf);
         bframe *bf = &b->frames[id];
         bf->address = f->address;
@@ -157,8 +159,9 @@ uint64_t psb_frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid,
     }
     if (per_pid && !b->loc_pid && !(b->loc_pid = calloc(b->nslots, sizeof *b->loc_pid)))
         return 0;
-    if (loc && loc < LOC_PER_PID) {
-        b->loc[slot] = (uint32_t)loc | (per_pid ? LOC_PER_PID : 0);
+    if (loc && loc <= LOC_ID) {
+        b->loc[slot] = (b->loc[slot] & LOC_KERNEL) | (uint32_t)loc |
+                       (per_pid || !(b->flags[fid] & FRAME_IN_DSO) ? LOC_SLOW : 0);
         if (per_pid)
             b->loc_pid[slot] = pid;
     }
@@ -210,8 +213,9 @@ static inline uint64_t cached_location(builder *b, uint32_t fid, uint32_t src, i
 {
     size_t slot = (size_t)fid * 2 + adjusted;
     uint32_t c = b->loc[slot];
-    if (c && (!(c & LOC_PER_PID) || b->loc_pid[slot] == pid))
-        return c & ~LOC_PER_PID;
+    if ((c & LOC_ID) &&
+        (!(c & LOC_SLOW) || !(b->flags[fid] & FRAME_IN_DSO) || b->loc_pid[slot] == pid))
+        return c & LOC_ID;
     return psb_frame_location(b, fid, src, pid, adjusted);
 }
 
@@ -220,20 +224,19 @@ static inline uint64_t cached_location(builder *b, uint32_t fid, uint32_t src, i
  * process, from frames[k] on, into out. Returns the frame index it stopped
  * at; *prev_kernel follows the last frame done. */
 __attribute__((noinline)) static uint32_t cached_run(const uint32_t *frames, uint32_t k, uint32_t n,
-                                                     const uint8_t *flags, const uint32_t *cache,
-                                                     bool *prev_kernel, uint64_t *out)
+                                                     const uint32_t *cache, bool *prev_kernel,
+                                                     uint64_t *out)
 {
     bool prev = *prev_kernel;
     uint32_t start = k;
     for (; k < n; k++) {
-        uint32_t fid = frames[k];
-        uint8_t fl = flags[fid];
-        bool kernel = (fl & FRAME_KERNEL) != 0;
+        const uint32_t *e = cache + (size_t)frames[k] * 2;
+        bool kernel = (e[0] & LOC_KERNEL) != 0;
         /* the leaf and the interrupted user ip after kernel frames are not
          * return addresses */
         bool adjusted = k > 0 && (kernel || !prev);
-        uint32_t c = cache[(size_t)fid * 2 + adjusted];
-        if (!(fl & FRAME_IN_DSO) || c == 0 || (c & LOC_PER_PID))
+        uint32_t c = e[adjusted] & ~LOC_KERNEL;
+        if (c - 1 >= LOC_ID) /* not cached, or LOC_SLOW */
             break;
         out[k - start] = c;
         prev = kernel;
@@ -249,7 +252,7 @@ bool psb_stack_locations(builder *b, const ps_stack *st, uint64_t *lp, size_t *n
     size_t m = 0;
     bool prev_kernel = false;
     for (;;) {
-        uint32_t end = cached_run(fr, k, n, b->flags, b->loc, &prev_kernel, lp + m);
+        uint32_t end = cached_run(fr, k, n, b->loc, &prev_kernel, lp + m);
         m += end - k;
         k = end;
         if (k >= n)

@@ -14,10 +14,16 @@
 #define FRAME_HEADER_IP 8 /* ps_frame.header_ip */
 #define FRAME_DELETED 16  /* ps_frame.deleted */
 
-/* The location cache, per (frame, adjusted) slot: the location id, with
- * LOC_PER_PID set when it holds only for the process loc_pid[slot]
- * (runtime mode), else for every process. 0 = not cached yet. */
-#define LOC_PER_PID 0x80000000u
+/* The location cache, a 32-bit entry per (frame, adjusted) slot:
+ *   LOC_ID: the location id, 0 = not cached yet;
+ *   LOC_KERNEL: the frame is a kernel frame (set from the start, so that
+ *     the stack walk reads a frame's entry and nothing else);
+ *   LOC_SLOW: not for the call-free path: a location of the one process
+ *     loc_pid[slot] (runtime mode), or a frame in no DSO (it may begin an
+ *     inline run; its location holds for every process). */
+#define LOC_ID 0x3fffffffu
+#define LOC_KERNEL 0x40000000u
+#define LOC_SLOW 0x80000000u
 
 /* What the builder needs of a frame, gathered in one pass in frame id
  * order (sequential through the parser's memory), so that the first use
@@ -36,8 +42,8 @@ typedef struct builder {
     const ps_build_options *o;
     bframe *frames;   /* per frame id */
     uint8_t *flags;   /* per frame id: FRAME_* (compact: read for every frame) */
-    uint32_t *loc;    /* per frame id * 2 + adjusted: location id | LOC_PER_PID */
-    int64_t *loc_pid; /* per slot: the process of a LOC_PER_PID location (made at the
+    uint32_t *loc;    /* per frame id * 2 + adjusted: LOC_* */
+    int64_t *loc_pid; /* per slot: the process of a runtime-mode location (made at the
                        * first such location) */
     size_t nslots;    /* of loc and loc_pid */
     ps_arena arena;   /* the bytes of names and dsos */
