@@ -119,6 +119,11 @@ static bool label_string(builder *b, uint64_t *id, const char *s, size_t n)
     return *id != UINT64_MAX;
 }
 
+static bool label_cstr(builder *b, uint64_t *id, const char *s)
+{
+    return *id != UINT64_MAX || label_string(b, id, s, strlen(s));
+}
+
 /* The string id of comm cid, interned at its first use. */
 static bool comm_string(builder *b, uint32_t cid, ps_str c, uint64_t *out)
 {
@@ -147,7 +152,7 @@ static const char *const label_keys[] = {"comm", "thread_comm", "pid", "tid", "c
 static bool str_label(builder *b, int k, uint32_t cid, ps_str c, prof_label_ids *out)
 {
     *out = (prof_label_ids){0};
-    if (!label_string(b, &b->key_ids[k], label_keys[k], strlen(label_keys[k])))
+    if (!label_cstr(b, &b->key_ids[k], label_keys[k]))
         return false;
     out->key = b->key_ids[k];
     return comm_string(b, cid, c, &out->str);
@@ -157,8 +162,8 @@ static bool str_label(builder *b, int k, uint32_t cid, ps_str c, prof_label_ids 
 static bool num_label(builder *b, int k, int64_t v, prof_label_ids *out)
 {
     *out = (prof_label_ids){.num = v};
-    if (!label_string(b, &b->key_ids[k], label_keys[k], strlen(label_keys[k])) ||
-        !label_string(b, &b->unit_ids[k], label_keys[k], strlen(label_keys[k])))
+    if (!label_cstr(b, &b->key_ids[k], label_keys[k]) ||
+        !label_cstr(b, &b->unit_ids[k], label_keys[k]))
         return false;
     out->key = b->key_ids[k];
     out->num_unit = b->unit_ids[k];
@@ -167,11 +172,9 @@ static bool num_label(builder *b, int k, int64_t v, prof_label_ids *out)
 
 /* The label set of a stack. Strings are interned in the order the labels
  * are listed (key, then value or unit), as prof_labelset does. 0 on OOM. */
-static uint64_t stack_labels(builder *b, const ps_stack *st)
+static uint64_t make_labels(builder *b, const ps_stack *st)
 {
     const ps_build_options *o = b->o;
-    if (!o->label_comm && !o->label_thread_comm && !o->label_pid && !o->label_tid && !o->label_cpu)
-        return 1; /* the empty set */
     prof_label_ids l[5];
     size_t n = 0;
     ps_str thread = ps_comm_get(b->p, st->comm);
@@ -192,6 +195,30 @@ static uint64_t stack_labels(builder *b, const ps_stack *st)
     if (o->label_cpu && st->cpu >= 0 && !num_label(b, L_CPU, st->cpu, &l[n++]))
         return 0;
     return prof_labelset_ids(b->prof, l, n);
+}
+
+/* make_labels through the cache: the same comm, pid, tid and cpu give the
+ * same labels, and a set met before has all its strings interned. */
+static uint64_t stack_labels(builder *b, const ps_stack *st)
+{
+    const ps_build_options *o = b->o;
+    if (!o->label_comm && !o->label_thread_comm && !o->label_pid && !o->label_tid && !o->label_cpu)
+        return 1; /* the empty set */
+    uint64_t h = ps_hash_mix(((uint64_t)st->comm << 32 ^ (uint64_t)(uint32_t)st->cpu) ^
+                             ps_hash_mix((uint64_t)st->pid * 31 + (uint64_t)st->tid));
+    size_t i = (size_t)h & (sizeof b->lsets / sizeof b->lsets[0] - 1);
+    if (b->lsets[i].id && b->lsets[i].comm == st->comm && b->lsets[i].cpu == st->cpu &&
+        b->lsets[i].pid == st->pid && b->lsets[i].tid == st->tid)
+        return b->lsets[i].id;
+    uint64_t id = make_labels(b, st);
+    if (id) {
+        b->lsets[i].comm = st->comm;
+        b->lsets[i].cpu = st->cpu;
+        b->lsets[i].pid = st->pid;
+        b->lsets[i].tid = st->tid;
+        b->lsets[i].id = id;
+    }
+    return id;
 }
 
 /* True when the DSO's file name starts with the comm (perf cuts comms to

@@ -53,6 +53,14 @@ typedef struct builder {
     uint64_t key_ids[5], unit_ids[5];
     uint64_t *comm_ids; /* per comm id: its string id, UINT64_MAX = not yet */
     size_t ncomm_ids;
+    /* label sets by what decides them (a stack's comm, pid, tid and cpu),
+     * direct-mapped: few threads, many stacks each */
+    struct {
+        uint32_t comm;
+        int32_t cpu;
+        int64_t pid, tid;
+        uint64_t id; /* 0 = empty */
+    } lsets[64];
 } builder;
 
 /* Fills b->frames, b->flags and the name tables from the parser's frames
