@@ -3,8 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "builder.h"
-#include "ps_internal.h"
+#include "builder_impl.h"
 
 const char *ps_event_unit(const char *name, size_t len)
 {
@@ -15,188 +14,6 @@ const char *ps_event_unit(const char *name, size_t len)
             return "nanoseconds";
     }
     return "count";
-}
-
-/* A location cache slot per (frame, adjusted): pid-independent results are
- * stored with pid PID_ANY. */
-#define PID_ANY INT64_MIN
-#define FRAME_IN_DSO 1
-#define FRAME_KERNEL 2
-typedef struct loc_cache {
-    int64_t pid;
-    uint64_t loc;
-} loc_cache;
-
-typedef struct builder {
-    ps_parser *p;
-    prof_profile *prof;
-    symmap *sm;
-    symmap *sm_raw; /* for header ips (no callchain): printed raw */
-    const ps_build_options *o;
-    uint64_t *func;   /* per frame id: function id (0 = not yet) */
-    uint8_t *flags;   /* per frame id: FRAME_* (compact: read for every frame) */
-    loc_cache *cache; /* per frame id * 2 + adjusted */
-    char *name;       /* scratch for "[dso]" names */
-    size_t name_cap;
-} builder;
-
-/* A frame in a real DSO: not DSO-less, not `(inlined)` (older perf printed
- * inlined functions with that word in the DSO slot). */
-static bool in_dso(const ps_frame *f)
-{
-    return f->has_dso && !(f->dso.len == 7 && memcmp(f->dso.ptr, "inlined", 7) == 0);
-}
-
-/* The DSO text for symmap: with its ` (deleted)` (symmap then keeps perf's
- * names instead of reading whatever file has that path now). */
-static size_t dso_len_for_symmap(const ps_frame *f)
-{
-    return f->dso.len + (f->deleted ? sizeof " (deleted)" - 1 : 0);
-}
-
-static uint64_t frame_function(builder *b, uint32_t fid, const ps_frame *f)
-{
-    if (b->func[fid])
-        return b->func[fid];
-    const char *s = f->sym.ptr;
-    size_t n = f->sym.len;
-    bool unknown = n == 0 || (n == 9 && memcmp(s, "[unknown]", 9) == 0);
-    if (unknown && f->has_dso && f->dso.len &&
-        !(f->dso.len == 9 && memcmp(f->dso.ptr, "[unknown]", 9) == 0)) {
-        size_t bs = f->dso.len;
-        while (bs > 0 && f->dso.ptr[bs - 1] != '/')
-            bs--;
-        size_t bl = f->dso.len - bs;
-        if (bl + 2 > b->name_cap) {
-            char *nb = realloc(b->name, bl + 2);
-            if (!nb)
-                return 0;
-            b->name = nb;
-            b->name_cap = bl + 2;
-        }
-        b->name[0] = '[';
-        memcpy(b->name + 1, f->dso.ptr + bs, bl);
-        b->name[bl + 1] = ']';
-        s = b->name;
-        n = bl + 2;
-    } else if (unknown) {
-        s = "[unknown]";
-        n = 9;
-    }
-    b->func[fid] = prof_function(b->prof, s, n, NULL, 0);
-    return b->func[fid];
-}
-
-/* The line of frame fid: its function, with the file and line of its
- * `-F +srcline` text src when there is one (PPROF-MAPPING §5 item 1).
- * false on OOM. */
-static bool frame_line(builder *b, uint32_t fid, uint32_t src, prof_line *out)
-{
-    const ps_frame *f = ps_frame_get(b->p, fid);
-    uint64_t fn = frame_function(b, fid, f);
-    out->function_id = fn;
-    out->line = 0;
-    if (!fn)
-        return false;
-    ps_str text = ps_srcline_get(b->p, src), file;
-    uint64_t line;
-    if (src && ps_srcline_split(text.ptr, text.len, &file, &line)) {
-        prof_function_info info;
-        size_t nlen;
-        if (!prof_get_function(b->prof, fn, &info))
-            return false;
-        const char *name = prof_str(b->prof, info.name, &nlen);
-        char *copy = malloc(nlen + 1); /* prof_str is valid until the profile changes */
-        if (!copy)
-            return false;
-        memcpy(copy, name, nlen);
-        out->function_id = prof_function(b->prof, copy, nlen, file.ptr, file.len);
-        out->line = line > INT64_MAX ? INT64_MAX : (int64_t)line;
-        free(copy);
-    }
-    return out->function_id != 0;
-}
-
-/* The mapping and location address of a frame (symmap, PPROF-MAPPING §5),
- * with a return address moved back one byte when `adjusted` and the
- * mapping's mode wants it. false on OOM. */
-static bool resolve(builder *b, const ps_frame *f, int64_t pid, bool adjusted, symmap_result *r,
-                    uint64_t *addr)
-{
-    int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
-    if (symmap_resolve(f->header_ip ? b->sm_raw : b->sm, f->dso.ptr, dso_len_for_symmap(f),
-                       f->address, spid, r) != 0)
-        return false;
-    *addr = r->address;
-    if (adjusted && r->adjust_return && *addr > 0)
-        (*addr)--;
-    return true;
-}
-
-/* The location of frame fid (with srcline src) in a stack of process pid;
- * adjusted: it is a return address (PPROF-MAPPING §5 item 5). 0 on OOM. */
-static uint64_t frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid, bool adjusted)
-{
-    loc_cache *c = &b->cache[(size_t)fid * 2 + adjusted];
-    if (c->loc && (c->pid == PID_ANY || c->pid == pid))
-        return c->loc;
-    const ps_frame *f = ps_frame_get(b->p, fid);
-    prof_line line;
-    if (!frame_line(b, fid, src, &line))
-        return 0;
-    uint64_t loc;
-    if (!in_dso(f)) {
-        /* perf --inline frames: no DSO, the address is the caller's */
-        loc = prof_location(b->prof, 0, 0, &line, 1);
-        c->pid = PID_ANY;
-    } else {
-        symmap_result r;
-        uint64_t addr;
-        if (!resolve(b, f, pid, adjusted, &r, &addr))
-            return 0;
-        loc = prof_location(b->prof, r.mapping_id, addr, &line, 1);
-        c->pid = r.mode == SYMMAP_MODE_RUNTIME ? pid : PID_ANY;
-    }
-    c->loc = loc;
-    return loc;
-}
-
-/* perf --inline prints a callchain entry's inlined functions first, as
- * DSO-less lines at the entry's address, then the real frame. Such a run
- * becomes one location whose lines run from the innermost inlined function
- * to the real frame's (pprof's model). 0 on OOM. */
-static uint64_t inline_location(builder *b, const uint32_t *fids, const uint32_t *srcs, size_t n,
-                                int64_t pid, bool adjusted)
-{
-    prof_line lines[64];
-    for (size_t i = 0; i < n; i++)
-        if (!frame_line(b, fids[i], srcs[i], &lines[i]))
-            return 0;
-    const ps_frame *f = ps_frame_get(b->p, fids[n - 1]);
-    symmap_result r;
-    uint64_t addr;
-    if (!resolve(b, f, pid, adjusted, &r, &addr))
-        return 0;
-    return prof_location(b->prof, r.mapping_id, addr, lines, n);
-}
-
-/* The length of the inline run at frames[k]: DSO-less frames followed by
- * the real frame, all at one address; 0 when there is none. */
-static size_t inline_run(builder *b, const ps_stack *st, uint32_t k)
-{
-    if (b->flags[st->frames[k]] & FRAME_IN_DSO)
-        return 0;
-    const ps_frame *f = ps_frame_get(b->p, st->frames[k]);
-    uint32_t j = k;
-    while (j < st->nframes && j - k < 63) {
-        const ps_frame *g = ps_frame_get(b->p, st->frames[j]);
-        if (g->address != f->address)
-            return 0;
-        if (in_dso(g))
-            return j - k + 1;
-        j++;
-    }
-    return 0;
 }
 
 static int add_header(builder *b, int *cols, size_t ncols)
@@ -293,91 +110,243 @@ static int feed_sideband(builder *b)
     return feed_sideband_to(b, b->sm) || feed_sideband_to(b, b->sm_raw) ? -1 : 0;
 }
 
-static uint64_t stack_labels(builder *b, const ps_stack *st)
+/* The string id of s, remembered in *id after the first call (interning
+ * it then, at the same point as interning it every time would). */
+static bool label_string(builder *b, uint64_t *id, const char *s, size_t n)
 {
-    prof_label l[5];
-    size_t n = 0;
+    if (*id == UINT64_MAX)
+        *id = prof_string(b->prof, s, n);
+    return *id != UINT64_MAX;
+}
+
+static bool label_cstr(builder *b, uint64_t *id, const char *s)
+{
+    return *id != UINT64_MAX || label_string(b, id, s, strlen(s));
+}
+
+/* The string id of comm cid, interned at its first use. */
+static bool comm_string(builder *b, uint32_t cid, ps_str c, uint64_t *out)
+{
+    if (cid >= b->ncomm_ids) {
+        size_t n = b->ncomm_ids ? b->ncomm_ids : 16;
+        while (n <= cid)
+            n *= 2;
+        uint64_t *ids = realloc(b->comm_ids, n * sizeof *ids);
+        if (!ids)
+            return false;
+        for (size_t i = b->ncomm_ids; i < n; i++)
+            ids[i] = UINT64_MAX;
+        b->comm_ids = ids;
+        b->ncomm_ids = n;
+    }
+    if (!label_string(b, &b->comm_ids[cid], c.ptr, c.len))
+        return false;
+    *out = b->comm_ids[cid];
+    return true;
+}
+
+enum { L_COMM, L_THREAD_COMM, L_PID, L_TID, L_CPU };
+static const char *const label_keys[] = {"comm", "thread_comm", "pid", "tid", "cpu"};
+
+/* A string label: key k, value comm cid (text c). */
+static bool str_label(builder *b, int k, uint32_t cid, ps_str c, prof_label_ids *out)
+{
+    *out = (prof_label_ids){0};
+    if (!label_cstr(b, &b->key_ids[k], label_keys[k]))
+        return false;
+    out->key = b->key_ids[k];
+    return comm_string(b, cid, c, &out->str);
+}
+
+/* A numeric label: key k, value v, the unit named like the key. */
+static bool num_label(builder *b, int k, int64_t v, prof_label_ids *out)
+{
+    *out = (prof_label_ids){.num = v};
+    if (!label_cstr(b, &b->key_ids[k], label_keys[k]) ||
+        !label_cstr(b, &b->unit_ids[k], label_keys[k]))
+        return false;
+    out->key = b->key_ids[k];
+    out->num_unit = b->unit_ids[k];
+    return true;
+}
+
+/* The label set of a stack. Strings are interned in the order the labels
+ * are listed (key, then value or unit), as prof_labelset does. 0 on OOM. */
+static uint64_t make_labels(builder *b, const ps_stack *st)
+{
     const ps_build_options *o = b->o;
+    prof_label_ids l[5];
+    size_t n = 0;
     ps_str thread = ps_comm_get(b->p, st->comm);
     if (o->label_comm) {
         uint32_t pc = st->pid >= 0 ? ps_process_comm(b->p, st->pid) : 0;
+        uint32_t cid = pc ? pc : st->comm;
         ps_str c = pc ? ps_comm_get(b->p, pc) : thread;
-        if (c.len)
-            l[n++] = (prof_label){.key = "comm", .str = c.ptr, .str_len = c.len};
+        if (c.len && !str_label(b, L_COMM, cid, c, &l[n++]))
+            return 0;
     }
-    if (o->label_thread_comm && thread.len)
-        l[n++] = (prof_label){.key = "thread_comm", .str = thread.ptr, .str_len = thread.len};
-    if (o->label_pid && st->pid >= 0)
-        l[n++] = (prof_label){.key = "pid", .num = st->pid, .num_unit = "pid"};
-    if (o->label_tid && st->tid >= 0)
-        l[n++] = (prof_label){.key = "tid", .num = st->tid, .num_unit = "tid"};
-    if (o->label_cpu && st->cpu >= 0)
-        l[n++] = (prof_label){.key = "cpu", .num = st->cpu, .num_unit = "cpu"};
-    return prof_labelset(b->prof, l, n);
+    if (o->label_thread_comm && thread.len &&
+        !str_label(b, L_THREAD_COMM, st->comm, thread, &l[n++]))
+        return 0;
+    if (o->label_pid && st->pid >= 0 && !num_label(b, L_PID, st->pid, &l[n++]))
+        return 0;
+    if (o->label_tid && st->tid >= 0 && !num_label(b, L_TID, st->tid, &l[n++]))
+        return 0;
+    if (o->label_cpu && st->cpu >= 0 && !num_label(b, L_CPU, st->cpu, &l[n++]))
+        return 0;
+    return prof_labelset_ids(b->prof, l, n);
 }
 
-static bool file_dso(const ps_frame *f)
+/* make_labels through the cache: the same comm, pid, tid and cpu give the
+ * same labels, and a set met before has all its strings interned. */
+static uint64_t stack_labels(builder *b, const ps_stack *st)
 {
-    return f->has_dso && !f->kernel && !f->jit && f->dso.len && f->dso.ptr[0] == '/';
+    const ps_build_options *o = b->o;
+    if (!o->label_comm && !o->label_thread_comm && !o->label_pid && !o->label_tid && !o->label_cpu)
+        return 1; /* the empty set */
+    uint64_t h = ps_hash_mix(((uint64_t)st->comm << 32 ^ (uint64_t)(uint32_t)st->cpu) ^
+                             ps_hash_mix((uint64_t)st->pid * 31 + (uint64_t)st->tid));
+    size_t i = (size_t)h & (sizeof b->lsets / sizeof b->lsets[0] - 1);
+    if (b->lsets[i].id && b->lsets[i].comm == st->comm && b->lsets[i].cpu == st->cpu &&
+        b->lsets[i].pid == st->pid && b->lsets[i].tid == st->tid)
+        return b->lsets[i].id;
+    uint64_t id = make_labels(b, st);
+    if (id) {
+        b->lsets[i].comm = st->comm;
+        b->lsets[i].cpu = st->cpu;
+        b->lsets[i].pid = st->pid;
+        b->lsets[i].tid = st->tid;
+        b->lsets[i].id = id;
+    }
+    return id;
 }
 
 /* True when the DSO's file name starts with the comm (perf cuts comms to
  * 15 bytes): the process's own executable. */
-static bool named_like(const ps_frame *f, ps_str comm)
+static bool named_like(ps_str dso, ps_str comm)
 {
-    size_t bs = f->dso.len;
-    while (bs > 0 && f->dso.ptr[bs - 1] != '/')
+    size_t bs = dso.len;
+    while (bs > 0 && dso.ptr[bs - 1] != '/')
         bs--;
-    return comm.len && f->dso.len - bs >= comm.len &&
-           memcmp(f->dso.ptr + bs, comm.ptr, comm.len) == 0;
+    return comm.len && dso.len - bs >= comm.len && memcmp(dso.ptr + bs, comm.ptr, comm.len) == 0;
+}
+
+/* prime_main_mapping's tallies, for the frames it visits (few: the
+ * outermost file-backed frames of the stacks): open addressing on the
+ * frame id, grown at half full. */
+typedef struct tally {
+    uint32_t fid;  /* 0 = empty slot */
+    uint32_t comm; /* the comm `is_named` holds for, 0 = not asked yet */
+    bool is_named;
+    uint64_t votes, named;
+} tally;
+
+typedef struct tallies {
+    tally *t;
+    size_t cap, n;
+} tallies;
+
+/* The tally of frame fid, added when new; NULL on OOM. */
+static tally *tally_get(tallies *m, uint32_t fid)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        tally *t = calloc(cap, sizeof *t);
+        if (!t)
+            return NULL;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->t[i].fid)
+                continue;
+            size_t j = (size_t)ps_hash_mix(m->t[i].fid) & (cap - 1);
+            while (t[j].fid)
+                j = (j + 1) & (cap - 1);
+            t[j] = m->t[i];
+        }
+        free(m->t);
+        m->t = t;
+        m->cap = cap;
+    }
+    size_t j = (size_t)ps_hash_mix(fid) & (m->cap - 1);
+    while (m->t[j].fid && m->t[j].fid != fid)
+        j = (j + 1) & (m->cap - 1);
+    if (!m->t[j].fid) {
+        m->t[j].fid = fid;
+        m->n++;
+    }
+    return &m->t[j];
+}
+
+/* named_like(frame fid, comm cid), remembered in its tally for the last
+ * comm asked (stacks of one program share their frames). */
+static bool frame_named(builder *b, tally *t, uint32_t cid)
+{
+    if (t->comm != cid || !cid) {
+        ps_str dso = ps_strtab_get(&b->dsos, b->frames[t->fid].dso);
+        if (b->flags[t->fid] & FRAME_DELETED)
+            dso.len -= sizeof " (deleted)" - 1;
+        t->is_named = named_like(dso, ps_comm_get(b->p, cid));
+        t->comm = cid;
+    }
+    return t->is_named;
 }
 
 /* pprof takes mapping 1 for the main binary: resolve first a frame of the
  * executable named like the comm of the most samples, else of the file
- * most often the outermost file-backed frame of a stack. */
-static int prime_main_mapping(builder *b)
+ * most often the outermost file-backed frame of a stack. Also returns the
+ * number of frames of all stacks in *total and of the longest in *maxn. */
+static int prime_main_mapping(builder *b, size_t *total, size_t *maxn)
 {
-    size_t nf = ps_frame_count(b->p) + 1;
-    uint64_t *votes = calloc(nf, sizeof *votes), *named = calloc(nf, sizeof *named);
-    if (!votes || !named) {
-        free(votes);
-        free(named);
-        return -1;
-    }
+    tallies m = {0};
     uint32_t best = 0, best_named = 0, best_src = 0, named_src = 0;
+    uint64_t best_votes = 0, best_named_votes = 0;
     int64_t best_pid = -1, named_pid = -1;
-    for (size_t i = 0; i < ps_stack_count(b->p); i++) {
-        ps_stack st;
-        ps_stack_get(b->p, i, &st);
-        ps_str comm = ps_comm_get(b->p, st.comm);
+    size_t sum = 0, longest = 0, nstacks = ps_stack_count(b->p);
+    for (size_t i = 0; i < nstacks; i++) {
+        ps_stack stack;
+        ps_stack_get(b->p, i, &stack);
+        const ps_stack *st = &stack;
+        sum += st->nframes;
+        if (st->nframes > longest)
+            longest = st->nframes;
         bool outer = true;
-        for (uint32_t k = st.nframes; k-- > 0;) {
-            uint32_t fid = st.frames[k];
-            const ps_frame *f = ps_frame_get(b->p, fid);
-            if (!file_dso(f))
+        for (uint32_t k = st->nframes; k-- > 0;) {
+            uint32_t fid = st->frames[k];
+            if (!(b->flags[fid] & FRAME_FILE))
                 continue;
+            tally *t = tally_get(&m, fid);
+            if (!t) {
+                free(m.t);
+                return -1;
+            }
             if (outer) {
-                votes[fid] += st.count;
-                if (!best || votes[fid] > votes[best]) {
+                t->votes += st->count;
+                if (fid == best) {
+                    best_votes = t->votes;
+                } else if (!best || t->votes > best_votes) {
                     best = fid;
-                    best_pid = st.pid;
-                    best_src = st.srclines[k];
+                    best_votes = t->votes;
+                    best_pid = st->pid;
+                    best_src = st->srclines[k];
                 }
                 outer = false;
             }
-            if (named_like(f, comm)) {
-                named[fid] += st.count;
-                if (!best_named || named[fid] > named[best_named]) {
+            if (frame_named(b, t, st->comm)) {
+                t->named += st->count;
+                if (fid == best_named) {
+                    best_named_votes = t->named;
+                } else if (!best_named || t->named > best_named_votes) {
                     best_named = fid;
-                    named_pid = st.pid;
-                    named_src = st.srclines[k];
+                    best_named_votes = t->named;
+                    named_pid = st->pid;
+                    named_src = st->srclines[k];
                 }
                 break;
             }
         }
     }
-    free(votes);
-    free(named);
+    free(m.t);
+    *total = sum;
+    *maxn = longest;
     if (best_named) {
         best = best_named;
         best_pid = named_pid;
@@ -385,7 +354,7 @@ static int prime_main_mapping(builder *b)
     }
     if (!best)
         return 0;
-    uint64_t loc = frame_location(b, best, best_src, best_pid, false);
+    uint64_t loc = psb_frame_location(b, best, best_src, best_pid, false);
     prof_location_info li;
     if (!loc || !prof_get_location(b->prof, loc, &li))
         return -1;
@@ -394,69 +363,78 @@ static int prime_main_mapping(builder *b)
     return 0;
 }
 
-static int add_samples(builder *b, const int *cols, size_t ncols)
+/* One sample ready to be added: its locations, values, label set and
+ * key hash. */
+typedef struct pending {
+    uint64_t *locs;
+    size_t nlocs;
+    int64_t *values;
+    uint64_t labelset, hash;
+} pending;
+
+/* Adds a sample per stack. Samples go in one behind: the next stack's
+ * locations are made while the index slot of the current sample, whose
+ * hash is known, is being fetched. */
+static int add_samples(builder *b, const int *cols, size_t ncols, size_t total, size_t maxn)
 {
     size_t ntypes = prof_num_sample_types(b->prof);
-    int64_t *values = calloc(ntypes, sizeof *values);
-    ps_vec locs;
-    ps_vec_init(&locs, sizeof(uint64_t));
-    int rc = -1;
-    if (!values)
+    size_t nstacks = ps_stack_count(b->p);
+    size_t room = maxn ? maxn : 1;
+    uint64_t *locs = malloc(2 * room * sizeof *locs);
+    int64_t *values = calloc(2 * ntypes, sizeof *values);
+    pending q[2] = {{.locs = locs, .values = values},
+                    {.locs = locs ? locs + room : NULL, .values = values ? values + ntypes : NULL}};
+    int rc = -1, cur = 0;
+    bool queued = false;
+    if (!locs || !values || prof_reserve_samples(b->prof, nstacks, total) != 0)
         goto out;
-    for (size_t i = 0; i < ps_stack_count(b->p); i++) {
+    for (size_t i = 0; i < nstacks; i++) {
         ps_stack st;
         ps_stack_get(b->p, i, &st);
         if (st.event && (st.event >= ncols || cols[st.event] < 0))
             continue;
-        locs.len = 0;
-        if (!ps_vec_reserve(&locs, st.nframes))
+        pending *s = &q[cur];
+        if (!psb_stack_locations(b, &st, s->locs, &s->nlocs))
             goto out;
-        uint64_t *lp = locs.data;
-        size_t nl = 0;
-        bool prev_kernel = false;
-        for (uint32_t k = 0; k < st.nframes;) {
-            size_t run = inline_run(b, &st, k);
-            uint32_t real = run ? k + (uint32_t)run - 1 : k;
-            bool kernel = (b->flags[st.frames[real]] & FRAME_KERNEL) != 0;
-            /* the leaf and the interrupted user ip after kernel frames are
-             * not return addresses */
-            bool adjusted = nl > 0 && !(prev_kernel && !kernel);
-            prev_kernel = kernel;
-            lp[nl] = run ? inline_location(b, st.frames + k, st.srclines + k, run, st.pid, adjusted)
-                         : frame_location(b, st.frames[k], st.srclines[k], st.pid, adjusted);
-            if (!lp[nl])
-                goto out;
-            nl++;
-            k = real + 1;
-        }
-        memset(values, 0, ntypes * sizeof *values);
-        values[0] = (int64_t)st.count;
+        memset(s->values, 0, ntypes * sizeof *s->values);
+        s->values[0] = (int64_t)st.count;
         if (st.event)
-            values[cols[st.event]] = (int64_t)st.weight;
-        uint64_t ls = stack_labels(b, &st);
-        if (!ls || prof_add_sample_ls(b->prof, lp, nl, values, ls))
+            s->values[cols[st.event]] = (int64_t)st.weight;
+        if (!(s->labelset = stack_labels(b, &st)))
             goto out;
+        s->hash = prof_sample_prepare(b->prof, s->locs, s->nlocs, s->labelset);
+        const pending *prev = &q[cur ^ 1];
+        if (queued && prof_add_sample_hashed(b->prof, prev->locs, prev->nlocs, prev->values,
+                                             prev->labelset, prev->hash))
+            goto out;
+        queued = true;
+        cur ^= 1;
     }
+    const pending *last = &q[cur ^ 1];
+    if (queued && prof_add_sample_hashed(b->prof, last->locs, last->nlocs, last->values,
+                                         last->labelset, last->hash))
+        goto out;
     rc = 0;
 out:
     free(values);
-    ps_vec_free(&locs);
+    free(locs);
     return rc;
 }
 
 prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *err, size_t errlen)
 {
     builder b = {.p = p, .o = o};
+    for (size_t i = 0; i < 5; i++)
+        b.key_ids[i] = b.unit_ids[i] = UINT64_MAX;
     size_t ncols = ps_event_count(p) + 1;
     int *cols = calloc(ncols, sizeof *cols);
     size_t nf = ps_frame_count(p) + 1;
-    b.func = calloc(nf, sizeof *b.func);
-    b.cache = calloc(nf * 2, sizeof *b.cache);
+    b.frames = malloc(nf * sizeof *b.frames);
+    b.nslots = nf * 2;
+    b.loc = calloc(b.nslots, sizeof *b.loc);
     b.flags = calloc(nf, 1);
-    for (uint32_t id = 1; b.flags && id < nf; id++) {
-        const ps_frame *f = ps_frame_get(p, id);
-        b.flags[id] = (uint8_t)((in_dso(f) ? FRAME_IN_DSO : 0) | (f->kernel ? FRAME_KERNEL : 0));
-    }
+    ps_strtab_init(&b.names, &b.arena);
+    ps_strtab_init(&b.dsos, &b.arena);
     b.prof = prof_new();
     symmap_options so = {
         .binary_root = o->binary_root,
@@ -471,10 +449,15 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     so_raw.addr_kind = SYMMAP_ADDR_RAW;
     if (b.prof)
         b.sm_raw = symmap_new(b.prof, &so_raw);
-    bool ok = cols && b.func && b.cache && b.flags && b.prof && b.sm && b.sm_raw &&
+    size_t total = 0, maxn = 0;
+    bool ok = cols && b.frames && b.loc && b.flags && b.prof && b.sm && b.sm_raw &&
+              psb_gather_frames(&b, nf) == 0 &&
+              /* about one location per frame (some get two) */
+              prof_reserve_locations(b.prof, nf + nf / 8) == 0 &&
               add_header(&b, cols, ncols) == 0 && feed_sideband(&b) == 0 &&
-              prime_main_mapping(&b) == 0 && add_samples(&b, cols, ncols) == 0 &&
-              symmap_finish(b.sm) == 0 && symmap_finish(b.sm_raw) == 0;
+              prime_main_mapping(&b, &total, &maxn) == 0 &&
+              add_samples(&b, cols, ncols, total, maxn) == 0 && symmap_finish(b.sm) == 0 &&
+              symmap_finish(b.sm_raw) == 0;
     if (ok) {
         for (size_t i = 0; i < symmap_num_warnings(b.sm); i++)
             if (ps_warn(p, "%s", symmap_warning(b.sm, i)))
@@ -496,9 +479,14 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     symmap_free(b.sm);
     symmap_free(b.sm_raw);
     free(cols);
-    free(b.func);
-    free(b.cache);
+    free(b.frames);
+    free(b.name_func);
+    ps_strtab_free(&b.names);
+    ps_strtab_free(&b.dsos);
+    ps_arena_free(&b.arena);
+    free(b.loc);
+    free(b.loc_pid);
     free(b.flags);
-    free(b.name);
+    free(b.comm_ids);
     return b.prof;
 }

@@ -135,6 +135,10 @@ typedef struct prof_line {
 uint64_t prof_location(prof_profile *p, uint64_t mapping_id, uint64_t address,
                        const prof_line *lines, size_t nlines);
 
+/* Makes room for n more locations of one line each, so that adding them
+ * grows nothing (more may still be added). 0, or -1 when out of memory. */
+int prof_reserve_locations(prof_profile *p, size_t n);
+
 typedef struct prof_location_info {
     uint64_t mapping_id, address;
     const prof_line *lines; /* valid until the profile changes */
@@ -176,6 +180,23 @@ int prof_add_sample(prof_profile *p, const uint64_t *location_ids, size_t n, con
 uint64_t prof_labelset(prof_profile *p, const prof_label *labels, size_t nlabels);
 int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
                        const int64_t *values, uint64_t labelset_id);
+/* For callers adding many samples in a row: the hash of a sample's key
+ * (location ids and label set), which also prefetches the index slot the
+ * sample will be looked up in; prof_add_sample_hashed then adds it as
+ * prof_add_sample_ls does, given that hash. Preparing the next sample
+ * before adding the current one hides the index's cache miss. */
+uint64_t prof_sample_prepare(const prof_profile *p, const uint64_t *location_ids, size_t n,
+                             uint64_t labelset_id);
+int prof_add_sample_hashed(prof_profile *p, const uint64_t *location_ids, size_t n,
+                           const int64_t *values, uint64_t labelset_id, uint64_t hash);
+/* prof_labelset for labels already given as string ids (from prof_string;
+ * str 0 = numeric), for callers that keep those ids. 0 on OOM. */
+uint64_t prof_labelset_ids(prof_profile *p, const prof_label_ids *labels, size_t n);
+
+/* Makes room for nsamples more samples with nlocations location ids in
+ * all, so that adding them grows nothing (more may still be added). Call
+ * after the sample types are added. 0, or -1 when out of memory. */
+int prof_reserve_samples(prof_profile *p, size_t nsamples, size_t nlocations);
 
 typedef struct prof_sample_info {
     const uint64_t *locations; /* leaf first */

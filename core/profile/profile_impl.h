@@ -27,23 +27,47 @@ static inline uint64_t ph_combine(uint64_t h, uint64_t v)
     return ph_mix(h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)));
 }
 
-/* Hash of len bytes: 8 bytes at a time, multiply-xorshift. */
+static inline uint64_t ph_rotl(uint64_t x, unsigned r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+/* Hash of len bytes: two independent multiply-rotate lanes, 16 bytes a
+ * step (each step is a bijection of its lane, so no input is forgotten),
+ * then ph_mix. Hashes only narrow candidates: ids and orders never depend
+ * on them. */
 static inline uint64_t ph_bytes(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *s = data;
-    uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
-    while (len >= 8) {
-        uint64_t v;
+    uint64_t a = seed ^ (len * 0x9e3779b97f4a7c15ULL),
+             b = ph_rotl(seed, 32) ^ 0x94d049bb133111ebULL;
+    uint64_t v, w;
+    while (len >= 16) {
         memcpy(&v, s, 8);
-        h = (h ^ ph_mix(v)) * 0xbf58476d1ce4e5b9ULL;
+        memcpy(&w, s + 8, 8);
+        a = ph_rotl((a ^ v) * 0xff51afd7ed558ccdULL, 29);
+        b = ph_rotl((b ^ w) * 0xc4ceb9fe1a85ec53ULL, 31);
+        s += 16;
+        len -= 16;
+    }
+    if (len >= 8) {
+        memcpy(&v, s, 8);
+        a = ph_rotl((a ^ v) * 0xff51afd7ed558ccdULL, 29);
         s += 8;
         len -= 8;
     }
-    uint64_t tail = 0;
-    if (len)
-        memcpy(&tail, s, len);
-    h = (h ^ ph_mix(tail ^ len)) * 0x94d049bb133111ebULL;
-    return ph_mix(h);
+    if (len) { /* 1..7 bytes: overlapping loads, no byte loop */
+        if (len >= 4) {
+            uint32_t x, y;
+            memcpy(&x, s, 4);
+            memcpy(&y, s + len - 4, 4);
+            w = (uint64_t)x << 32 | y;
+        } else {
+            w = (uint64_t)s[0] << 16 | (uint64_t)s[len >> 1] << 8 | s[len - 1];
+        }
+        b = ph_rotl((b ^ w) * 0xc4ceb9fe1a85ec53ULL, 31);
+    }
+    return ph_mix(a ^ ph_rotl(b, 17));
 }
 
 /* ---- open addressing index ----
@@ -83,11 +107,28 @@ static inline size_t ph_probe(const ph_index *ix, uint64_t h, size_t *pos)
 
 /* Inserts entry idx with hash h (known absent). -1 on OOM. */
 int ph_insert(ph_index *ix, uint64_t h, size_t idx);
+/* ph_insert after a ph_probe for h that ended at the empty slot *pos:
+ * fills that slot when the index need not grow. */
+static inline int ph_insert_at(ph_index *ix, uint64_t h, size_t idx, size_t pos)
+{
+    if (pos == SIZE_MAX || idx >= UINT32_MAX || (ix->count + 1) * 2 > ix->cap)
+        return ph_insert(ix, h, idx);
+    ix->slots[pos] = (h & 0xffffffff00000000ULL) | (uint64_t)(idx + 1);
+    ix->count++;
+    return 0;
+}
+/* Sizes ix for n entries in all, so inserting up to n rehashes nothing.
+ * -1 on OOM. */
+int ph_reserve(ph_index *ix, size_t n);
 void ph_free(ph_index *ix);
 void ph_clear(ph_index *ix);
 
 /* Grows *ptr (element size elem) to hold at least need elements. -1 on OOM. */
-int ph_grow(void **ptr, size_t *cap, size_t need, size_t elem);
+int ph_grow_slow(void **ptr, size_t *cap, size_t need, size_t elem);
+static inline int ph_grow(void **ptr, size_t *cap, size_t need, size_t elem)
+{
+    return need <= *cap ? 0 : ph_grow_slow(ptr, cap, need, elem);
+}
 
 /* ---- the profile ---- */
 
@@ -164,8 +205,6 @@ struct prof_profile {
 /* Appends a sample type column (no check for an equal one: decoder use).
  * Column index or -1. */
 int prof_add_sample_type_ids(prof_profile *p, uint64_t type, uint64_t unit);
-/* Interns labels already given as string ids. 0 on OOM. */
-uint64_t prof_labelset_ids(prof_profile *p, const prof_label_ids *labels, size_t n);
 /* Creates a location without deduplication by address (decoder use): 0 on
  * OOM. */
 uint64_t prof_location_raw(prof_profile *p, uint64_t mapping_id, uint64_t address,

@@ -67,18 +67,39 @@ done:
 
 /* ---- samples ---- */
 
+/* The hash of a sample key, seeded with the label set: two
+ * multiply-rotate lanes as in ph_bytes, each taking two ids packed in one
+ * word (location ids fit in 32 bits; a wider one only hashes worse). */
 static uint64_t sample_hash(const uint64_t *locs, size_t n, uint64_t labelset)
 {
-    return ph_bytes(locs, n * sizeof *locs, labelset * 0x9e3779b97f4a7c15ULL);
+    uint64_t seed = labelset * 0x9e3779b97f4a7c15ULL;
+    uint64_t a = seed ^ (n * 0x9e3779b97f4a7c15ULL);
+    uint64_t b = ph_rotl(seed, 32) ^ 0x94d049bb133111ebULL;
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        a = ph_rotl((a ^ (locs[k] + (locs[k + 1] << 32))) * 0xff51afd7ed558ccdULL, 29);
+        b = ph_rotl((b ^ (locs[k + 2] + (locs[k + 3] << 32))) * 0xc4ceb9fe1a85ec53ULL, 31);
+    }
+    for (; k < n; k++)
+        a = ph_rotl((a ^ locs[k]) * 0xff51afd7ed558ccdULL, 29);
+    return ph_mix(a ^ ph_rotl(b, 17));
 }
 
-int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
-                       const int64_t *values, uint64_t labelset_id)
+uint64_t prof_sample_prepare(const prof_profile *p, const uint64_t *location_ids, size_t n,
+                             uint64_t labelset_id)
+{
+    uint64_t h = sample_hash(location_ids, n, labelset_id);
+    if (p->smindex.cap)
+        __builtin_prefetch(&p->smindex.slots[(size_t)(h >> 32) & (p->smindex.cap - 1)]);
+    return h;
+}
+
+int prof_add_sample_hashed(prof_profile *p, const uint64_t *location_ids, size_t n,
+                           const int64_t *values, uint64_t labelset_id, uint64_t h)
 {
     size_t nt = p->ntypes;
     if (nt == 0 || labelset_id == 0 || labelset_id > p->nlsets || n >= UINT32_MAX)
         return -1;
-    uint64_t h = sample_hash(location_ids, n, labelset_id);
     size_t pos = SIZE_MAX, i;
     while ((i = ph_probe(&p->smindex, h, &pos)) != SIZE_MAX) {
         const prof_sample_rec *s = &p->samples[i];
@@ -91,15 +112,25 @@ int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
             return 0;
         }
     }
-    /* A new stack: check its ids once (a merged one matched stored ids). */
-    for (size_t k = 0; k < n; k++)
-        if (location_ids[k] == 0 || location_ids[k] > p->nlocs)
-            return -1;
+    /* A new stack: check its ids once (a merged one matched stored ids).
+     * id - 1 wraps for 0, so the largest id - 1 tells; two running maxima
+     * halve the dependency chain. */
+    uint64_t m0 = 0, m1 = 0;
+    size_t k = 0;
+    for (; k + 2 <= n; k += 2) {
+        uint64_t a = location_ids[k] - 1, b = location_ids[k + 1] - 1;
+        m0 = a > m0 ? a : m0;
+        m1 = b > m1 ? b : m1;
+    }
+    if (k < n && location_ids[k] - 1 > m0)
+        m0 = location_ids[k] - 1;
+    if (n && (m0 > m1 ? m0 : m1) >= p->nlocs)
+        return -1;
     if (ph_grow((void **)&p->samples, &p->samples_cap, p->nsamples + 1, sizeof *p->samples) != 0 ||
         ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + n, sizeof *p->stacks) != 0 ||
         ph_grow((void **)&p->values, &p->values_cap, (p->nsamples + 1) * nt, sizeof *p->values) !=
             0 ||
-        ph_insert(&p->smindex, h, p->nsamples) != 0)
+        ph_insert_at(&p->smindex, h, p->nsamples, pos) != 0)
         return -1;
     prof_sample_rec *s = &p->samples[p->nsamples];
     s->loc_off = p->nstacks;
@@ -110,6 +141,29 @@ int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
     p->nstacks += n;
     memcpy(p->values + p->nsamples * nt, values, nt * sizeof *values);
     p->nsamples++;
+    return 0;
+}
+
+int prof_add_sample_ls(prof_profile *p, const uint64_t *location_ids, size_t n,
+                       const int64_t *values, uint64_t labelset_id)
+{
+    return prof_add_sample_hashed(p, location_ids, n, values, labelset_id,
+                                  sample_hash(location_ids, n, labelset_id));
+}
+
+int prof_reserve_samples(prof_profile *p, size_t nsamples, size_t nlocations)
+{
+    size_t nt = p->ntypes ? p->ntypes : 1;
+    if (nsamples > SIZE_MAX - p->nsamples || nlocations > SIZE_MAX - p->nstacks ||
+        p->nsamples + nsamples > SIZE_MAX / nt)
+        return -1;
+    size_t ns = p->nsamples + nsamples;
+    if (ph_grow((void **)&p->samples, &p->samples_cap, ns, sizeof *p->samples) != 0 ||
+        ph_grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + nlocations, sizeof *p->stacks) !=
+            0 ||
+        ph_grow((void **)&p->values, &p->values_cap, ns * nt, sizeof *p->values) != 0 ||
+        ph_reserve(&p->smindex, ns) != 0)
+        return -1;
     return 0;
 }
 

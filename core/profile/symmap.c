@@ -234,11 +234,16 @@ static int decide(symmap *s, dso *d)
 
 static dso *get_dso(symmap *s, const char *name, size_t len)
 {
+    if (s->last_dso < s->ndsos && s->dsos[s->last_dso].len == len &&
+        memcmp(s->dsos[s->last_dso].name, name, len) == 0)
+        return &s->dsos[s->last_dso];
     uint64_t h = ph_bytes(name, len, 0xd50);
     size_t pos = SIZE_MAX, i;
     while ((i = ph_probe(&s->dindex, h, &pos)) != SIZE_MAX)
-        if (s->dsos[i].len == len && memcmp(s->dsos[i].name, name, len) == 0)
+        if (s->dsos[i].len == len && memcmp(s->dsos[i].name, name, len) == 0) {
+            s->last_dso = i;
             return &s->dsos[i];
+        }
     if (ph_grow((void **)&s->dsos, &s->dsos_cap, s->ndsos + 1, sizeof *s->dsos) != 0)
         return NULL;
     dso *d = &s->dsos[s->ndsos];
@@ -250,7 +255,7 @@ static dso *get_dso(symmap *s, const char *name, size_t len)
     }
     d->len = len;
     d->kind = classify(name, len);
-    s->ndsos++;
+    s->last_dso = s->ndsos++;
     return d;
 }
 
@@ -319,15 +324,9 @@ static int kernel(symmap *s, dso *d, uint64_t addr, symmap_result *out)
     return 0;
 }
 
-/* Decides whether addr (printed for a frame of d in pid) is a file offset. */
-static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid)
+/* is_offset's decision once both records are known. */
+static bool is_offset_by(symmap *s, dso *d, uint64_t addr, const mrec *by_off, const mrec *by_ip)
 {
-    if (s->addr_kind != SYMMAP_ADDR_AUTO)
-        return s->addr_kind == SYMMAP_ADDR_OFFSET;
-    /* 1. This frame's own MMAP evidence, when unambiguous; it also sets the
-     *    verdict for the whole input (one perf version printed it). */
-    const mrec *by_off = symmap_find_map(s, pid, d->name, addr, true);
-    const mrec *by_ip = symmap_find_map(s, pid, d->name, addr, false);
     if (by_off && !by_ip) {
         s->verdict = SYMMAP_ADDR_OFFSET;
         return true;
@@ -345,6 +344,23 @@ static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid)
     if (s->verdict != SYMMAP_ADDR_AUTO)
         return s->verdict == SYMMAP_ADDR_OFFSET;
     return true;
+}
+
+/* Decides whether addr (printed for a frame of d in pid) is a file offset.
+ * *rec is the MMAP record that places addr read that way, when the
+ * decision looked it up (else it is left as is). */
+static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid, const mrec **rec, bool *found)
+{
+    if (s->addr_kind != SYMMAP_ADDR_AUTO)
+        return s->addr_kind == SYMMAP_ADDR_OFFSET;
+    /* 1. This frame's own MMAP evidence, when unambiguous; it also sets the
+     *    verdict for the whole input (one perf version printed it). */
+    const mrec *by_off = symmap_find_map(s, pid, d->name, d->len, addr, true);
+    const mrec *by_ip = symmap_find_map(s, pid, d->name, d->len, addr, false);
+    bool off = is_offset_by(s, d, addr, by_off, by_ip);
+    *rec = off ? by_off : by_ip;
+    *found = true;
+    return off;
 }
 
 static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out);
@@ -379,8 +395,11 @@ static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out
     }
     if (d->state == D_UNDECIDED && decide(s, d) != 0)
         return -1;
-    bool off = is_offset(s, d, addr, pid);
-    const mrec *r = symmap_find_map(s, pid, d->name, addr, off);
+    const mrec *r = NULL;
+    bool found = false;
+    bool off = is_offset(s, d, addr, pid, &r, &found);
+    if (!found)
+        r = symmap_find_map(s, pid, d->name, d->len, addr, off);
     if (d->state == D_READABLE) {
         uint64_t vaddr = 0, fo;
         bool ok = false;

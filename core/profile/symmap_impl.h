@@ -67,6 +67,7 @@ struct symmap {
     dso *dsos;
     size_t ndsos, dsos_cap;
     ph_index dindex;
+    size_t last_dso; /* the DSO asked for last (frames come in runs); none if >= ndsos */
 
     char **warnings;
     size_t nwarnings, warnings_cap;
@@ -75,12 +76,13 @@ struct symmap {
 /* A NUL-terminated copy of s[0..n), or NULL. */
 char *symmap_dupn(const char *s, size_t n);
 /* The newest executable record of pid (or its fork ancestors) for path
- * whose range holds addr: by file offset when by_offset, else by ip. When
- * the process has none: by offset, any process's record of path (a record
- * and the ip computed from it always agree); by ip, only when pid is not
- * known to the side band at all (perf printed no pid). */
-const mrec *symmap_find_map(const symmap *s, int pid, const char *path, uint64_t addr,
-                            bool by_offset);
+ * (path_len bytes, NUL-terminated) whose range holds addr: by file offset
+ * when by_offset, else by ip. When the process has none: by offset, any
+ * process's record of path (a record and the ip computed from it always
+ * agree); by ip, only when pid is not known to the side band at all (perf
+ * printed no pid). */
+const mrec *symmap_find_map(const symmap *s, int pid, const char *path, size_t path_len,
+                            uint64_t addr, bool by_offset);
 /* The newest kernel record (pid -1) whose path starts with prefix and
  * whose range holds addr, or NULL. */
 const mrec *symmap_find_kernel(const symmap *s, const char *prefix, size_t len, uint64_t addr);

@@ -95,10 +95,10 @@ int symmap_add_mmap(symmap *s, const symmap_mmap *m)
     return 0;
 }
 
-/* The newest record of path, SIZE_MAX when there is none. */
-static size_t path_head(const symmap *s, const char *path)
+/* The newest record of path (len bytes), SIZE_MAX when there is none. */
+static size_t path_head(const symmap *s, const char *path, size_t len)
 {
-    uint64_t h = ph_bytes(path, strlen(path), 0x9a7);
+    uint64_t h = ph_bytes(path, len, 0x9a7);
     size_t pos = SIZE_MAX, i;
     while ((i = ph_probe(&s->path_index, h, &pos)) != SIZE_MAX)
         if (strcmp(s->recs[s->path_heads[i]].path, path) == 0)
@@ -147,15 +147,15 @@ int symmap_add_build_id(symmap *s, const char *path, size_t path_len, const char
     return 0;
 }
 
-const mrec *symmap_find_map(const symmap *s, int pid, const char *path, uint64_t addr,
-                            bool by_offset)
+const mrec *symmap_find_map(const symmap *s, int pid, const char *path, size_t path_len,
+                            uint64_t addr, bool by_offset)
 {
+    if (s->nrecs == 0)
+        return NULL;
     size_t limit = SIZE_MAX;
-    bool known = find_pid(s, pid) != NULL;
-    for (int depth = 0; known && depth < 64; depth++) {
-        const pinfo *pi = find_pid(s, pid);
-        if (!pi)
-            break;
+    const pinfo *pi = find_pid(s, pid);
+    bool known = pi != NULL;
+    for (int depth = 0; pi && depth < 64; depth++) {
         for (size_t i = pi->head; i != SIZE_MAX; i = s->recs[i].prev) {
             const mrec *r = &s->recs[i];
             if (i >= limit)
@@ -171,11 +171,11 @@ const mrec *symmap_find_map(const symmap *s, int pid, const char *path, uint64_t
         if (pi->parent == INT32_MIN)
             break;
         limit = pi->fork_seq;
-        pid = pi->parent;
+        pi = find_pid(s, pi->parent);
     }
     if (known && !by_offset)
         return NULL; /* another process's ips mean nothing here */
-    for (size_t i = path_head(s, path); i != SIZE_MAX; i = s->recs[i].prev_path) {
+    for (size_t i = path_head(s, path, path_len); i != SIZE_MAX; i = s->recs[i].prev_path) {
         const mrec *r = &s->recs[i];
         uint64_t base = by_offset ? r->pgoff : r->start;
         if (r->exec && addr >= base && addr - base < r->len)

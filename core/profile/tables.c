@@ -7,7 +7,7 @@
 
 /* ---- helpers ---- */
 
-int ph_grow(void **ptr, size_t *cap, size_t need, size_t elem)
+int ph_grow_slow(void **ptr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
@@ -63,6 +63,16 @@ int ph_insert(ph_index *ix, uint64_t h, size_t idx)
     ix->slots[j] = (h & 0xffffffff00000000ULL) | (uint64_t)(idx + 1);
     ix->count++;
     return 0;
+}
+
+int ph_reserve(ph_index *ix, size_t n)
+{
+    if (n > SIZE_MAX / 4)
+        return -1;
+    size_t cap = ix->cap ? ix->cap : 64;
+    while (n * 2 > cap)
+        cap *= 2;
+    return cap == ix->cap ? 0 : ph_rehash(ix, cap);
 }
 
 void ph_free(ph_index *ix)
@@ -142,7 +152,7 @@ uint64_t prof_string(prof_profile *p, const char *s, size_t len)
         return UINT64_MAX;
     p->strings_cap = cap;
     size_t idx = p->nstrings;
-    if (ph_insert(&p->sindex, h, idx) != 0)
+    if (ph_insert_at(&p->sindex, h, idx, pos) != 0)
         return UINT64_MAX;
     if (len)
         memcpy(p->sbytes + p->sbytes_len, s, len);
@@ -412,9 +422,9 @@ int prof_set_mapping_range(prof_profile *p, uint64_t id, uint64_t start, uint64_
 
 static uint64_t func_hash(const prof_function_info *f)
 {
-    uint64_t h = ph_combine(f->name, f->system_name);
-    h = ph_combine(h, f->filename);
-    return ph_combine(h, (uint64_t)f->start_line);
+    return ph_mix(f->name * 0x9e3779b97f4a7c15ULL ^
+                  ph_rotl(f->system_name * 0xc2b2ae3d27d4eb4fULL, 21) ^
+                  ph_rotl(f->filename * 0x165667b19e3779f9ULL, 42) ^ (uint64_t)f->start_line);
 }
 
 uint64_t prof_function_full(prof_profile *p, const prof_function_info *f)
@@ -428,7 +438,7 @@ uint64_t prof_function_full(prof_profile *p, const prof_function_info *f)
             return i + 1;
     }
     if (ph_grow((void **)&p->funcs, &p->funcs_cap, p->nfuncs + 1, sizeof *p->funcs) != 0 ||
-        ph_insert(&p->findex, h, p->nfuncs) != 0)
+        ph_insert_at(&p->findex, h, p->nfuncs, pos) != 0)
         return 0;
     p->funcs[p->nfuncs] = *f;
     return ++p->nfuncs;
@@ -464,14 +474,14 @@ bool prof_get_function(const prof_profile *p, uint64_t id, prof_function_info *o
 static uint64_t loc_hash(uint64_t mapping_id, uint64_t address, const prof_line *lines,
                          size_t nlines)
 {
-    uint64_t h = ph_combine(mapping_id, address);
+    uint64_t h = ph_mix(mapping_id * 0x9e3779b97f4a7c15ULL ^ address);
     if (address == 0)
         h = ph_bytes(lines, nlines * sizeof *lines, h);
     return h;
 }
 
-static uint64_t loc_append(prof_profile *p, uint64_t h, uint64_t mapping_id, uint64_t address,
-                           const prof_line *lines, size_t nlines, bool is_folded)
+static uint64_t loc_append(prof_profile *p, uint64_t h, size_t pos, uint64_t mapping_id,
+                           uint64_t address, const prof_line *lines, size_t nlines, bool is_folded)
 {
     if (nlines >= UINT32_MAX || mapping_id > p->nmaps)
         return 0;
@@ -480,7 +490,7 @@ static uint64_t loc_append(prof_profile *p, uint64_t h, uint64_t mapping_id, uin
             return 0;
     if (ph_grow((void **)&p->locs, &p->locs_cap, p->nlocs + 1, sizeof *p->locs) != 0 ||
         ph_grow((void **)&p->lines, &p->lines_cap, p->nlines + nlines, sizeof *p->lines) != 0 ||
-        ph_insert(&p->lindex, h, p->nlocs) != 0)
+        ph_insert_at(&p->lindex, h, p->nlocs, pos) != 0)
         return 0;
     prof_loc *l = &p->locs[p->nlocs];
     l->mapping_id = mapping_id;
@@ -509,14 +519,25 @@ uint64_t prof_location(prof_profile *p, uint64_t mapping_id, uint64_t address,
             (nlines == 0 || memcmp(p->lines + l->line_off, lines, nlines * sizeof *lines) == 0))
             return i + 1;
     }
-    return loc_append(p, h, mapping_id, address, lines, nlines, false);
+    return loc_append(p, h, pos, mapping_id, address, lines, nlines, false);
 }
 
 uint64_t prof_location_raw(prof_profile *p, uint64_t mapping_id, uint64_t address,
                            const prof_line *lines, size_t nlines, bool is_folded)
 {
-    return loc_append(p, loc_hash(mapping_id, address, lines, nlines), mapping_id, address, lines,
-                      nlines, is_folded);
+    return loc_append(p, loc_hash(mapping_id, address, lines, nlines), SIZE_MAX, mapping_id,
+                      address, lines, nlines, is_folded);
+}
+
+int prof_reserve_locations(prof_profile *p, size_t n)
+{
+    if (n > SIZE_MAX / 4 - p->nlocs || n > SIZE_MAX / 4 - p->nlines)
+        return -1;
+    if (ph_grow((void **)&p->locs, &p->locs_cap, p->nlocs + n, sizeof *p->locs) != 0 ||
+        ph_grow((void **)&p->lines, &p->lines_cap, p->nlines + n, sizeof *p->lines) != 0 ||
+        ph_reserve(&p->lindex, p->nlocs + n) != 0)
+        return -1;
+    return 0;
 }
 
 size_t prof_num_locations(const prof_profile *p)
