@@ -338,6 +338,7 @@ static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc
             break;
         }
         const ps_fline *f = &fl[id - 1];
+        __builtin_prefetch(s + 512); /* the input ahead, read by another core */
         if ((size_t)(e - s) <= f->len || s[f->len] != '\n' || !ps_eq(s, f->ptr, f->len))
             break;
         if (p->cur_has_src || len == cap) {
