@@ -108,7 +108,8 @@ int prof_add_sample_hashed(prof_profile *p, const uint64_t *location_ids, size_t
              memcmp(p->stacks + s->loc_off, location_ids, n * sizeof *location_ids) == 0)) {
             int64_t *v = p->values + i * nt;
             for (size_t c = 0; c < nt; c++)
-                v[c] += values[c];
+                if (__builtin_add_overflow(v[c], values[c], &v[c]))
+                    v[c] = values[c] < 0 ? INT64_MIN : INT64_MAX; /* saturate */
             return 0;
         }
     }
@@ -201,6 +202,7 @@ int64_t prof_total(const prof_profile *p, size_t col)
         return 0;
     int64_t t = 0;
     for (size_t i = 0; i < p->nsamples; i++)
-        t += p->values[i * p->ntypes + col];
+        if (__builtin_add_overflow(t, p->values[i * p->ntypes + col], &t))
+            t = p->values[i * p->ntypes + col] < 0 ? INT64_MIN : INT64_MAX; /* saturate */
     return t;
 }

@@ -449,6 +449,22 @@ static void test_folded(void)
     prof_free(p);
 }
 
+/* Merged values and totals saturate instead of overflowing. */
+static void test_values_saturate(void)
+{
+    prof_profile *p = make_profile();
+    uint64_t st[] = {1};
+    int64_t big[] = {INT64_MAX - 1, INT64_MIN + 1};
+    int64_t more[] = {5, -5};
+    CHECK(prof_add_sample(p, st, 1, big, NULL, 0) == 0);
+    CHECK(prof_add_sample(p, st, 1, more, NULL, 0) == 0);
+    prof_sample_info si;
+    CHECK(prof_get_sample(p, prof_num_samples(p) - 1, &si));
+    CHECK(si.values[0] == INT64_MAX && si.values[1] == INT64_MIN);
+    CHECK(prof_total(p, 0) == INT64_MAX && prof_total(p, 1) == INT64_MIN + 500100);
+    prof_free(p);
+}
+
 int main(void)
 {
     RUN(test_dedup_and_merge);
@@ -459,5 +475,6 @@ int main(void)
     RUN(test_corrupt_input);
     RUN(test_mutations_never_crash);
     RUN(test_folded);
+    RUN(test_values_saturate);
     return CHECK_DONE();
 }
