@@ -8,7 +8,8 @@ local M = {
 
 ---@param cmd table argparse command
 function M.define(cmd)
-  cmd:description("Prints perfgo's version, then the versions of Lua, protobuf-c, zlib and libdeflate it was built with.")
+  cmd:description("Prints perfgo's version, then the versions of Lua, protobuf-c, zlib and "
+    .. "libdeflate it was built with.")
   cmd:flag("-v --verbose", "Also show the binary and the script directories in use.")
 end
 
