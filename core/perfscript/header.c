@@ -244,7 +244,9 @@ static ps_str rebase_into(ps_str s, const char *from, size_t from_len, const cha
     if (s.ptr < from || s.ptr > from + from_len)
         return s; /* a static empty string */
     size_t off = (size_t)(s.ptr - from);
-    return (ps_str){to + off + (off > split ? shift : 0), s.len};
+    if (off > split)
+        off += shift; /* size_t arithmetic: a negative shift wraps back */
+    return (ps_str){to + off, s.len};
 }
 
 void ps_keep_template(ps_htmpl *t, const char *l, size_t n, const ps_header *h)
