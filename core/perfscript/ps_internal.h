@@ -243,7 +243,7 @@ typedef struct ps_stack_entry {
     bool pid_inferred;
     bool has_src; /* some frame has a srcline */
     uint32_t nframes;
-    size_t frames_off; /* into parser->stack_ids: frames then srclines */
+    size_t frames_off; /* into parser->stack_ids: frames, then srclines if has_src */
     uint64_t count, weight, period_samples;
 } ps_stack_entry;
 
@@ -342,7 +342,8 @@ struct ps_parser {
 
     /* merged stacks */
     ps_vec stacks;    /* ps_stack_entry */
-    ps_vec stack_ids; /* uint32_t */
+    ps_vec stack_ids; /* uint32_t: frame ids, then srcline ids if has_src */
+    ps_vec no_src;    /* uint32_t zeros: the srclines of stacks without */
     ps_sslot *sslots; /* open addressing */
     size_t nsslots;
 

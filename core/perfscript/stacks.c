@@ -15,6 +15,7 @@ void ps_stacks_init(ps_parser *p)
     p->pend_head = 0;
     ps_vec_init(&p->stacks, sizeof(ps_stack_entry));
     ps_vec_init(&p->stack_ids, sizeof(uint32_t));
+    ps_vec_init(&p->no_src, sizeof(uint32_t));
     p->sslots = NULL;
     p->nsslots = 0;
 }
@@ -27,6 +28,7 @@ void ps_stacks_free(ps_parser *p)
     }
     ps_vec_free(&p->stacks);
     ps_vec_free(&p->stack_ids);
+    ps_vec_free(&p->no_src);
     free(p->sslots);
     p->sslots = NULL;
 }
@@ -80,19 +82,27 @@ static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const ui
             return PS_OK;
         }
     }
-    if (p->stacks.len >= UINT32_MAX - 1 || !ps_vec_reserve(&p->stack_ids, 2 * n) ||
+    /* srcline ids follow the frame ids only in stacks that have some; the
+     * others share one array of zeros, as long as the longest stack */
+    size_t nids = key->has_src ? 2 * n : n;
+    if (p->stacks.len >= UINT32_MAX - 1 || !ps_vec_reserve(&p->stack_ids, nids) ||
         !ps_vec_reserve(&p->stacks, 1))
         return PS_ERR_NOMEM;
+    if (!key->has_src && n > p->no_src.len) {
+        if (!ps_vec_reserve(&p->no_src, n - p->no_src.len))
+            return PS_ERR_NOMEM;
+        memset((uint32_t *)p->no_src.data + p->no_src.len, 0,
+               (n - p->no_src.len) * sizeof(uint32_t));
+        p->no_src.len = n;
+    }
     key->frames_off = p->stack_ids.len;
     if (n) {
         uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
         memcpy(dst, fr, n * sizeof *fr);
         if (key->has_src)
             memcpy(dst + n, sr, n * sizeof *sr);
-        else
-            memset(dst + n, 0, n * sizeof *sr);
     }
-    p->stack_ids.len += 2 * n;
+    p->stack_ids.len += nids;
     key->count = 1;
     key->weight = w;
     key->period_samples = has_period;
@@ -205,7 +215,10 @@ void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out)
     out->event = e->event;
     out->nframes = e->nframes;
     out->frames = ids ? ids + e->frames_off : NULL;
-    out->srclines = ids ? ids + e->frames_off + e->nframes : NULL;
+    out->srclines = !ids                ? NULL
+                    : e->has_src        ? ids + e->frames_off + e->nframes
+                    : e->nframes        ? (const uint32_t *)p->no_src.data
+                                        : ids + e->frames_off;
     out->count = e->count;
     out->weight = e->weight;
     out->period_samples = e->period_samples;
