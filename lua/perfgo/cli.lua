@@ -58,8 +58,10 @@ end
 
 --- Builds the argparse parser and the table of command modules by name.
 ---@param extra? table[] command modules added by configuration
+---@param only? string define only this command's options (the others keep
+--- their name and summary, all `perfgo --help` shows)
 ---@return table parser, table<string, table> commands
-function M.parser(extra)
+function M.parser(extra, only)
   local parser = argparse("perfgo")
     :description("Run a project's tests locally or on remote Linux hosts under perf, "
       .. "and turn what perf saw into pprof profiles, numbers and a history.")
@@ -77,7 +79,7 @@ function M.parser(extra)
     local cmd = parser:command(mod.name)
     cmd:summary(mod.summary)
     cmd:description(mod.summary)
-    if mod.define then mod.define(cmd) end
+    if mod.define and (only == nil or only == mod.name) then mod.define(cmd) end
     by_name[mod.name] = mod
   end
   return parser, by_name
@@ -94,7 +96,17 @@ function M.main(args)
   local layers = config.layers(pre_scan(argv))
   local extra = {}
   config.apply(layers, extra)
-  local parser, commands = M.parser(extra)
+  -- Without configuration layers (whose defaults are checked against every
+  -- command's options) only the command being run needs its options.
+  local only
+  if #layers == 0 then
+    only = ""
+    for i, a in ipairs(argv) do
+      if a == "--" then break end
+      if a:sub(1, 1) ~= "-" and argv[i - 1] ~= "--config" then only = a break end
+    end
+  end
+  local parser, commands = M.parser(extra, only)
   -- A command may take arguments that are not its own (go test flags, a
   -- command line to exec): it splits them off before argparse sees them.
   local passthrough
