@@ -124,7 +124,7 @@ describe("perfgo.pprof on real perf output", function()
     local path = dir .. "/perf.pb.gz"
     assert.is_true(p:write(path))
     sh { "go", "tool", "pprof", "-raw", path }
-    local top = sh { "go", "tool", "pprof", "-lines", "-top", "-nodecount=500", path }
+    local top = sh { "go", "tool", "pprof", "-lines", "-top", "-nodecount=500", "-nodefraction=0", path }
     local prog, checked = dir .. "/prog", {}
     for stack in p:samples() do
       for _, f in ipairs(stack) do
@@ -164,7 +164,7 @@ describe("perfgo.pprof on real perf output", function()
     assert.equals(0, #warnings)     -- placed by the record: no names-only warning
     local path = dir .. "/perf.pb.gz"
     assert.is_true(p:write(path))
-    local top = sh { "go", "tool", "pprof", "-lines", "-top", "-nodecount=500", path }
+    local top = sh { "go", "tool", "pprof", "-lines", "-top", "-nodecount=500", "-nodefraction=0", path }
     assert.is_truthy(top:find("inner", 1, true), top)
     assert.is_falsy(top:find("prog.c:", 1, true), top)
   end)
