@@ -69,7 +69,8 @@ local Parser = {}
 ---@return string? err "SOURCE:LINE: ..." in strict mode at an unrecognized line
 function Parser:feed(chunk) end
 
---- Parses a whole file without reading it into memory ("-" = stdin).
+--- Parses a whole file without reading it into memory ("-" = stdin). A
+--- regular file is read ahead by a second thread while the parser works.
 ---@param path string
 ---@param progress? fun(bytes: integer, samples: integer) called every 16 MB of input; its errors propagate
 ---@return true|nil ok
