@@ -28,7 +28,7 @@
  * Regular files are read ahead by a thread, READ_AHEAD blocks at most, so
  * the kernel's copy runs beside the parsing. */
 #define READ_CHUNK (128u << 10)
-#define READ_AHEAD 4
+#define READ_AHEAD 8
 
 typedef struct lparser {
     ps_parser *p;

@@ -22,8 +22,12 @@ struct sys_readahead {
     bool holding;  /* the caller holds ring[head - 1] */
     bool done;     /* the thread read the end or an error */
     bool stop;
+    /* Each side is woken only when it sleeps, and the thread, once the ring
+     * is full, only when half of it is free again: a wake-up costs far
+     * more than a block hand-off (an interrupt to the other CPU). */
+    bool reader_sleeps, caller_sleeps;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t reader_cv, caller_cv;
     pthread_t thread;
 };
 
@@ -33,8 +37,12 @@ static void *reader_main(void *arg)
     size_t tail = 0;
     for (;;) {
         pthread_mutex_lock(&r->mu);
-        while (!r->stop && r->filled == r->n)
-            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->filled == r->n) {
+            r->reader_sleeps = true;
+            while (!r->stop && r->n - r->filled < (r->n + 1) / 2)
+                pthread_cond_wait(&r->reader_cv, &r->mu);
+            r->reader_sleeps = false;
+        }
         bool stop = r->stop;
         pthread_mutex_unlock(&r->mu);
         if (stop)
@@ -50,7 +58,8 @@ static void *reader_main(void *arg)
         r->filled++;
         if (got <= 0)
             r->done = true;
-        pthread_cond_broadcast(&r->cv);
+        if (r->caller_sleeps)
+            pthread_cond_signal(&r->caller_cv);
         pthread_mutex_unlock(&r->mu);
         if (got <= 0)
             return NULL;
@@ -76,13 +85,18 @@ sys_readahead *sys_readahead_new(int fd, size_t block_size, size_t nblocks)
         ok = (r->ring[i].data = malloc(block_size)) != NULL;
     if (ok && pthread_mutex_init(&r->mu, NULL) != 0)
         ok = false;
-    else if (ok && pthread_cond_init(&r->cv, NULL) != 0) {
+    else if (ok && pthread_cond_init(&r->reader_cv, NULL) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        ok = false;
+    } else if (ok && pthread_cond_init(&r->caller_cv, NULL) != 0) {
+        pthread_cond_destroy(&r->reader_cv);
         pthread_mutex_destroy(&r->mu);
         ok = false;
     } else if (ok) {
         int e = pthread_create(&r->thread, NULL, reader_main, r);
         if (e != 0) {
-            pthread_cond_destroy(&r->cv);
+            pthread_cond_destroy(&r->caller_cv);
+            pthread_cond_destroy(&r->reader_cv);
             pthread_mutex_destroy(&r->mu);
             errno = e;
             ok = false;
@@ -106,10 +120,15 @@ ssize_t sys_readahead_next(sys_readahead *r, const char **data)
     if (r->holding) { /* the block given last time goes back to the thread */
         r->holding = false;
         r->filled--;
-        pthread_cond_broadcast(&r->cv);
+        if (r->reader_sleeps && r->n - r->filled >= (r->n + 1) / 2)
+            pthread_cond_signal(&r->reader_cv);
     }
-    while (r->filled == 0 && !r->done)
-        pthread_cond_wait(&r->cv, &r->mu);
+    if (r->filled == 0 && !r->done) {
+        r->caller_sleeps = true;
+        while (r->filled == 0 && !r->done)
+            pthread_cond_wait(&r->caller_cv, &r->mu);
+        r->caller_sleeps = false;
+    }
     if (r->filled == 0) { /* only after the end was taken already */
         pthread_mutex_unlock(&r->mu);
         *data = NULL;
@@ -134,10 +153,11 @@ void sys_readahead_free(sys_readahead *r)
         return;
     pthread_mutex_lock(&r->mu);
     r->stop = true;
-    pthread_cond_broadcast(&r->cv);
+    pthread_cond_signal(&r->reader_cv);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->thread, NULL);
-    pthread_cond_destroy(&r->cv);
+    pthread_cond_destroy(&r->caller_cv);
+    pthread_cond_destroy(&r->reader_cv);
     pthread_mutex_destroy(&r->mu);
     for (size_t i = 0; i < r->n; i++)
         free(r->ring[i].data);
