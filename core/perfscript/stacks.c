@@ -179,7 +179,8 @@ int ps_stacks_add(ps_parser *p)
             const ps_sslot *sl = &p->sslots[i];
             if (sl->hash == (uint32_t)k->hash) {
                 __builtin_prefetch(&PS_VEC_AT(&p->stacks, ps_stack_entry, sl->idx - 1));
-                __builtin_prefetch((const uint32_t *)p->stack_ids.data + sl->frames_off);
+                if (p->stack_ids.data) /* NULL while every stack is empty */
+                    __builtin_prefetch((const uint32_t *)p->stack_ids.data + sl->frames_off);
                 break;
             }
         }
