@@ -35,10 +35,8 @@ static bool prev_tok(const char *l, size_t end, tok *t)
     return true;
 }
 
-bool ps_parse_timestamp(const char *s, size_t len, uint64_t *ns)
+size_t ps_scan_timestamp(const char *s, size_t len, uint64_t *ns)
 {
-    if (len < 4 || s[len - 1] != ':')
-        return false;
     size_t i = 0;
     uint64_t sec = 0;
     while (i < len && ps_digit((unsigned char)s[i])) {
@@ -47,7 +45,7 @@ bool ps_parse_timestamp(const char *s, size_t len, uint64_t *ns)
         i++;
     }
     if (i == 0 || i >= len || s[i] != '.')
-        return false;
+        return 0;
     size_t f0 = ++i;
     uint64_t frac = 0;
     unsigned nd = 0;
@@ -58,14 +56,14 @@ bool ps_parse_timestamp(const char *s, size_t len, uint64_t *ns)
         }
         i++;
     }
-    if (i == f0 || i != len - 1)
-        return false;
+    if (i == f0 || i >= len || s[i] != ':')
+        return 0;
     while (nd < 9) {
         frac *= 10;
         nd++;
     }
     *ns = sec > UINT64_MAX / 1000000000ULL ? UINT64_MAX : sec * 1000000000ULL + frac;
-    return true;
+    return i + 1;
 }
 
 /* `digits` or `digits/digits`. */
@@ -178,7 +176,7 @@ void ps_parse_header(const char *l, size_t len, int rules, ps_header *h)
         while (ts > 0 && !ps_blank((unsigned char)l[ts - 1]))
             ts--;
         uint64_t ns;
-        if (!ps_digit((unsigned char)l[ts]) || !ps_parse_timestamp(l + ts, i + 1 - ts, &ns))
+        if (!ps_digit((unsigned char)l[ts]) || ps_scan_timestamp(l + ts, i + 1 - ts, &ns) != i + 1 - ts)
             continue;
         size_t leftmost = ts;
         h->has_time = true;
@@ -267,30 +265,15 @@ void ps_keep_template(ps_htmpl *t, const char *l, size_t n, const ps_header *h)
     t->valid = true;
 }
 
-static const uint64_t pow10_ns[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
-                                      10000,      1000,      100,      10,      1};
-
 bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_header *out)
 {
     if (!t->valid || n < t->ts + 4 || !ps_eq(l, t->line, t->ts))
         return false;
-    /* digits.digits up to the colon, as ps_parse_timestamp reads them */
-    const char *q = l + t->ts, *end = l + n, *q0 = q;
-    uint64_t sec = 0, frac = 0;
-    while (q < end && ps_digit((unsigned char)*q) && q - q0 < 18)
-        sec = sec * 10 + (uint64_t)(*q++ - '0');
-    if (q == q0 || q >= end || *q != '.')
+    uint64_t ns;
+    size_t k = ps_scan_timestamp(l + t->ts, n - t->ts, &ns);
+    size_t j = t->ts + k - 1, tail = t->len - t->te; /* j, te: the colons */
+    if (k == 0 || n - j != tail || !ps_eq(l + j, t->line + t->te, tail))
         return false;
-    const char *f0 = ++q;
-    while (q < end && ps_digit((unsigned char)*q)) {
-        if (q - f0 < 9)
-            frac = frac * 10 + (uint64_t)(*q - '0');
-        q++;
-    }
-    size_t nd = (size_t)(q - f0), j = (size_t)(q - l), tail = t->len - t->te;
-    if (nd == 0 || n - j != tail || !ps_eq(q, t->line + t->te, tail))
-        return false;
-    frac *= pow10_ns[nd < 9 ? nd : 9];
     *out = t->h;
     /* strings after the timestamp move with its length */
     size_t shift = j - t->te; /* modulo arithmetic: a shorter time wraps back */
@@ -298,7 +281,7 @@ bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_head
     out->event = rebase_into(t->h.event, t->line, t->len, l, t->te, shift);
     out->tail = rebase_into(t->h.tail, t->line, t->len, l, t->te, shift);
     out->record = rebase_into(t->h.record, t->line, t->len, l, t->te, shift);
-    out->time_ns = sec > UINT64_MAX / 1000000000ULL ? UINT64_MAX : sec * 1000000000ULL + frac;
+    out->time_ns = ns;
     out->time_end = j;
     return true;
 }

@@ -206,9 +206,10 @@ typedef struct ps_header {
     ps_str record;      /* side-band: the text from PERF_RECORD_ on */
 } ps_header;
 
-/* `digits.digits:` (the colon included) -> nanoseconds; false if s is not
- * a timestamp token. */
-bool ps_parse_timestamp(const char *s, size_t len, uint64_t *ns);
+/* The timestamp `digits.digits:` at the start of s: its length, the colon
+ * included, and *ns its nanoseconds (saturating); 0 when s does not start
+ * with one. */
+size_t ps_scan_timestamp(const char *s, size_t len, uint64_t *ns);
 /* Classifies a line (no newline) under the rules allowed (PS_RULE_* mask). */
 void ps_parse_header(const char *line, size_t len, int rules, ps_header *h);
 /* Parses `PERF_RECORD_MMAP[2] pid/tid: [start(len) @ pgoff ...]: prot path`;
