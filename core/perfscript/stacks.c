@@ -216,10 +216,7 @@ void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out)
     out->event = e->event;
     out->nframes = e->nframes;
     out->frames = ids ? ids + e->frames_off : NULL;
-    out->srclines = !ids                ? NULL
-                    : e->has_src        ? ids + e->frames_off + e->nframes
-                    : e->nframes        ? (const uint32_t *)p->no_src.data
-                                        : ids + e->frames_off;
+    out->srclines = e->has_src ? ids + e->frames_off + e->nframes : p->no_src.data;
     out->count = e->count;
     out->weight = e->weight;
     out->period_samples = e->period_samples;

@@ -313,6 +313,17 @@ static int begin_sample(ps_parser *p, const ps_header *h)
     return end_sample(p);
 }
 
+/* The blank line after a sample: the callchain ended after its last frame
+ * (learnt as that frame's successor), and the next line starts afresh. */
+static int end_callchain(ps_parser *p)
+{
+    if (p->in_sample && p->last_link)
+        PS_VEC_AT(&p->succ, uint32_t, p->last_link - 1) = PS_SUCC_END;
+    p->last_link = 0;
+    p->state = PS_START;
+    return end_sample(p);
+}
+
 /* ---- predicted lines ---- */
 
 /* Reads the lines at s that are the predicted frames (and the blank line
@@ -325,50 +336,38 @@ static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc
     uint32_t id = p->pred;
     *rc = PS_OK;
     p->pred = 0;
-    /* the frame ids go straight into cur_frames; counters are updated
-     * once at the end (srcline ids, when the sample has some, go through
-     * add_frame) */
+    if (p->cur_has_src)
+        return s; /* srcline ids go with every frame: read line by line */
+    /* the frame ids go straight into cur_frames, the counters once at the end */
     uint32_t *out = p->cur_frames.data;
-    size_t len = p->cur_frames.len, cap = p->cur_frames.cap, n = 0;
-    uint32_t last = p->last_link;
-    bool ended = false;
-    while (id) {
-        if (id == PS_SUCC_END) {
-            ended = s < e && *s == '\n';
-            break;
-        }
+    size_t len = p->cur_frames.len, n = 0;
+    while (id && id != PS_SUCC_END) {
         const ps_fline *f = &fl[id - 1];
         __builtin_prefetch(s + 512); /* the input ahead, read by another core */
         if ((size_t)(e - s) <= f->len || s[f->len] != '\n' || !ps_eq(s, f->ptr, f->len))
             break;
-        if (p->cur_has_src || len == cap) {
+        if (len == p->cur_frames.cap) {
             p->cur_frames.len = len;
-            if ((*rc = add_frame(p, id)) != PS_OK)
+            if (!ps_vec_reserve(&p->cur_frames, 1)) {
+                *rc = PS_ERR_NOMEM;
                 break;
-            p->stats.frames--; /* counted with the others below */
+            }
             out = p->cur_frames.data;
-            len = p->cur_frames.len;
-            cap = p->cur_frames.cap;
-        } else {
-            out[len++] = id;
         }
+        out[len++] = id;
         n++;
-        last = id; /* succ of the frame before is id already */
+        p->last_link = id; /* succ of the frame before is id already */
         s += f->len + 1;
         id = succ[id - 1];
     }
     p->cur_frames.len = len;
     p->stats.lines += n;
     p->stats.frames += n;
-    if (n) {
-        p->last_link = last;
+    if (n)
         p->last_was_frame = true;
-    }
-    if (ended && *rc == PS_OK) {
+    if (id == PS_SUCC_END && *rc == PS_OK && s < e && *s == '\n') {
         p->stats.lines++;
-        p->last_link = 0;
-        *rc = end_sample(p);
-        p->state = PS_START;
+        *rc = end_callchain(p);
         s++;
     }
     return s;
@@ -505,14 +504,8 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
     size_t i = 0;
     while (i < n && ps_blank((unsigned char)l[i]))
         i++;
-    if (i == n) { /* a separator */
-        if (p->in_sample && p->last_link)
-            PS_VEC_AT(&p->succ, uint32_t, p->last_link - 1) = PS_SUCC_END;
-        p->last_link = 0;
-        int rc = end_sample(p);
-        p->state = PS_START;
-        return rc;
-    }
+    if (i == n) /* a separator */
+        return end_callchain(p);
     ps_header hd;
     switch (p->state) {
     case PS_IN_SAMPLE:
