@@ -42,6 +42,16 @@ local function option_targets(parser)
   return out
 end
 
+-- The position of the command's name in argv: the first word that is not
+-- one of perfgo's own options (nil when there is none).
+local function command_index(argv)
+  for i, a in ipairs(argv) do
+    if a == "--" then return nil end
+    if a:sub(1, 1) ~= "-" and argv[i - 1] ~= "--config" then return i end
+  end
+  return nil
+end
+
 -- perfgo's own flags that must be known before the parser is built.
 local function pre_scan(argv)
   local opts = {}
@@ -98,30 +108,19 @@ function M.main(args)
   config.apply(layers, extra)
   -- Without configuration layers (whose defaults are checked against every
   -- command's options) only the command being run needs its options.
+  local ci = command_index(argv)
   local only
-  if #layers == 0 then
-    only = ""
-    for i, a in ipairs(argv) do
-      if a == "--" then break end
-      if a:sub(1, 1) ~= "-" and argv[i - 1] ~= "--config" then only = a break end
-    end
-  end
+  if #layers == 0 then only = ci and argv[ci] or "" end
   local parser, commands = M.parser(extra, only)
   -- A command may take arguments that are not its own (go test flags, a
   -- command line to exec): it splits them off before argparse sees them.
   local passthrough
-  for i, a in ipairs(argv) do
-    if a == "--" then break end
-    if a:sub(1, 1) ~= "-" and argv[i - 1] ~= "--config" then
-      local mod = commands[a]
-      if mod and mod.split_args then
-        local own
-        own, passthrough = mod.split_args({ table.unpack(argv, i + 1) })
-        argv = { table.unpack(argv, 1, i) }
-        for _, x in ipairs(own) do argv[#argv + 1] = x end
-      end
-      break
-    end
+  local mod = ci and commands[argv[ci]]
+  if mod and mod.split_args then
+    local own
+    own, passthrough = mod.split_args({ table.unpack(argv, ci + 1) })
+    argv = { table.unpack(argv, 1, ci) }
+    for _, x in ipairs(own) do argv[#argv + 1] = x end
   end
   local ok, parsed = parser:pparse(argv)
   if not ok then
