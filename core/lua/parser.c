@@ -281,8 +281,6 @@ static int l_feed_file(lua_State *L)
         luaL_checktype(L, 3, LUA_TFUNCTION);
     if (lp->finished)
         return luaL_error(L, "feed after finish");
-    if (!lp->buf && !(lp->buf = malloc(READ_CHUNK)))
-        return luaL_error(L, "out of memory");
     bool is_stdin = strcmp(path, "-") == 0;
     int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -296,9 +294,14 @@ static int l_feed_file(lua_State *L)
     struct stat st;
     sys_readahead *ra = NULL;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-        ra = sys_readahead_new(fd, READ_CHUNK, READ_AHEAD); /* else plain reads */
+        ra = sys_readahead_new(fd, READ_CHUNK, READ_AHEAD);
+    if (!ra && !lp->buf && !(lp->buf = malloc(READ_CHUNK))) { /* plain reads */
+        if (!is_stdin)
+            close(fd);
+        return luaL_error(L, "out of memory");
+    }
     uint64_t next = 16u << 20;
-    const char *err = NULL;
+    bool read_failed = false;
     int rc = PS_OK, e = 0;
     for (;;) {
         const char *data = lp->buf;
@@ -307,7 +310,7 @@ static int l_feed_file(lua_State *L)
             continue;
         if (n < 0) {
             e = errno;
-            err = "read";
+            read_failed = true;
             break;
         }
         if (n == 0)
@@ -331,7 +334,7 @@ static int l_feed_file(lua_State *L)
     sys_readahead_free(ra);
     if (!is_stdin)
         close(fd);
-    if (err) {
+    if (read_failed) {
         lua_pushnil(L);
         lua_pushfstring(L, "%s: %s", is_stdin ? "stdin" : path, strerror(e));
         return 2;
