@@ -19,13 +19,9 @@ M.commands = {
   "perfgo.commands.convert",
 }
 
-local function load_commands(extra)
-  local list = {}
-  for _, modname in ipairs(M.commands) do
-    list[#list + 1] = require(modname)
-  end
-  for _, mod in ipairs(extra or {}) do list[#list + 1] = mod end
-  return list
+-- The command name of a module name ("perfgo.commands.test" -> "test").
+local function command_name(modname)
+  return (modname:match("([^.]+)$"))
 end
 
 -- The option targets of each command (for checking configured defaults).
@@ -68,8 +64,8 @@ end
 
 --- Builds the argparse parser and the table of command modules by name.
 ---@param extra? table[] command modules added by configuration
----@param only? string define only this command's options (the others keep
---- their name and summary, all `perfgo --help` shows)
+---@param only? string define only this command's options (when it is a
+--- built-in command, the others are named without loading their modules)
 ---@return table parser, table<string, table> commands
 function M.parser(extra, only)
   local parser = argparse("perfgo")
@@ -84,14 +80,37 @@ function M.parser(extra, only)
   parser:option("--config", "Use this perfgo.lua instead of the project's."):argname("<file>")
   parser:flag("--no-project-config", "Ignore the project's perfgo.lua.")
 
-  local by_name = {}
-  for _, mod in ipairs(load_commands(extra)) do
+  -- Modules are required when their command is defined or run: a command
+  -- that is not the one being run is only named (its summary is needed by
+  -- `perfgo --help` alone, which defines them all).
+  local modnames = {}
+  for _, modname in ipairs(M.commands) do modnames[command_name(modname)] = modname end
+  local by_name = setmetatable({}, {
+    __index = function(t, name)
+      local modname = modnames[name]
+      if not modname then return nil end
+      local mod = require(modname)
+      rawset(t, name, mod)
+      return mod
+    end,
+  })
+  local lazy = only ~= nil and modnames[only] ~= nil
+  local function define(mod)
     local cmd = parser:command(mod.name)
     cmd:summary(mod.summary)
     cmd:description(mod.summary)
     if mod.define and (only == nil or only == mod.name) then mod.define(cmd) end
-    by_name[mod.name] = mod
+    rawset(by_name, mod.name, mod)
   end
+  for _, modname in ipairs(M.commands) do
+    local name = command_name(modname)
+    if lazy and name ~= only then
+      parser:command(name)
+    else
+      define(require(modname))
+    end
+  end
+  for _, mod in ipairs(extra or {}) do define(mod) end
   return parser, by_name
 end
 
