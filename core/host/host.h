@@ -13,12 +13,18 @@ struct host_paths {
     char exe[4096];   /* absolute path of the running binary */
     char lua[4096];   /* directory holding perfgo/cli.lua */
     char rules[4096]; /* directory holding the shipped rules */
+    char luac[4096];  /* directory of the precompiled scripts ("" = none) */
     const char *origin; /* "PERFGO_LUA_DIR", "install" or "source" */
+    int luac_loaded;    /* modules loaded from luac */
 };
 
 /* luaopen function for the host-only module `perfgo.host`: version,
  * library versions, and the paths above. The paths are read from the
  * upvalue the host passes. */
 int host_open_info(lua_State *L);
+
+/* Puts a package searcher for the precompiled scripts in paths->luac
+ * before Lua's own script searcher (none when paths->luac is empty). */
+void host_add_bytecode_searcher(lua_State *L, struct host_paths *paths);
 
 #endif

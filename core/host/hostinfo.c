@@ -5,10 +5,18 @@
 
 #include "host.h"
 
+/* host.luac_loaded(): how many modules came from precompiled chunks */
+static int luac_loaded(lua_State *L)
+{
+    const struct host_paths *paths = lua_touserdata(L, lua_upvalueindex(1));
+    lua_pushinteger(L, paths->luac_loaded);
+    return 1;
+}
+
 int host_open_info(lua_State *L)
 {
     const struct host_paths *paths = lua_touserdata(L, lua_upvalueindex(1));
-    lua_createtable(L, 0, 8);
+    lua_createtable(L, 0, 10);
     lua_pushliteral(L, PERFGO_VERSION);
     lua_setfield(L, -2, "version");
     lua_pushliteral(L, LUA_RELEASE);
@@ -28,6 +36,11 @@ int host_open_info(lua_State *L)
         lua_setfield(L, -2, "rules_dir");
         lua_pushstring(L, paths->origin);
         lua_setfield(L, -2, "origin");
+        lua_pushstring(L, paths->luac);
+        lua_setfield(L, -2, "luac_dir");
+        lua_pushlightuserdata(L, (void *)paths);
+        lua_pushcclosure(L, luac_loaded, 1);
+        lua_setfield(L, -2, "luac_loaded");
     }
     return 1;
 }

@@ -96,6 +96,7 @@ static bool find_scripts(struct host_paths *paths, FILE *err)
         if (set_path(lua, sizeof lua, prefix, "/" PERFGO_LUA_REL) && has_entry(lua)) {
             set_path(paths->lua, sizeof paths->lua, lua, "");
             set_path(paths->rules, sizeof paths->rules, prefix, "/" PERFGO_RULES_REL);
+            set_path(paths->luac, sizeof paths->luac, prefix, "/" PERFGO_LUAC_REL);
             paths->origin = "install";
             return true;
         }
@@ -104,6 +105,7 @@ static bool find_scripts(struct host_paths *paths, FILE *err)
     if (has_entry(PERFGO_SOURCE_DIR "/lua")) {
         set_path(paths->lua, sizeof paths->lua, PERFGO_SOURCE_DIR "/lua", "");
         set_path(paths->rules, sizeof paths->rules, PERFGO_SOURCE_DIR "/rules", "");
+        set_path(paths->luac, sizeof paths->luac, PERFGO_LUAC_DIR, "");
         paths->origin = "source";
         return true;
     }
@@ -243,6 +245,7 @@ int main(int argc, char **argv)
     luaL_openlibs(L);
     preload(L, &paths);
     set_package_path(L, &paths);
+    host_add_bytecode_searcher(L, &paths);
 
     int code;
     lua_pushcfunction(L, message_handler);

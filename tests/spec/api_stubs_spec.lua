@@ -18,7 +18,8 @@ end
 -- as `function Var:name(`, and its `---@field` names.
 local function parse_stub(name)
   local text = assert(t.read(stub_path(name)), "no stub for perfgo." .. name)
-  local stub = { meta = text:match("^%-%-%-@meta (%S+)"), funcs = {}, classes = {}, fields = {} }
+  local stub = { meta = text:match("^%-%-%-@meta (%S+)"), funcs = {}, classes = {}, fields = {},
+    field_types = {} }
   local var_class, pending, current = {}, nil, nil
   for line in text:gmatch("[^\n]*") do
     local class = line:match("^%-%-%-@class ([%w_.]+)")
@@ -26,8 +27,11 @@ local function parse_stub(name)
       pending, current = class, class
       stub.fields[class] = stub.fields[class] or {}
     elseif line:match("^%-%-%-@field") then
-      local field = line:match("^%-%-%-@field ([%w_]+)")
-      if current then stub.fields[current][field] = true end
+      local field, ty = line:match("^%-%-%-@field ([%w_]+)%s*(%S*)")
+      if current then
+        stub.fields[current][field] = true
+        stub.field_types[field] = ty:match("^fun%(") and "function" or "string"
+      end
     else
       local var = line:match("^local ([%w_]+) = {}")
       if var and pending then
@@ -158,17 +162,18 @@ describe("LuaLS stubs (core/lua/api/perfgo)", function()
     t.rmtree(dir)
     assert.equals(0, r.code, r.stderr)
     local modules, fields = {}, {}
+    local host_stub = parse_stub("host")
     for name in r.stdout:gmatch("module perfgo%.([%w_]+)\n") do modules[name] = true end
     for k, ty in r.stdout:gmatch("host ([%w_]+) (%a+)\n") do
       fields[k] = true
-      assert.equals("string", ty, "perfgo.host." .. k)
+      assert.equals(host_stub.field_types[k] or "string", ty, "perfgo.host." .. k)
     end
     local stubs = {}
     for _, name in ipairs(loadable) do stubs[name] = true end
     stubs.host = true
     for name in pairs(stubs) do assert.is_not_nil(t.read(stub_path(name)), name) end
     assert_same_names(modules, stubs, "native modules in the perfgo binary")
-    assert_same_names(fields, parse_stub("host").fields["perfgo.host"], "perfgo.host")
+    assert_same_names(fields, host_stub.fields["perfgo.host"], "perfgo.host")
   end)
 
   it("cmake --install puts the stubs in share/perfgo/api/perfgo", function()

@@ -10,7 +10,8 @@ local M = {
 function M.define(cmd)
   cmd:description("Prints perfgo's version, then the versions of Lua, protobuf-c, zlib and "
     .. "libdeflate it was built with.")
-  cmd:flag("-v --verbose", "Also show the binary and the script directories in use.")
+  cmd:flag("-v --verbose", "Also show the binary and the script directories in use, and how "
+    .. "many modules were loaded precompiled.")
 end
 
 --- The version text, two lines.
@@ -27,6 +28,10 @@ function M.run(args)
   if args.verbose then
     io.stdout:write(string.format("binary: %s\nscripts: %s (%s)\nrules: %s\n",
       host.exe, host.lua_dir, host.origin, host.rules_dir))
+    if host.luac_dir ~= "" then
+      io.stdout:write(string.format("precompiled: %s (%d modules loaded from it)\n",
+        host.luac_dir, host.luac_loaded()))
+    end
   end
   return 0
 end
