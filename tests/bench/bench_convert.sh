@@ -14,7 +14,8 @@
 # second, user + sys, which is steadier on a shared machine), next to `cat >/dev/null` and `wc -l`
 # on the same file, and next to stackcollapse-perf.pl when FLAMEGRAPH_DIR is
 # set. Each perfgo figure is the best of $BENCH_RUNS runs (default 3); the
-# perl script runs once.
+# perl script runs once. BENCH_FILES picks some of the four inputs (default
+# all; the RSS ratios need all four).
 set -eu
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -110,7 +111,8 @@ row() { # file tool samples CMD...
 
 echo "perfgo $("$perfgo" version | head -1 | cut -d' ' -f2), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 printf "%-15s %-22s %7s %6s %7s %6s %7s %10s %7s\n" file tool MB wall_s MB/s cpu_s cpuMB/s samples/s RSS_MB
-for f in rec.script rec4.script corpus.script corpus4.script; do
+files=${BENCH_FILES:-rec.script rec4.script corpus.script corpus4.script}
+for f in $files; do
     path=$work/$f
     n=$(samples_of "$path")
     cat "$path" > /dev/null # warm the page cache
@@ -129,6 +131,7 @@ for f in rec.script rec4.script corpus.script corpus4.script; do
         runs=$runs_saved
     fi
 done
+[ -n "${rss_pprof_rec4:-}" ] && [ -n "${rss_pprof_corpus4:-}" ] || exit 0
 awk -v a="$rss_pprof_rec4" -v b="$rss_pprof_rec" -v c="$rss_pprof_corpus4" -v d="$rss_pprof_corpus" \
     -v e="$rss_folded_rec4" -v g="$rss_folded_rec" 'BEGIN {
     printf "peak RSS 4x/1x: recording pprof %.2f, folded %.2f; corpus pprof %.2f\n", a / b, e / g, c / d }'
