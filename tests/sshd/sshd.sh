@@ -14,6 +14,10 @@
 #
 # Printed: dir, port, alias, config, identity, known_hosts, log, user, pid.
 set -eu
+# A PERFGO_SANITIZE build's tests preload libasan into every process they
+# start (plain lua5.4 loads sanitized modules); sshd and ps are not built
+# for it, and ps can hang under it.
+unset LD_PRELOAD
 
 usage() {
     echo "usage: $0 start [DIR] | stop DIR" >&2
