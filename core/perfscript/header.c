@@ -37,31 +37,35 @@ static bool prev_tok(const char *l, size_t end, tok *t)
 
 size_t ps_scan_timestamp(const char *s, size_t len, uint64_t *ns)
 {
+    static const uint64_t scale[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
+                                       10000,      1000,      100,      10,      1};
     size_t i = 0;
     uint64_t sec = 0;
-    while (i < len && ps_digit((unsigned char)s[i])) {
+    unsigned d;
+    /* 19 digits cannot overflow; past them the value stops growing */
+    while (i < len && i < 19 && (d = (unsigned char)s[i] - '0') < 10) {
+        sec = sec * 10 + d;
+        i++;
+    }
+    while (i < len && (d = (unsigned char)s[i] - '0') < 10) {
         if (sec < UINT64_MAX / 10)
-            sec = sec * 10 + (uint64_t)(s[i] - '0');
+            sec = sec * 10 + d;
         i++;
     }
     if (i == 0 || i >= len || s[i] != '.')
         return 0;
     size_t f0 = ++i;
     uint64_t frac = 0;
-    unsigned nd = 0;
-    while (i < len && ps_digit((unsigned char)s[i])) {
-        if (nd < 9) {
-            frac = frac * 10 + (uint64_t)(s[i] - '0');
-            nd++;
-        }
+    while (i < len && i - f0 < 9 && (d = (unsigned char)s[i] - '0') < 10) {
+        frac = frac * 10 + d;
         i++;
     }
+    size_t nd = i - f0; /* digits kept: at most 9 */
+    while (i < len && ps_digit((unsigned char)s[i]))
+        i++;
     if (i == f0 || i >= len || s[i] != ':')
         return 0;
-    while (nd < 9) {
-        frac *= 10;
-        nd++;
-    }
+    frac *= scale[nd];
     *ns = sec > UINT64_MAX / 1000000000ULL ? UINT64_MAX : sec * 1000000000ULL + frac;
     return i + 1;
 }
@@ -257,6 +261,7 @@ void ps_keep_template(ps_htmpl *t, const char *l, size_t n, const ps_header *h)
     t->len = n;
     t->ts = h->time_pos;
     t->te = h->time_end;
+    t->dot = (size_t)((const char *)memchr(l + t->ts, '.', t->te - t->ts) - l);
     t->h = *h;
     t->h.comm = rebase_into(h->comm, l, n, t->line, 0, 0);
     t->h.event = rebase_into(h->event, l, n, t->line, 0, 0);
@@ -265,12 +270,56 @@ void ps_keep_template(ps_htmpl *t, const char *l, size_t n, const ps_header *h)
     t->valid = true;
 }
 
+/* Up to 8 decimal digits in the bytes of w (little-endian, the last
+ * digit in the top byte, the bytes before the first digit '0'): their
+ * value, eight at a time. false when one of the top k bytes is no digit. */
+static inline bool swar_digits(uint64_t w, size_t k, uint64_t *out)
+{
+    uint64_t keep = k == 8 ? ~0ULL : ~0ULL << (8 * (8 - k)); /* the top k bytes */
+    uint64_t ascii = 0x3030303030303030ULL;
+    w = (w & keep) | (ascii & ~keep);
+    /* digits: high nibble 3, and adding 6 leaves it 3 */
+    if (((w & 0xf0f0f0f0f0f0f0f0ULL) | ((w + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) >> 4) !=
+        0x3030303030303030ULL + (0x3030303030303030ULL >> 4))
+        return false;
+    w -= ascii;
+    w = w * 10 + (w >> 8);
+    *out = (((w & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32))) +
+            (((w >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32)))) >> 32;
+    return true;
+}
+
+/* The timestamp of a line as long as the template, whose digits then sit
+ * where the template's do: what ps_scan_timestamp finds, 0 when a byte of
+ * it is not a digit there or the timestamp is of a shape this does not
+ * read (over 8 digits either side of the point, too near the line's start
+ * or end to read 8 bytes). */
+static size_t same_shape_time(const ps_htmpl *t, const char *l, uint64_t *ns)
+{
+    static const uint64_t scale[9] = {0, 100000000, 10000000, 1000000, 100000,
+                                      10000, 1000, 100, 10};
+    size_t nsec = t->dot - t->ts, nfrac = t->te - t->dot - 1;
+    if (nsec > 8 || nfrac > 8 || t->dot < 8 || t->len < t->dot + 9 || l[t->dot] != '.' ||
+        l[t->te] != ':')
+        return 0;
+    uint64_t a, b, sec, frac;
+    memcpy(&a, l + t->dot - 8, 8); /* the seconds end in the top byte */
+    memcpy(&b, l + t->dot + 1, 8); /* the fraction starts in the low byte */
+    b <<= 8 * (8 - nfrac);         /* ... and now ends in the top byte */
+    if (!swar_digits(a, nsec, &sec) || !swar_digits(b, nfrac, &frac))
+        return 0;
+    *ns = sec * 1000000000ULL + frac * scale[nfrac];
+    return t->te + 1 - t->ts;
+}
+
 bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_header *out)
 {
     if (!t->valid || n < t->ts + 4 || !ps_eq(l, t->line, t->ts))
         return false;
     uint64_t ns;
-    size_t k = ps_scan_timestamp(l + t->ts, n - t->ts, &ns);
+    size_t k = n == t->len ? same_shape_time(t, l, &ns) : 0;
+    if (k == 0)
+        k = ps_scan_timestamp(l + t->ts, n - t->ts, &ns);
     size_t j = t->ts + k - 1, tail = t->len - t->te; /* j, te: the colons */
     if (k == 0 || n - j != tail || !ps_eq(l + j, t->line + t->te, tail))
         return false;

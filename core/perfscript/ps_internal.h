@@ -282,6 +282,7 @@ typedef struct ps_htmpl {
     bool valid;
     size_t len;    /* of line */
     size_t ts, te; /* the timestamp token: [ts, te), te at its colon */
+    size_t dot;    /* its decimal point */
     ps_header h;   /* strings point into line */
     char line[PS_TMPL_MAX];
 } ps_htmpl;

@@ -380,6 +380,31 @@ static void test_header_template(void)
         {"a b 1 1.0: e:", "a b 1 22.75: e:", true},
         {"a b 1 1.0:", "a b 1 2.0:", true},
         {"a 1 1.0: e:", "a 1 1234567890123456789.0: e:", true}, /* saturating, as in full */
+        /* as long as the template: digits where the template has them */
+        {"a 1 1.0: e:", "a 1 9.5: e:", true},
+        {"a 1 1.0123456789012: e:", "a 1 7.9876543210987: e:", true},
+        {"a 1 1234567890123456789.0: e:", "a 1 9999999999999999999.9: e:", true},
+        {"a 1 12345678901234567890.0: e:", "a 1 98765432109876543210.5: e:", true},
+        {"a 1 1.0: e:", "a 1 x.5: e:", false},
+        {"a 1 1.0: e:", "a 1 1.x: e:", false},
+        {"a 1 1.00: e:", "a 1 1.0x: e:", false},
+        {"a 1 10.0: e:", "a 1 1.00: e:", true}, /* same length, point elsewhere */
+        {"a 1 1.00: e:", "a 1 10.0: e:", true},
+        /* the same, with room to read the digits eight at a time */
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  9999.999999:      50000 cpu-clock: ", true},
+        {"bench.test 17017 12345678.12345678:      50000 cpu-clock: ",
+         "bench.test 17017 87654321.87654321:      50000 cpu-clock: ", true},
+        {"bench.test 17017 123456789.123456789:      50000 cpu-clock: ",
+         "bench.test 17017 987654321.987654321:      50000 cpu-clock: ", true},
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  4055.50094x:      50000 cpu-clock: ", false},
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  4/55.500942:      50000 cpu-clock: ", false},
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  4055:500942:      50000 cpu-clock: ", false},
+        {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
+         "bench.test 17017  40551500942:      50000 cpu-clock: ", false},
         /* other thread, period, event, cpu, comm: parsed in full */
         {"bench.test 17017  4055.500942:      50000 cpu-clock: ",
          "bench.test 17018  4055.500943:      50000 cpu-clock: ", false},
