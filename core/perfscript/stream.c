@@ -613,9 +613,13 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
             size_t n = (size_t)(nl - s);
             if (n && s[n - 1] == '\r')
                 n--;
-            uint64_t h = ps_hash(s, n, FRAME_SEED);
-            if (p->nfslots)
-                __builtin_prefetch(&p->fslots[(size_t)h & (p->nfslots - 1)]);
+            /* a line read in the start state (a header) is not looked up */
+            uint64_t h = 0;
+            if (pl || p->state != PS_START) {
+                h = ps_hash(s, n, FRAME_SEED);
+                if (p->nfslots)
+                    __builtin_prefetch(&p->fslots[(size_t)h & (p->nfslots - 1)]);
+            }
             if (pl) {
                 if ((rc = process_line_h(p, pl, pn, ph)) != PS_OK)
                     return fail(p, rc);
