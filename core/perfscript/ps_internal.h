@@ -275,6 +275,12 @@ typedef struct ps_fline {
 /* succ[] value: the callchain ended after this frame (a blank line). */
 #define PS_SUCC_END UINT32_MAX
 
+/* What followed a frame: the last time (next) and the time before, when
+ * that was something else (alt); 0 = not known. */
+typedef struct ps_succ {
+    uint32_t next, alt;
+} ps_succ;
+
 /* The last sample header parsed in full, kept as a template: a header that
  * differs from it only in its timestamp is not parsed again. */
 #define PS_TMPL_MAX 256
@@ -316,10 +322,10 @@ struct ps_parser {
     size_t nfslots;
 
     ps_vec flines;    /* ps_fline, index id-1 */
-    /* Callchains repeat: succ[id] is the frame that followed frame id the
-     * last time (or PS_SUCC_END), and a line that has exactly that text is
-     * taken as that frame without being looked up. */
-    ps_vec succ;        /* uint32_t, index id-1 */
+    /* Callchains repeat: succ[id] holds the two frames (or PS_SUCC_END)
+     * that last followed frame id, and a line that has exactly the text of
+     * one of them is taken as that frame without being looked up. */
+    ps_vec succ;        /* ps_succ, index id-1 */
     uint32_t pred;      /* the predicted next line (0 = none) */
     uint32_t last_link; /* the callchain frame before this line (0 = none) */
 

@@ -42,7 +42,7 @@ ps_parser *ps_new(const ps_options *opts)
     p->state = PS_START;
     ps_vec_init(&p->frames, sizeof(ps_frame));
     ps_vec_init(&p->flines, sizeof(ps_fline));
-    ps_vec_init(&p->succ, sizeof(uint32_t));
+    ps_vec_init(&p->succ, sizeof(ps_succ));
     ps_strtab_init(&p->events, &p->arena);
     ps_strtab_init(&p->comms, &p->arena);
     ps_strtab_init(&p->srclines, &p->arena);
@@ -156,7 +156,7 @@ static uint32_t frame_insert(ps_parser *p, ps_frame *f, const char *l, size_t n,
         !ps_vec_reserve(&p->succ, 1))
         return 0;
     ps_fline fl = {copy, n};
-    uint32_t none = 0;
+    ps_succ none = {0, 0};
     ps_vec_push(&p->flines, &fl);
     ps_vec_push(&p->succ, &none);
     f->line = (ps_str){copy, n};
@@ -215,15 +215,25 @@ static inline int add_frame(ps_parser *p, uint32_t id)
     return PS_OK;
 }
 
+/* Learns that `to` (a frame id or PS_SUCC_END) followed: what followed
+ * before becomes the alternative. */
+static inline void learn_succ(ps_succ *sc, uint32_t to)
+{
+    if (sc->next != to) {
+        sc->alt = sc->next;
+        sc->next = to;
+    }
+}
+
 /* A frame of the callchain being read: it is learnt as the successor of
  * the frame before it, and its own successor becomes the prediction. */
 static inline int chain_frame(ps_parser *p, uint32_t id)
 {
-    uint32_t *succ = p->succ.data;
+    ps_succ *succ = p->succ.data;
     if (p->last_link)
-        succ[p->last_link - 1] = id;
+        learn_succ(&succ[p->last_link - 1], id);
     p->last_link = id;
-    p->pred = succ[id - 1];
+    p->pred = succ[id - 1].next;
     return add_frame(p, id);
 }
 
@@ -318,7 +328,7 @@ static int begin_sample(ps_parser *p, const ps_header *h)
 static int end_callchain(ps_parser *p)
 {
     if (p->in_sample && p->last_link)
-        PS_VEC_AT(&p->succ, uint32_t, p->last_link - 1) = PS_SUCC_END;
+        learn_succ(&PS_VEC_AT(&p->succ, ps_succ, p->last_link - 1), PS_SUCC_END);
     p->last_link = 0;
     p->state = PS_START;
     return end_sample(p);
@@ -326,14 +336,25 @@ static int end_callchain(ps_parser *p)
 
 /* ---- predicted lines ---- */
 
+/* Whether the line at s is `id`: the blank line for PS_SUCC_END, else
+ * exactly the text of frame id. */
+static inline bool line_is(const ps_fline *fl, uint32_t id, const char *s, const char *e)
+{
+    if (id == PS_SUCC_END)
+        return s < e && *s == '\n';
+    const ps_fline *f = &fl[id - 1];
+    return (size_t)(e - s) > f->len && s[f->len] == '\n' && ps_eq(s, f->ptr, f->len);
+}
+
 /* Reads the lines at s that are the predicted frames (and the blank line
  * that ends the callchain where that is predicted) as process_line_h would
- * read them; returns where it stopped. */
+ * read them; returns where it stopped. A line that is not the frame's
+ * last successor may be the one before (then the two change places). */
 static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc)
 {
     const ps_fline *fl = p->flines.data;
-    const uint32_t *succ = p->succ.data;
-    uint32_t id = p->pred;
+    ps_succ *succ = p->succ.data;
+    uint32_t id = p->pred, prev = p->last_link; /* pred != 0: prev is a frame */
     *rc = PS_OK;
     p->pred = 0;
     if (p->cur_has_src)
@@ -341,11 +362,22 @@ static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc
     /* the frame ids go straight into cur_frames, the counters once at the end */
     uint32_t *out = p->cur_frames.data;
     size_t len = p->cur_frames.len, n = 0;
-    while (id && id != PS_SUCC_END) {
-        const ps_fline *f = &fl[id - 1];
+    bool ended = false;
+    for (;;) {
         __builtin_prefetch(s + 512); /* the input ahead, read by another core */
-        if ((size_t)(e - s) <= f->len || s[f->len] != '\n' || !ps_eq(s, f->ptr, f->len))
+        if (!line_is(fl, id, s, e)) {
+            ps_succ *sc = &succ[prev - 1];
+            uint32_t alt = sc->alt;
+            if (!alt || !line_is(fl, alt, s, e))
+                break;
+            sc->alt = id;
+            sc->next = alt;
+            id = alt;
+        }
+        if (id == PS_SUCC_END) {
+            ended = true;
             break;
+        }
         if (len == p->cur_frames.cap) {
             p->cur_frames.len = len;
             if (!ps_vec_reserve(&p->cur_frames, 1)) {
@@ -356,16 +388,19 @@ static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc
         }
         out[len++] = id;
         n++;
-        p->last_link = id; /* succ of the frame before is id already */
-        s += f->len + 1;
-        id = succ[id - 1];
+        s += fl[id - 1].len + 1;
+        prev = id;
+        id = succ[id - 1].next;
+        if (!id)
+            break;
     }
+    p->last_link = prev;
     p->cur_frames.len = len;
     p->stats.lines += n;
     p->stats.frames += n;
     if (n)
         p->last_was_frame = true;
-    if (id == PS_SUCC_END && *rc == PS_OK && s < e && *s == '\n') {
+    if (ended) {
         p->stats.lines++;
         *rc = end_callchain(p);
         s++;
