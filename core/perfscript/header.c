@@ -312,16 +312,24 @@ static size_t same_shape_time(const ps_htmpl *t, const char *l, uint64_t *ns)
     return t->te + 1 - t->ts;
 }
 
-bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_header *out)
+size_t ps_template_time(const ps_htmpl *t, const char *l, size_t n, uint64_t *ns)
 {
     if (!t->valid || n < t->ts + 4 || !ps_eq(l, t->line, t->ts))
-        return false;
-    uint64_t ns;
-    size_t k = n == t->len ? same_shape_time(t, l, &ns) : 0;
+        return 0;
+    size_t k = n == t->len ? same_shape_time(t, l, ns) : 0;
     if (k == 0)
-        k = ps_scan_timestamp(l + t->ts, n - t->ts, &ns);
+        k = ps_scan_timestamp(l + t->ts, n - t->ts, ns);
     size_t j = t->ts + k - 1, tail = t->len - t->te; /* j, te: the colons */
     if (k == 0 || n - j != tail || !ps_eq(l + j, t->line + t->te, tail))
+        return 0;
+    return j;
+}
+
+bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_header *out)
+{
+    uint64_t ns;
+    size_t j = ps_template_time(t, l, n, &ns);
+    if (!j)
         return false;
     *out = t->h;
     /* strings after the timestamp move with its length */

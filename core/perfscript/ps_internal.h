@@ -302,6 +302,11 @@ void ps_keep_template(ps_htmpl *t, const char *l, size_t n, const ps_header *h);
  * from its colon on are the template's). false when the line differs
  * elsewhere (then parse it in full). */
 bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_header *out);
+/* The test of ps_header_from_template alone: when line l equals the
+ * template but for its timestamp, the timestamp's nanoseconds in *ns and
+ * the position of its colon in l (then the header's other fields are the
+ * template's); else 0. */
+size_t ps_template_time(const ps_htmpl *t, const char *l, size_t n, uint64_t *ns);
 
 struct ps_parser {
     ps_options opts;
@@ -332,6 +337,7 @@ struct ps_parser {
     ps_strtab events, comms, srclines;
     uint32_t first_event;
     ps_htmpl tmpl;
+    uint32_t tmpl_comm, tmpl_event; /* the template's comm and event ids */
 
     /* the sample being read */
     bool in_sample;

@@ -237,31 +237,18 @@ static inline int chain_frame(ps_parser *p, uint32_t id)
     return add_frame(p, id);
 }
 
-static int begin_sample(ps_parser *p, const ps_header *h)
+/* Starts a sample of header h whose comm and event are interned (0 =
+ * none); h may be p->cur. */
+static int start_sample(ps_parser *p, const ps_header *h, uint32_t comm, uint32_t event)
 {
     p->in_sample = true;
     p->last_was_frame = false;
     p->last_link = 0;
-    p->cur = *h;
-    p->cur_comm = 0;
-    p->cur_event = 0;
-    if (h->comm.len) {
-        ps_str last = ps_strtab_get(&p->comms, p->last_comm);
-        if (p->last_comm && last.len == h->comm.len && ps_eq(last.ptr, h->comm.ptr, last.len))
-            p->cur_comm = p->last_comm;
-        else
-            p->cur_comm = p->last_comm = ps_strtab_intern(&p->comms, h->comm.ptr, h->comm.len);
-        if (!p->cur_comm)
-            return PS_ERR_NOMEM;
-    }
+    if (h != &p->cur)
+        p->cur = *h;
+    p->cur_comm = comm;
+    p->cur_event = event;
     if (h->has_event) {
-        ps_str last = ps_strtab_get(&p->events, p->last_event);
-        if (p->last_event && last.len == h->event.len && ps_eq(last.ptr, h->event.ptr, last.len))
-            p->cur_event = p->last_event;
-        else
-            p->cur_event = p->last_event = ps_strtab_intern(&p->events, h->event.ptr, h->event.len);
-        if (!p->cur_event)
-            return PS_ERR_NOMEM;
         if (!p->first_event)
             p->first_event = p->cur_event;
         while (p->evinfo.len < p->cur_event) {
@@ -305,6 +292,7 @@ static int begin_sample(ps_parser *p, const ps_header *h)
         p->state = PS_IN_SAMPLE;
         return PS_OK;
     }
+    /* (never from a template: its header has no frame) */
     /* a one-line sample: the frame is on the header line */
     const char *l = h->tail.ptr;
     size_t n = h->tail.len;
@@ -321,6 +309,32 @@ static int begin_sample(ps_parser *p, const ps_header *h)
     }
     p->state = PS_AFTER_ONELINE;
     return end_sample(p);
+}
+
+/* Starts a sample of a parsed header: its comm and event are interned
+ * (the previous header's are compared first: they usually repeat). */
+static int begin_sample(ps_parser *p, const ps_header *h)
+{
+    uint32_t comm = 0, event = 0;
+    if (h->comm.len) {
+        ps_str last = ps_strtab_get(&p->comms, p->last_comm);
+        if (p->last_comm && last.len == h->comm.len && ps_eq(last.ptr, h->comm.ptr, last.len))
+            comm = p->last_comm;
+        else
+            comm = p->last_comm = ps_strtab_intern(&p->comms, h->comm.ptr, h->comm.len);
+        if (!comm)
+            return PS_ERR_NOMEM;
+    }
+    if (h->has_event) {
+        ps_str last = ps_strtab_get(&p->events, p->last_event);
+        if (p->last_event && last.len == h->event.len && ps_eq(last.ptr, h->event.ptr, last.len))
+            event = p->last_event;
+        else
+            event = p->last_event = ps_strtab_intern(&p->events, h->event.ptr, h->event.len);
+        if (!event)
+            return PS_ERR_NOMEM;
+    }
+    return start_sample(p, h, comm, event);
 }
 
 /* The blank line after a sample: the callchain ended after its last frame
@@ -545,19 +559,33 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
     switch (p->state) {
     case PS_IN_SAMPLE:
         return in_sample_line(p, l, n);
-    case PS_START:
-        if (ps_header_from_template(&p->tmpl, l, n, &hd))
-            return begin_sample(p, &hd);
+    case PS_START: {
+        /* the template's header with this line's time: its strings are
+         * not needed, their ids are the template's */
+        uint64_t ns;
+        size_t colon = ps_template_time(&p->tmpl, l, n, &ns);
+        if (colon) {
+            p->cur = p->tmpl.h;
+            p->cur.time_ns = ns;
+            p->cur.time_end = colon;
+            p->last_comm = p->tmpl_comm;
+            p->last_event = p->tmpl_event;
+            return start_sample(p, &p->cur, p->tmpl_comm, p->tmpl_event);
+        }
         ps_parse_header(l, n, PS_RULE_A | PS_RULE_B | PS_RULE_C, &hd);
         if (hd.kind == PS_LINE_SIDEBAND)
             return sideband(p, &hd);
         if (hd.kind == PS_LINE_HEADER) {
             ps_keep_template(&p->tmpl, l, n, &hd);
-            return begin_sample(p, &hd);
+            int rc = begin_sample(p, &hd);
+            p->tmpl_comm = p->cur_comm;
+            p->tmpl_event = p->cur_event;
+            return rc;
         }
         p->state = PS_SKIP;
         p->stats.headerless_blocks++;
         return unrecognized(p, l, n);
+    }
     case PS_AFTER_ONELINE:
         ps_parse_header(l, n, PS_RULE_A | PS_RULE_B, &hd);
         if (hd.kind == PS_LINE_SIDEBAND)
