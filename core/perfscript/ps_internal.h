@@ -284,6 +284,7 @@ typedef struct ps_succ {
 /* The last sample header parsed in full, kept as a template: a header that
  * differs from it only in its timestamp is not parsed again. */
 #define PS_TMPL_MAX 256
+#define PS_TEMPLATES 4
 typedef struct ps_htmpl {
     bool valid;
     size_t len;    /* of line */
@@ -336,8 +337,11 @@ struct ps_parser {
 
     ps_strtab events, comms, srclines;
     uint32_t first_event;
-    ps_htmpl tmpl;
-    uint32_t tmpl_comm, tmpl_event; /* the template's comm and event ids */
+    /* the headers of the last threads seen, kept as templates (several:
+     * samples of a few threads interleave), with their comm and event ids */
+    ps_htmpl tmpl[PS_TEMPLATES];
+    uint32_t tmpl_comm[PS_TEMPLATES], tmpl_event[PS_TEMPLATES];
+    unsigned tmpl_last, tmpl_next; /* the last one that matched; the next to replace */
 
     /* the sample being read */
     bool in_sample;

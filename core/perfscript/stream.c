@@ -560,26 +560,36 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
     case PS_IN_SAMPLE:
         return in_sample_line(p, l, n);
     case PS_START: {
-        /* the template's header with this line's time: its strings are
-         * not needed, their ids are the template's */
-        uint64_t ns;
-        size_t colon = ps_template_time(&p->tmpl, l, n, &ns);
-        if (colon) {
-            p->cur = p->tmpl.h;
-            p->cur.time_ns = ns;
-            p->cur.time_end = colon;
-            p->last_comm = p->tmpl_comm;
-            p->last_event = p->tmpl_event;
-            return start_sample(p, &p->cur, p->tmpl_comm, p->tmpl_event);
+        /* a template's header with this line's time (the last template
+         * that matched first): its strings are not needed, their ids are
+         * the template's */
+        for (unsigned k = 0; k < PS_TEMPLATES; k++) {
+            unsigned t = (p->tmpl_last + k) % PS_TEMPLATES;
+            uint64_t ns;
+            size_t colon = ps_template_time(&p->tmpl[t], l, n, &ns);
+            if (colon) {
+                p->tmpl_last = t;
+                p->cur = p->tmpl[t].h;
+                p->cur.time_ns = ns;
+                p->cur.time_end = colon;
+                p->last_comm = p->tmpl_comm[t];
+                p->last_event = p->tmpl_event[t];
+                return start_sample(p, &p->cur, p->tmpl_comm[t], p->tmpl_event[t]);
+            }
         }
         ps_parse_header(l, n, PS_RULE_A | PS_RULE_B | PS_RULE_C, &hd);
         if (hd.kind == PS_LINE_SIDEBAND)
             return sideband(p, &hd);
         if (hd.kind == PS_LINE_HEADER) {
-            ps_keep_template(&p->tmpl, l, n, &hd);
+            unsigned t = p->tmpl_next;
+            ps_keep_template(&p->tmpl[t], l, n, &hd);
             int rc = begin_sample(p, &hd);
-            p->tmpl_comm = p->cur_comm;
-            p->tmpl_event = p->cur_event;
+            if (p->tmpl[t].valid) {
+                p->tmpl_comm[t] = p->cur_comm;
+                p->tmpl_event[t] = p->cur_event;
+                p->tmpl_last = t;
+                p->tmpl_next = (t + 1) % PS_TEMPLATES;
+            }
             return rc;
         }
         p->state = PS_SKIP;
