@@ -293,7 +293,7 @@ static int l_feed_file(lua_State *L)
     lp->bo.source = lp->source;
     struct stat st;
     sys_readahead *ra = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && sys_readahead_useful())
         ra = sys_readahead_new(fd, READ_CHUNK, READ_AHEAD);
     if (!ra && !lp->buf && !(lp->buf = malloc(READ_CHUNK))) { /* plain reads */
         if (!is_stdin)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -30,6 +31,15 @@ struct sys_readahead {
     pthread_cond_t reader_cv, caller_cv;
     pthread_t thread;
 };
+
+bool sys_readahead_useful(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return true; /* more CPUs than the set holds */
+    return CPU_COUNT(&set) > 1;
+}
 
 static void *reader_main(void *arg)
 {

@@ -7,7 +7,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <stdbool.h>
+
 typedef struct sys_readahead sys_readahead;
+
+/* Whether reading ahead can pay: the calling thread may run on more than
+ * one CPU. On one CPU the reader thread only takes turns with the caller,
+ * adding its switches and wake-ups to the same copy; read in place then. */
+bool sys_readahead_useful(void);
 
 /* Starts reading fd (a regular file: reads never block for long) in blocks
  * of block_size bytes, up to nblocks blocks ahead. NULL with errno set when

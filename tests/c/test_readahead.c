@@ -3,6 +3,7 @@
  * a failing read is reported. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,10 +96,27 @@ static void test_errors(void)
     sys_readahead_free(NULL);
 }
 
+/* Read-ahead is for callers that may run on a second CPU. */
+static void test_useful_with_two_cpus(void)
+{
+    cpu_set_t all, one;
+    CHECK(sched_getaffinity(0, sizeof all, &all) == 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &all))
+        cpu++;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+    CHECK(!sys_readahead_useful());
+    CHECK(sched_setaffinity(0, sizeof all, &all) == 0);
+    CHECK(sys_readahead_useful() == (CPU_COUNT(&all) > 1));
+}
+
 int main(void)
 {
     RUN(test_whole_and_in_order);
     RUN(test_early_stop);
     RUN(test_errors);
+    RUN(test_useful_with_two_cpus);
     return CHECK_DONE();
 }

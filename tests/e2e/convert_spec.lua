@@ -31,6 +31,18 @@ describe("perfgo convert", function()
     assert.matches("Comment: source: stdin", raw.stdout, 1, true)
   end)
 
+  it("converts the same on one CPU (no read-ahead thread) as on several", function()
+    local args = { "convert", "-i", C .. "/go-bench/perf.script", "-o", "-", "--labels", "comm,tid" }
+    local many = t.perfgo(args)
+    assert.equals(0, many.code, many.stderr)
+    local argv = { "taskset", "-c", "0", t.bin() }
+    for _, a in ipairs(args) do argv[#argv + 1] = a end
+    local one = t.run(argv)
+    assert.equals(0, one.code, one.stderr)
+    assert.is_true(#one.stdout > 1000)
+    assert.equals(many.stdout, one.stdout)
+  end)
+
   it("writes the gzipped profile to stdout with -o -", function()
     local r = t.perfgo({ "convert", "-i", C .. "/tracepoint/perf.script", "-o", "-" })
     assert.equals(0, r.code, r.stderr)
