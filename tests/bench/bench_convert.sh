@@ -9,7 +9,8 @@
 #   rec4.script    rec.script four times
 #   corpus.script  a >= 200 MB concatenation of the corpus scripts
 #   corpus4.script corpus.script four times
-# and prints, for `perfgo convert` to pprof and to folded: seconds, MB/s,
+# and prints, for `perfgo convert` to pprof (also pinned to one CPU with
+# taskset, where it runs in one thread) and to folded: seconds, MB/s,
 # samples/s and peak RSS (GNU time; MB/s both per wall second and per CPU
 # second, user + sys, which is steadier on a shared machine), next to `cat >/dev/null` and `wc -l`
 # on the same file, and next to stackcollapse-perf.pl when FLAMEGRAPH_DIR is
@@ -120,6 +121,10 @@ for f in $files; do
     row "$path" "wc -l" "$n" wc -l "$path"
     row "$path" "perfgo convert pprof" "$n" "$perfgo" convert -i "$path" -o "$work/out.pb.gz"
     eval "rss_pprof_${f%%.*}=\$(cat \"\$work/last_rss\")"
+    if command -v taskset >/dev/null 2>&1; then
+        # single-threaded: on one CPU the file is read in place, no read-ahead
+        row "$path" "perfgo pprof, 1 CPU" "$n" taskset -c 0 "$perfgo" convert -i "$path" -o "$work/out.pb.gz"
+    fi
     row "$path" "perfgo convert folded" "$n" "$perfgo" convert -i "$path" --format folded -o "$work/out.folded"
     eval "rss_folded_${f%%.*}=\$(cat \"\$work/last_rss\")"
     row "$path" "perfgo -i - (pipe)" "$n" sh -c "cat '$path' | '$perfgo' convert -i - -o '$work/pipe.pb.gz'"
