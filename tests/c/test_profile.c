@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -252,6 +255,64 @@ static void test_write_and_read_file(void)
     prof_free(p);
 }
 
+/* Output paths that are no regular file are written in place, never
+ * replaced: a FIFO, a device (perfgo convert -o /dev/null as root once
+ * replaced /dev/null with a file), a symbolic link (its target is
+ * replaced), a directory (an error naming it). */
+static void test_write_special_paths(void)
+{
+    prof_profile *p = make_profile();
+    unsigned char *want;
+    size_t wlen;
+    char dir[] = "/tmp/perfgo-test-XXXXXX", path[160], target[160], err[512];
+    CHECK(prof_encode(p, true, &want, &wlen, err, sizeof err) == 0);
+    CHECK(wlen < 60000); /* fits in a pipe's buffer */
+    CHECK(mkdtemp(dir) != NULL);
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    int rfd = open(path, O_RDWR | O_NONBLOCK); /* a reader, so that opening for write succeeds */
+    CHECK(rfd >= 0);
+    CHECK(prof_write_file(p, path, true, err, sizeof err) == 0);
+    CHECK(stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
+    unsigned char *got = malloc(wlen + 1);
+    CHECK(read(rfd, got, wlen + 1) == (ssize_t)wlen && memcmp(got, want, wlen) == 0);
+    close(rfd);
+    unlink(path);
+
+    if (geteuid() == 0) {
+        snprintf(path, sizeof path, "%s/null", dir);
+        CHECK(mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0);
+        CHECK(prof_write_file(p, path, true, err, sizeof err) == 0);
+        CHECK(stat(path, &st) == 0 && S_ISCHR(st.st_mode));
+        unlink(path);
+    }
+
+    snprintf(target, sizeof target, "%s/target.pb.gz", dir);
+    snprintf(path, sizeof path, "%s/link.pb.gz", dir);
+    CHECK(symlink("target.pb.gz", path) == 0);
+    for (int round = 0; round < 2; round++) { /* the target made, then replaced */
+        CHECK(prof_write_file(p, path, true, err, sizeof err) == 0);
+        CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
+        FILE *f = fopen(target, "rb");
+        CHECK(f != NULL);
+        if (f) {
+            CHECK(fread(got, 1, wlen + 1, f) == wlen && memcmp(got, want, wlen) == 0);
+            fclose(f);
+        }
+    }
+    unlink(path);
+    unlink(target);
+
+    CHECK(prof_write_file(p, dir, true, err, sizeof err) == -1);
+    CHECK(strstr(err, dir) != NULL);
+    CHECK(rmdir(dir) == 0); /* nothing left behind */
+    free(got);
+    free(want);
+    prof_free(p);
+}
+
 /* Files larger than one read chunk (64 KiB), gzip'd and not. */
 static void test_read_large_file(void)
 {
@@ -471,6 +532,7 @@ int main(void)
     RUN(test_many_samples_merge_by_hash);
     RUN(test_round_trip);
     RUN(test_write_and_read_file);
+    RUN(test_write_special_paths);
     RUN(test_read_large_file);
     RUN(test_corrupt_input);
     RUN(test_mutations_never_crash);
