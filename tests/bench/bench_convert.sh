@@ -12,7 +12,8 @@
 # and prints, for `perfgo convert` to pprof (also pinned to one CPU with
 # taskset, where it runs in one thread) and to folded: seconds, MB/s,
 # samples/s and peak RSS (GNU time; MB/s both per wall second and per CPU
-# second, user + sys, which is steadier on a shared machine), next to `cat >/dev/null` and `wc -l`
+# second, user + sys, which is steadier on a shared machine), and the share
+# of CPU time the hypervisor stole meanwhile, next to `cat >/dev/null` and `wc -l`
 # on the same file, and next to stackcollapse-perf.pl when FLAMEGRAPH_DIR is
 # set. Each perfgo figure is the best of $BENCH_RUNS runs (default 3); the
 # perl script runs once. BENCH_FILES picks some of the four inputs (default
@@ -74,13 +75,22 @@ print(p:stats().samples)
 EOF
 }
 
-# best_of CMD...: prints "wall_seconds cpu_seconds peak_rss_kb": the run
-# with the least wall time, its user+sys time, and the largest RSS
+# CPU time the hypervisor gave to others (steal, in clock ticks), all CPUs
+steal_ticks() { awk '/^cpu /{print $9}' /proc/stat; }
+ticks=$(getconf CLK_TCK)
+ncpu=$(nproc)
+
+# best_of CMD...: prints "wall_seconds cpu_seconds peak_rss_kb steal_pct":
+# the run with the least wall time, its user+sys time, the largest RSS,
+# and the share of the CPUs' time stolen from this VM while the rows' runs
+# ran (on a shared host, the reason the same command is slower some minutes)
 best_of() {
     best=""
     cpu=""
     rss=0
     i=0
+    wall=0
+    st0=$(steal_ticks)
     while [ $i -lt "$runs" ]; do
         t0=$(date +%s%N)
         /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" >/dev/null 2>"$work/stderr.out" ||
@@ -88,6 +98,7 @@ best_of() {
         t1=$(date +%s%N)
         read -r s u k m < "$work/time.out"
         s=$(awk "BEGIN{print ($t1 - $t0) / 1e9}") # GNU time's %e has 10 ms steps
+        wall=$(awk "BEGIN{print $wall + $s}")
         if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then
             best=$s
             cpu=$(awk "BEGIN{print $u + $k}")
@@ -95,7 +106,8 @@ best_of() {
         [ "$m" -gt "$rss" ] && rss=$m
         i=$((i + 1))
     done
-    echo "$best $cpu $rss"
+    st1=$(steal_ticks)
+    echo "$best $cpu $rss $(awk "BEGIN{print 100 * ($st1 - $st0) / $ticks / ($wall * $ncpu)}")"
 }
 
 row() { # file tool samples CMD...
@@ -103,15 +115,15 @@ row() { # file tool samples CMD...
     shift 3
     set -- $(best_of "$@")
     awk -v f="$(basename "$file")" -v t="$tool" -v sz="$(size_of "$file")" -v s="$1" -v c="$2" \
-        -v r="$3" -v n="$n" \
+        -v r="$3" -v n="$n" -v st="$4" \
         'BEGIN { if (s <= 0) s = 0.005; if (c <= 0) c = 0.005;
-                 printf "%-15s %-22s %7.1f %6.3f %7.0f %6.2f %7.0f %10.0f %7.1f\n", f, t, sz / 1e6, s,
-                        sz / 1e6 / s, c, sz / 1e6 / c, n / s, r / 1024 }'
+                 printf "%-15s %-22s %7.1f %6.3f %7.0f %6.2f %7.0f %10.0f %7.1f %6.0f\n", f, t, sz / 1e6, s,
+                        sz / 1e6 / s, c, sz / 1e6 / c, n / s, r / 1024, st }'
     echo "$3" > "$work/last_rss"
 }
 
 echo "perfgo $("$perfgo" version | head -1 | cut -d' ' -f2), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
-printf "%-15s %-22s %7s %6s %7s %6s %7s %10s %7s\n" file tool MB wall_s MB/s cpu_s cpuMB/s samples/s RSS_MB
+printf "%-15s %-22s %7s %6s %7s %6s %7s %10s %7s %6s\n" file tool MB wall_s MB/s cpu_s cpuMB/s samples/s RSS_MB steal%
 files=${BENCH_FILES:-rec.script rec4.script corpus.script corpus4.script}
 for f in $files; do
     path=$work/$f
