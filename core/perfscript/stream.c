@@ -517,13 +517,17 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
     if (id)
         return chain_frame(p, id); /* seen before: no parsing at all */
 
-    ps_header hd;
-    ps_parse_header(l, n, PS_RULE_A | PS_RULE_B, &hd);
-    if (hd.kind == PS_LINE_SIDEBAND)
-        return sideband(p, &hd);
-    if (hd.kind == PS_LINE_HEADER && hd.rule == PS_RULE_A && hd.id_before_time) {
-        int rc = end_sample(p);
-        return rc ? rc : begin_sample(p, &hd);
+    /* A header needs a timestamp's colon, a side-band line its record
+     * name: most new frame lines have neither and are not tried as one. */
+    if (memchr(l, ':', n) || memmem(l, n, "PERF_RECORD_", 12)) {
+        ps_header hd;
+        ps_parse_header(l, n, PS_RULE_A | PS_RULE_B, &hd);
+        if (hd.kind == PS_LINE_SIDEBAND)
+            return sideband(p, &hd);
+        if (hd.kind == PS_LINE_HEADER && hd.rule == PS_RULE_A && hd.id_before_time) {
+            int rc = end_sample(p);
+            return rc ? rc : begin_sample(p, &hd);
+        }
     }
     id = frame_id(p, l, n, h, &slot, true, false);
     if (id == UINT32_MAX)
