@@ -292,8 +292,8 @@ static int start_sample(ps_parser *p, const ps_header *h, uint32_t comm, uint32_
         p->state = PS_IN_SAMPLE;
         return PS_OK;
     }
-    /* (never from a template: its header has no frame) */
-    /* a one-line sample: the frame is on the header line */
+    /* a one-line sample: the frame is on the header line (a template's
+     * header never has one, so h's strings point into the line) */
     const char *l = h->tail.ptr;
     size_t n = h->tail.len;
     /* header frames are keyed apart from callchain lines of the same text */
@@ -311,29 +311,24 @@ static int start_sample(ps_parser *p, const ps_header *h, uint32_t comm, uint32_
     return end_sample(p);
 }
 
-/* Starts a sample of a parsed header: its comm and event are interned
- * (the previous header's are compared first: they usually repeat). */
+/* The id of s in t, *last first (a header's strings usually repeat the
+ * previous header's); 0 when out of memory. */
+static uint32_t intern_again(ps_strtab *t, uint32_t *last, ps_str s)
+{
+    ps_str prev = ps_strtab_get(t, *last);
+    if (*last && prev.len == s.len && ps_eq(prev.ptr, s.ptr, s.len))
+        return *last;
+    return *last = ps_strtab_intern(t, s.ptr, s.len);
+}
+
+/* Starts a sample of a parsed header, its comm and event interned. */
 static int begin_sample(ps_parser *p, const ps_header *h)
 {
     uint32_t comm = 0, event = 0;
-    if (h->comm.len) {
-        ps_str last = ps_strtab_get(&p->comms, p->last_comm);
-        if (p->last_comm && last.len == h->comm.len && ps_eq(last.ptr, h->comm.ptr, last.len))
-            comm = p->last_comm;
-        else
-            comm = p->last_comm = ps_strtab_intern(&p->comms, h->comm.ptr, h->comm.len);
-        if (!comm)
-            return PS_ERR_NOMEM;
-    }
-    if (h->has_event) {
-        ps_str last = ps_strtab_get(&p->events, p->last_event);
-        if (p->last_event && last.len == h->event.len && ps_eq(last.ptr, h->event.ptr, last.len))
-            event = p->last_event;
-        else
-            event = p->last_event = ps_strtab_intern(&p->events, h->event.ptr, h->event.len);
-        if (!event)
-            return PS_ERR_NOMEM;
-    }
+    if (h->comm.len && !(comm = intern_again(&p->comms, &p->last_comm, h->comm)))
+        return PS_ERR_NOMEM;
+    if (h->has_event && !(event = intern_again(&p->events, &p->last_event, h->event)))
+        return PS_ERR_NOMEM;
     return start_sample(p, h, comm, event);
 }
 
