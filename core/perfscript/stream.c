@@ -168,23 +168,26 @@ static uint32_t frame_insert(ps_parser *p, ps_frame *f, const char *l, size_t n,
     return (uint32_t)p->frames.len;
 }
 
-/* The id of frame line l, parsing and adding it when new; 0 when it is not
- * a frame line; UINT32_MAX when out of memory. */
-static uint32_t frame_id(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot,
-                         bool looked_up, bool header_ip)
+/* The id of frame line l (hash h) when it is in the table, the table grown
+ * first when it must be; 0 when it is not, with *slot where it goes;
+ * UINT32_MAX when out of memory. */
+static uint32_t frame_find(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot)
 {
-    if (!looked_up) {
-        if ((p->frames.len + 1) * 2 > p->nfslots && !frames_grow(p))
-            return UINT32_MAX;
-        uint32_t id = frame_lookup(p, l, n, h, slot);
-        if (id)
-            return id;
-    }
+    if ((p->frames.len + 1) * 2 > p->nfslots && !frames_grow(p))
+        return UINT32_MAX;
+    return frame_lookup(p, l, n, h, slot);
+}
+
+/* Parses l and adds it at the slot frame_find gave: its new id; 0 when it
+ * is not a frame line; UINT32_MAX when out of memory. */
+static uint32_t frame_add(ps_parser *p, const char *l, size_t n, uint64_t h, size_t slot,
+                          bool header_ip)
+{
     ps_frame f;
     if (!ps_parse_frame(l, n, &f))
         return 0;
     f.header_ip = header_ip;
-    uint32_t id = frame_insert(p, &f, l, n, h, *slot);
+    uint32_t id = frame_insert(p, &f, l, n, h, slot);
     return id ? id : UINT32_MAX;
 }
 
@@ -299,7 +302,9 @@ static int start_sample(ps_parser *p, const ps_header *h, uint32_t comm, uint32_
     /* header frames are keyed apart from callchain lines of the same text */
     uint64_t hash = ps_hash(l, n, FRAME_SEED ^ 1);
     size_t slot;
-    uint32_t id = frame_id(p, l, n, hash, &slot, false, true);
+    uint32_t id = frame_find(p, l, n, hash, &slot);
+    if (id == 0)
+        id = frame_add(p, l, n, hash, slot, true);
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id) {
@@ -502,13 +507,13 @@ static int srcline(ps_parser *p, const char *l, size_t n)
     return PS_OK;
 }
 
-static int in_sample_line(ps_parser *p, const char *l, size_t n)
+/* A line inside a sample (hash h) that is not a blank separator. */
+static int in_sample_line(ps_parser *p, const char *l, size_t n, uint64_t h)
 {
-    uint64_t h = ps_hash(l, n, FRAME_SEED);
     size_t slot;
-    if ((p->frames.len + 1) * 2 > p->nfslots && !frames_grow(p))
+    uint32_t id = frame_find(p, l, n, h, &slot);
+    if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
-    uint32_t id = frame_lookup(p, l, n, h, &slot);
     if (id)
         return chain_frame(p, id); /* seen before: no parsing at all */
 
@@ -524,7 +529,7 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
             return rc ? rc : begin_sample(p, &hd);
         }
     }
-    id = frame_id(p, l, n, h, &slot, true, false);
+    id = frame_add(p, l, n, h, slot, false);
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id)
@@ -534,7 +539,9 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n)
     return unrecognized(p, l, n);
 }
 
-/* A line without its newline (and \r) and its frame-table hash. */
+/* A line without its newline (and \r) and its frame-table hash (which
+ * only a line read in a sample needs: ps_feed leaves it 0 in the start
+ * state). */
 static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
 {
     p->stats.lines++;
@@ -557,7 +564,7 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
     ps_header hd;
     switch (p->state) {
     case PS_IN_SAMPLE:
-        return in_sample_line(p, l, n);
+        return in_sample_line(p, l, n, h);
     case PS_START: {
         /* a template's header with this line's time (the last template
          * that matched first): its strings are not needed, their ids are
