@@ -380,6 +380,36 @@ struct ps_parser {
     ps_stats stats;
 };
 
+/* ---- frametab.c: the frame-line intern table ---- */
+
+/* The id of frame line l (hash h), or 0 with *slot where it would go. The
+ * table must have room (ps_frame_find sees to it). */
+static inline uint32_t ps_frame_lookup(const ps_parser *p, const char *l, size_t n, uint64_t h,
+                                       size_t *slot)
+{
+    size_t mask = p->nfslots - 1;
+    size_t i = (size_t)h & mask;
+    const ps_fslot *slots = p->fslots;
+    for (;;) {
+        const ps_fslot *sl = &slots[i];
+        if (sl->id == 0) {
+            *slot = i;
+            return 0;
+        }
+        if (sl->hash == h && sl->len == n && ps_eq(sl->line, l, n))
+            return sl->id;
+        i = (i + 1) & mask;
+    }
+}
+
+/* ps_frame_lookup after growing the table when it must; UINT32_MAX when
+ * out of memory. */
+uint32_t ps_frame_find(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot);
+/* Parses l and adds it at the slot ps_frame_find gave: its new id; 0 when
+ * it is not a frame line; UINT32_MAX when out of memory. */
+uint32_t ps_frame_add(ps_parser *p, const char *l, size_t n, uint64_t h, size_t slot,
+                      bool header_ip);
+
 /* tables.c: pid -> comm and tid -> pid maps. PS_OK or PS_ERR_NOMEM. */
 int ps_set_process_comm(ps_parser *p, int64_t pid, uint32_t comm);
 int ps_set_thread_pid(ps_parser *p, int64_t tid, int64_t pid);

@@ -98,99 +98,6 @@ int ps_warn(ps_parser *p, const char *fmt, ...)
     return PS_OK;
 }
 
-/* ---- frame intern table ---- */
-
-static inline uint32_t frame_lookup(const ps_parser *p, const char *l, size_t n, uint64_t h,
-                                    size_t *slot)
-{
-    size_t mask = p->nfslots - 1;
-    size_t i = (size_t)h & mask;
-    const ps_fslot *slots = p->fslots;
-    for (;;) {
-        const ps_fslot *sl = &slots[i];
-        if (sl->id == 0) {
-            *slot = i;
-            return 0;
-        }
-        if (sl->hash == h && sl->len == n && ps_eq(sl->line, l, n))
-            return sl->id;
-        i = (i + 1) & mask;
-    }
-}
-
-static bool frames_grow(ps_parser *p)
-{
-    size_t n = p->nfslots ? p->nfslots * 2 : 4096;
-    ps_fslot *slots = calloc(n, sizeof *slots);
-    if (!slots)
-        return false;
-    for (size_t k = 0; k < p->nfslots; k++) {
-        if (!p->fslots[k].id)
-            continue;
-        size_t i = (size_t)p->fslots[k].hash & (n - 1);
-        while (slots[i].id)
-            i = (i + 1) & (n - 1);
-        slots[i] = p->fslots[k];
-    }
-    free(p->fslots);
-    p->fslots = slots;
-    p->nfslots = n;
-    return true;
-}
-
-static ps_str rebase(ps_str s, const char *from, const char *to)
-{
-    if (s.len == 0 && (s.ptr < from))
-        return (ps_str){to, 0};
-    return (ps_str){to + (s.ptr - from), s.len};
-}
-
-/* Adds a parsed frame (strings pointing into l) as a new id. */
-static uint32_t frame_insert(ps_parser *p, ps_frame *f, const char *l, size_t n, uint64_t h,
-                             size_t slot)
-{
-    if (p->frames.len >= UINT32_MAX - 1 || n > UINT32_MAX)
-        return 0;
-    char *copy = ps_arena_dup(&p->arena, l, n);
-    if (!copy || !ps_vec_reserve(&p->frames, 1) || !ps_vec_reserve(&p->flines, 1) ||
-        !ps_vec_reserve(&p->succ, 1))
-        return 0;
-    ps_fline fl = {copy, n};
-    ps_succ none = {0, 0};
-    ps_vec_push(&p->flines, &fl);
-    ps_vec_push(&p->succ, &none);
-    f->line = (ps_str){copy, n};
-    f->addr = rebase(f->addr, l, copy);
-    f->sym = rebase(f->sym, l, copy);
-    f->dso = rebase(f->dso, l, copy);
-    ps_vec_push(&p->frames, f);
-    p->fslots[slot] = (ps_fslot){h, copy, (uint32_t)n, (uint32_t)p->frames.len};
-    return (uint32_t)p->frames.len;
-}
-
-/* The id of frame line l (hash h) when it is in the table, the table grown
- * first when it must be; 0 when it is not, with *slot where it goes;
- * UINT32_MAX when out of memory. */
-static uint32_t frame_find(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot)
-{
-    if ((p->frames.len + 1) * 2 > p->nfslots && !frames_grow(p))
-        return UINT32_MAX;
-    return frame_lookup(p, l, n, h, slot);
-}
-
-/* Parses l and adds it at the slot frame_find gave: its new id; 0 when it
- * is not a frame line; UINT32_MAX when out of memory. */
-static uint32_t frame_add(ps_parser *p, const char *l, size_t n, uint64_t h, size_t slot,
-                          bool header_ip)
-{
-    ps_frame f;
-    if (!ps_parse_frame(l, n, &f))
-        return 0;
-    f.header_ip = header_ip;
-    uint32_t id = frame_insert(p, &f, l, n, h, slot);
-    return id ? id : UINT32_MAX;
-}
-
 /* ---- samples ---- */
 
 static int end_sample(ps_parser *p)
@@ -302,9 +209,9 @@ static int start_sample(ps_parser *p, const ps_header *h, uint32_t comm, uint32_
     /* header frames are keyed apart from callchain lines of the same text */
     uint64_t hash = ps_hash(l, n, FRAME_SEED ^ 1);
     size_t slot;
-    uint32_t id = frame_find(p, l, n, hash, &slot);
+    uint32_t id = ps_frame_find(p, l, n, hash, &slot);
     if (id == 0)
-        id = frame_add(p, l, n, hash, slot, true);
+        id = ps_frame_add(p, l, n, hash, slot, true);
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id) {
@@ -511,7 +418,7 @@ static int srcline(ps_parser *p, const char *l, size_t n)
 static int in_sample_line(ps_parser *p, const char *l, size_t n, uint64_t h)
 {
     size_t slot;
-    uint32_t id = frame_find(p, l, n, h, &slot);
+    uint32_t id = ps_frame_find(p, l, n, h, &slot);
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id)
@@ -529,7 +436,7 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n, uint64_t h)
             return rc ? rc : begin_sample(p, &hd);
         }
     }
-    id = frame_add(p, l, n, h, slot, false);
+    id = ps_frame_add(p, l, n, h, slot, false);
     if (id == UINT32_MAX)
         return PS_ERR_NOMEM;
     if (id)
@@ -550,7 +457,7 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
         /* the hot path: a frame line seen before needs no parsing at all
          * (a cached line is never a separator, comment or header) */
         size_t slot;
-        uint32_t id = frame_lookup(p, l, n, h, &slot);
+        uint32_t id = ps_frame_lookup(p, l, n, h, &slot);
         if (id)
             return chain_frame(p, id);
     }
