@@ -26,7 +26,7 @@ perfgo=$build/bin/perfgo
 work=${BENCH_DIR:-/tmp/perfgo-bench}
 runs=${BENCH_RUNS:-3}
 corpus=${PERFGO_CORPUS:-}
-[ -n "$corpus" ] && [ -f "$corpus/README.md" ] || corpus=/work/shared/corpus
+[ -n "$corpus" ] && [ -f "$corpus/README.md" ] || corpus=$src/tests/corpus
 
 [ -x "$perfgo" ] || { echo "no perfgo binary at $perfgo (build first)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time is missing: run scripts/setup.sh" >&2; exit 1; }

@@ -4,9 +4,9 @@
 set -eu
 fuzzer=$1 work=$2 secs=$3
 corpus=${PERFGO_CORPUS:-}
-if [ -z "$corpus" ] || [ ! -f "$corpus/README.md" ]; then corpus=/work/shared/corpus; fi
+if [ -z "$corpus" ] || [ ! -f "$corpus/README.md" ]; then corpus=$(cd "$(dirname "$0")/../corpus" && pwd); fi
 if [ ! -f "$corpus/README.md" ]; then
-    echo "perf script corpus not found: set PERFGO_CORPUS (tried \$PERFGO_CORPUS and /work/shared/corpus)" >&2
+    echo "perf script corpus not found: set PERFGO_CORPUS (tried \$PERFGO_CORPUS and tests/corpus)" >&2
     exit 1
 fi
 rm -rf "$work"

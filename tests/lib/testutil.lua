@@ -96,15 +96,16 @@ function M.filesize(path)
   return n
 end
 
---- The perf script conformance corpus: $PERFGO_CORPUS (shared/corpus
---- beside the checkout), else /work/shared/corpus. Raises when neither exists.
+--- The perf script conformance corpus: $PERFGO_CORPUS, else tests/corpus
+--- of the source tree. Raises when neither exists.
 ---@return string
 function M.corpus_dir()
-  for _, d in ipairs({ os.getenv("PERFGO_CORPUS") or "", "/work/shared/corpus" }) do
+  local src = os.getenv("PERFGO_SOURCE_DIR") or "."
+  for _, d in ipairs({ os.getenv("PERFGO_CORPUS") or "", src .. "/tests/corpus" }) do
     if d ~= "" and M.read(d .. "/README.md") then return d end
   end
   error("perf script corpus not found: set PERFGO_CORPUS to its directory "
-    .. "(tried $PERFGO_CORPUS and /work/shared/corpus)")
+    .. "(tried $PERFGO_CORPUS and tests/corpus)")
 end
 
 --- Counts the lines of a string.
