@@ -3,7 +3,7 @@
  *   local p = parser.new(opts)      -- a streaming parser
  *   p:feed(chunk) / p:feed_file(path_or_dash, progress)
  *   local prof = p:finish()         -- a perfgo.pprof profile
- *   local text = p:folded(opts)     -- FOLDING.md folded text
+ *   local text = p:folded(opts)     -- folded text (core/perfscript/README.md)
  *   parser.parse_file(path, opts) / parser.parse_string(s, opts)
  *   parser.fold(s, opts)
  */
@@ -368,7 +368,7 @@ static int l_finish(lua_State *L)
     return 1;
 }
 
-/* p:folded([opts]) -> string: the folded stacks (FOLDING.md), options as
+/* p:folded([opts]) -> string: the folded stacks (core/perfscript/README.md), options as
  * for parser.new overriding those given there. */
 static int l_folded(lua_State *L)
 {

@@ -25,7 +25,7 @@
  * function pprof.new() end
  *
  * ---A resolver from perf's (dso, address, pid) to mapping and address
- * ---(PPROF-MAPPING.md §5). opts: binary_root (string), path_map (table
+ * ---(core/profile/README.md §3). opts: binary_root (string), path_map (table
  * ---profiled path -> local file; a key ending in "/" maps a directory),
  * ---remote (boolean), addresses ("auto"|"offset"|"raw").
  * ---@param profile perfgo.pprof.Profile

@@ -1,6 +1,6 @@
 /* The profile builder: a finished perfscript parser's merged stacks ->
  * a prof_profile (core/profile), with mappings and addresses from symmap
- * (PPROF-MAPPING.md §5). */
+ * (core/profile/README.md §3). */
 #ifndef PERFGO_PS_BUILDER_H
 #define PERFGO_PS_BUILDER_H
 

@@ -1,5 +1,5 @@
 /* The profile builder's frames: what each distinct frame becomes (its
- * function, mapping and location address, PPROF-MAPPING §5), made once
+ * function, mapping and location address, profile/README §3), made once
  * per (frame, return address or not) and cached, and the walk that turns a
  * stack's frame ids into location ids. */
 #include <stdlib.h>
@@ -101,7 +101,7 @@ static uint64_t frame_function(builder *b, uint32_t fid)
 }
 
 /* The line of frame fid: its function, with the file and line of its
- * `-F +srcline` text src when there is one (PPROF-MAPPING §5 item 1).
+ * `-F +srcline` text src when there is one (profile/README §3, 1).
  * false on OOM. */
 static bool frame_line(builder *b, uint32_t fid, uint32_t src, prof_line *out)
 {
@@ -120,8 +120,8 @@ static bool frame_line(builder *b, uint32_t fid, uint32_t src, prof_line *out)
     return out->function_id != 0;
 }
 
-/* The mapping and location address of frame fid (symmap, PPROF-MAPPING
- * §5), with a return address moved back one byte when `adjusted` and the
+/* The mapping and location address of frame fid (symmap, profile/README
+ * §3), with a return address moved back one byte when `adjusted` and the
  * mapping's mode wants it. false on OOM. */
 static bool resolve(builder *b, uint32_t fid, int64_t pid, bool adjusted, symmap_result *r,
                     uint64_t *addr)
@@ -137,7 +137,7 @@ static bool resolve(builder *b, uint32_t fid, int64_t pid, bool adjusted, symmap
     return true;
 }
 
-/* adjusted: a return address (PPROF-MAPPING §5 item 5). */
+/* adjusted: a return address (profile/README §3, 6). */
 uint64_t psb_frame_location(builder *b, uint32_t fid, uint32_t src, int64_t pid, bool adjusted)
 {
     size_t slot = (size_t)fid * 2 + adjusted;

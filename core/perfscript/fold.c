@@ -1,4 +1,4 @@
-/* Folded frame names (FOLDING.md §4.3 steps 5-6): the Rust repair, the `->`
+/* Folded frame names (README §4.2): the Rust repair, the `->`
  * split, the [unknown] fallback, the argument-list cut, the Java tidy and the
  * annotations. */
 #include <stdlib.h>
@@ -58,7 +58,7 @@ static size_t operator_token(const char *s, size_t i, size_t n)
     return 0;
 }
 
-/* The length of s once its argument list is cut (§3.11, §3.17). */
+/* The length of s once its argument list is cut (README §4.2, 7.3). */
 static size_t arglist_cut(const char *s, size_t n)
 {
     static const char anon[] = "(anonymous namespace)";
@@ -95,7 +95,7 @@ static const struct {
     {"$u7d$", '}'},  {"$u3b$", ';'}, {"$u2b$", '+'}, {"$u21$", '!'}, {"$u22$", '"'},
 };
 
-/* Repairs a half-demangled Rust legacy name (§3.14) into out (at least n
+/* Repairs a half-demangled Rust legacy name (README §4.2, 5) into out (at least n
  * bytes); returns the new length, or 0 when s is not such a name. */
 static size_t rust_repair(const char *s, size_t n, char *out)
 {

@@ -1,4 +1,4 @@
-/* The folded writer (FOLDING.md §1, §4.4): the merged stacks as
+/* The folded writer (README §1, §5): the merged stacks as
  * `root;outer;...;leaf COUNT` lines, merged by name and sorted bytewise. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-/* Frame lines: `addr sym+0xoff (dso)` (FOLDING.md §4.3 steps 1-4) and the
- * kernel/JIT DSO tests (§3.15). */
+/* Frame lines: `addr sym+0xoff (dso)` (README §4.1) and the
+ * kernel/JIT DSO tests (README §4.2). */
 #include "ps_internal.h"
 
 static const char deleted_suffix[] = " (deleted)";

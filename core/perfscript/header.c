@@ -1,4 +1,4 @@
-/* Sample headers and side-band records (FOLDING.md §4.2). */
+/* Sample headers and side-band records (README §3). */
 #include "ps_internal.h"
 
 typedef struct tok {

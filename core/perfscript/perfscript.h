@@ -6,7 +6,7 @@
  * Samples are merged as they arrive into a table of distinct stacks
  * (hash-merged), so memory grows with distinct stacks, not with input.
  *
- * After ps_finish(), the table can be folded (ps_folded, FOLDING.md) or
+ * After ps_finish(), the table can be folded (ps_folded, README.md) or
  * walked by a profile builder (ps_stack_count/ps_stack_get, ps_frame_get,
  * ps_mmap_get).
  *
@@ -47,7 +47,7 @@ typedef struct ps_str {
     size_t len;
 } ps_str;
 
-/* One distinct frame line, parsed (FOLDING.md §4.3). */
+/* One distinct frame line, parsed (README §4.1). */
 typedef struct ps_frame {
     ps_str line; /* the frame line as read (no newline) */
     ps_str addr; /* the address token as printed (hex, no 0x) */
@@ -56,8 +56,8 @@ typedef struct ps_frame {
     ps_str dso; /* DSO, ` (deleted)` removed; valid if has_dso */
     bool has_dso;
     bool deleted;   /* the DSO ended in ` (deleted)` */
-    bool kernel;    /* kernel DSO (FOLDING.md §3.15) */
-    bool jit;       /* JIT map DSO (FOLDING.md §3.15) */
+    bool kernel;    /* kernel DSO (README §4.2) */
+    bool jit;       /* JIT map DSO (README §4.2) */
     bool header_ip; /* read from a sample header (no callchain): perf
                      * prints that ip raw, not as a DSO offset */
 } ps_frame;
@@ -159,7 +159,7 @@ void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out);
 size_t ps_mmap_count(const ps_parser *p);
 const ps_mmap *ps_mmap_get(const ps_parser *p, size_t i);
 
-/* ---- folded output (FOLDING.md) ---- */
+/* ---- folded output (README.md) ---- */
 
 typedef struct ps_fold_options {
     bool pid, tid;            /* root comm-PID, comm-PID/TID */
@@ -174,7 +174,7 @@ typedef struct ps_fold_options {
  * PS_OK or PS_ERR_NOMEM. Warnings about filtering go to ps_warning. */
 int ps_folded(ps_parser *p, const ps_fold_options *o, char **out, size_t *len);
 
-/* Folds one frame piece by piece as FOLDING.md §4.3 step 6 says; for tests
+/* Folds one frame piece by piece as README §4.2 says; for tests
  * and for builders that want the folded name of a frame. Appends to buf
  * (malloc'd, grown as needed); pieces are separated by ';' root first.
  * java: the root frame starts with "java". srcline may be NULL. */
@@ -185,7 +185,7 @@ int ps_fold_frame(const ps_frame *f, const ps_fold_options *o, bool java, const 
  * (inlined)`); false for `??:0`, `libc.so.6[2629]` and the like. */
 bool ps_srcline_split(const char *s, size_t n, ps_str *file, uint64_t *line);
 
-/* DSO tests shared by the builders (FOLDING.md §3.15). */
+/* DSO tests shared by the builders (README §4.2). */
 bool ps_dso_is_kernel(const char *dso, size_t len);
 bool ps_dso_is_jit(const char *dso, size_t len);
 

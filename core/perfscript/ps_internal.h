@@ -180,7 +180,7 @@ bool ps_all_digits(const char *s, size_t len);
 bool ps_parse_hex(const char *s, size_t len, uint64_t *out);
 bool ps_parse_u64(const char *s, size_t len, uint64_t *out);
 
-/* ---- header.c: sample headers and side-band lines (FOLDING.md §4.2) ---- */
+/* ---- header.c: sample headers and side-band lines (README §3) ---- */
 
 enum ps_header_kind { PS_LINE_OTHER, PS_LINE_HEADER, PS_LINE_SIDEBAND };
 enum ps_header_rule { PS_RULE_A = 1, PS_RULE_B = 2, PS_RULE_C = 4 };
@@ -221,7 +221,7 @@ bool ps_parse_comm_record(const ps_str *record, ps_str *name, int64_t *pid, int6
 /* Parses `PERF_RECORD_FORK(pid:tid):(ppid:ptid)`. */
 bool ps_parse_fork(const ps_str *record, int64_t *pid, int64_t *ppid, int64_t *tid);
 
-/* ---- frame.c: frame lines (FOLDING.md §4.3 steps 1-4) ---- */
+/* ---- frame.c: frame lines (README §4.1) ---- */
 
 /* Parses a frame line; false if it is not one. Strings point into line. */
 bool ps_parse_frame(const char *line, size_t len, ps_frame *f);
@@ -299,7 +299,7 @@ typedef struct ps_htmpl {
 void ps_keep_template(ps_htmpl *t, const char *l, size_t n, const ps_header *h);
 /* A line that equals the template but for its timestamp: out = the
  * template's fields with this line's time, exactly what ps_parse_header
- * finds (FOLDING.md §4.2 rule A: the bytes before the timestamp token and
+ * finds (README §3.1: the bytes before the timestamp token and
  * from its colon on are the template's). false when the line differs
  * elsewhere (then parse it in full). */
 bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_header *out);

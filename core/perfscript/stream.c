@@ -1,4 +1,4 @@
-/* The streaming parser: line splitting, the line states of FOLDING.md §4.1,
+/* The streaming parser: line splitting, the line states of README §2,
  * the frame-line intern table and sample assembly. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* symmap: PPROF-MAPPING.md §5 in one place. See symmap.h for the rule.
+/* symmap: README §3 in one place. See symmap.h for the rule.
  * mmap side band lives in one vector with a per-pid chain (newest first);
  * DSO decisions (which local file, which mode) are cached per DSO name. */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* symmap: from "DSO and address as perf script printed them" to a pprof
- * Mapping id and Location address, per PPROF-MAPPING.md §5.
+ * Mapping id and Location address, per README §3.
  *
  * Modes, chosen per DSO (and, for runtime mode, per process mapping):
  *   ELF address mode  - the very file that was profiled can be read: the

@@ -191,7 +191,7 @@ static void test_fold_names(void)
         fold("1 apply_n<main::{lambda(int)#3}>(main::{lambda(int)#3}, int) (/x)", &o, false, NULL),
         "apply_n<main::{lambda(int)#3}>");
     CHECK_STR(fold("1 X::operator()(int) (/x)", &o, false, NULL), "X::operator");
-    /* §3.17: operator tokens */
+    /* README §4.2, 7.3: operator tokens */
     CHECK_STR(fold("1 X::operator->() (/x)", &o, false, NULL), "X::operator->");
     CHECK_STR(fold("1 X::operator<(X const&) (/x)", &o, false, NULL), "X::operator<");
     CHECK_STR(

@@ -1,4 +1,4 @@
-/* symmap: the PPROF-MAPPING.md §5 modes on this test binary (a real ELF
+/* symmap: the core/profile/README.md §3 modes on this test binary (a real ELF
  * file): ELF-address mode, runtime mode, names only, build-id and inode
  * checks, path map, binary root, kernel and special DSOs. */
 #include <link.h>

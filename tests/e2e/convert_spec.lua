@@ -53,7 +53,7 @@ describe("perfgo convert", function()
     assert.matches("samples/count sched:sched_switch/count%[dflt%]", raw.stdout)
   end)
 
-  it("writes folded text to stdout, with the FOLDING.md options", function()
+  it("writes folded text to stdout, with the folded options", function()
     local r = t.perfgo({ "convert", "-i", C .. "/jit-node/perf.script", "--format", "folded" })
     assert.equals(0, r.code, r.stderr)
     assert.equals(t.read(C .. "/jit-node/expected-perfgo.folded"), r.stdout)

@@ -1,7 +1,7 @@
 -- Symbolization end to end: real programs recorded with real perf
 -- (`perf record -e cpu-clock -g`, with and without --show-mmap-events),
 -- converted by perfgo, read by `go tool pprof -lines` and `-list`, which
--- must name the right file:line from the binaries (PPROF-MAPPING.md §5).
+-- must name the right file:line from the binaries (core/profile/README.md §3).
 local t = require "testutil"
 
 local GO_MOD = "module example.com/hot\n\ngo 1.19\n"

@@ -1,7 +1,8 @@
--- The perf script corpus: one test per conformance row of FOLDING.md §6.1
--- (default folded output of every script) and §6.2 (option references).
+-- The perf script corpus: one test per conformance row of
+-- core/perfscript/README.md §8 (default folded output of every script, and
+-- the option references).
 -- Each row compares perfgo.parser's folded text byte for byte with the
--- expected*-perfgo.folded file and, where FOLDING.md gives one, with the
+-- expected*-perfgo.folded file and, where the README gives one, with the
 -- transformation of the perl/inferno reference that the row describes.
 local parser = require "perfgo.parser"
 local t = require "testutil"
@@ -42,7 +43,7 @@ local function rows(text)
   return out
 end
 
---- Re-sums rows by stack and writes sorted folded text (FOLDING.md §6.1).
+--- Re-sums rows by stack and writes sorted folded text (README §8).
 local function render(list)
   local sums, keys = {}, {}
   for _, r in ipairs(list) do
@@ -83,7 +84,7 @@ end
 
 local MEMFD = "[memfd:sealed-91173221a7ea]"
 
---- FOLDING.md appendix A: c-inline-srcline/perf.script, built from its table.
+--- README §8.1: c-inline-srcline/perf.script, built from its table.
 local function appendix_a()
   local Q = "inline;_start;__libc_start_main_impl;__libc_start_call_main;main;run_round"
   local list = {
@@ -112,7 +113,7 @@ local function appendix_a()
   return render(list)
 end
 
---- FOLDING.md §6.1 cpp-templates rules on an inferno reference.
+--- README §8 cpp-templates rules on an inferno reference.
 local function cpp_templates(text, vector_prefix)
   local P = "templates;__libc_start_call_main;main"
   local B = "(anonymous namespace)::build_list"
@@ -143,8 +144,8 @@ local function total(text)
   return n, sum
 end
 
--- FOLDING.md §6.1: file, its perfgo reference, the reference check, and
--- the (lines, total COUNT) the table states.
+-- README §8: file, its perfgo reference, the reference check, and
+-- the (lines, total) the table states.
 local rows61 = {
   { "c-inline-srcline/perf.script", "c-inline-srcline/expected-perfgo.folded", appendix_a, 35, 380000000 },
   { "c-inline-srcline/perf-fp.script", "c-inline-srcline/expected-fp-perfgo.folded",
@@ -230,7 +231,7 @@ local rows61 = {
     function() return "" end, 0, 0 },
 }
 
-describe("corpus §6.1 default folded output", function()
+describe("corpus: default folded output (README §8)", function()
   it("covers every perf*.script of the corpus", function()
     local listed = {}
     for _, r in ipairs(rows61) do listed[r[1]] = true end
@@ -246,7 +247,7 @@ describe("corpus §6.1 default folded output", function()
 
   for _, row in ipairs(rows61) do
     local script, want_file, reference, nlines, sum = row[1], row[2], row[3], row[4], row[5]
-    it(script .. " equals " .. want_file .. " and the §6.1 check", function()
+    it(script .. " equals " .. want_file .. " and the README §8 check", function()
       local got = fold(script)
       assert.equals(read(want_file), got)
       assert.equals(reference(), got)
@@ -256,7 +257,7 @@ describe("corpus §6.1 default folded output", function()
   end
 end)
 
-describe("corpus §6.2 option references", function()
+describe("corpus: option references (README §8)", function()
   local all_files = {
     { "c-inline-srcline/perf-fp.script", "c-inline-srcline/expected-fp.folded.all" },
     { "deleted-dso/perf-inrecord.script", "deleted-dso/expected-inrecord.folded.all" },
@@ -286,7 +287,7 @@ describe("corpus §6.2 option references", function()
     assert.equals(read("weird-fields/expected-ns.folded.tid"), fold("weird-fields/perf-ns.script", { tid = true }))
   end)
 
-  -- .all / .kernel references with the §6.1 rule of their file
+  -- .all / .kernel references with the renaming rule of their file
   local ruled = {
     { "comm-spaces/perf.script", "comm-spaces/expected.folded.all", { all = true }, comm_spaces_roots },
     { "comm-spaces/perf-tid.script", "comm-spaces/expected-tid.folded.all", { all = true }, comm_spaces_roots },
@@ -309,7 +310,7 @@ describe("corpus §6.2 option references", function()
       end },
   }
   for _, r in ipairs(ruled) do
-    it(r[1] .. " with " .. r[2] .. " and its §6.1 rule", function()
+    it(r[1] .. " with " .. r[2] .. " and its renaming rule", function()
       assert.equals(map_frames(read(r[2]), r[4]), fold(r[1], r[3]))
     end)
   end

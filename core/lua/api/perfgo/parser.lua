@@ -83,7 +83,7 @@ function Parser:feed_file(path, progress) end
 ---@return string? err a strict-mode parse error in the last line
 function Parser:finish() end
 
---- The folded stacks (FOLDING.md), sorted, one "stack count" line each.
+--- The folded stacks (core/perfscript/README.md), sorted, one "stack count" line each.
 --- Raises before finish(), and when pid/tid is asked for but was not
 --- given to parser.new (the threads were merged).
 ---@param opts? perfgo.parser.FoldOptions override the options given to new

@@ -210,7 +210,7 @@ function Profile:set_main_mapping(id) end
 ---@field adjust_return boolean subtract 1 from return addresses before creating the location
 
 ---The address resolver of a profile (userdata "perfgo.pprof.symmap",
----PPROF-MAPPING.md §5); it keeps its profile alive. Every method raises
+---core/profile/README.md §3); it keeps its profile alive. Every method raises
 ---after close() or when the profile was closed.
 ---@class perfgo.pprof.Symmap
 local Symmap = {}
