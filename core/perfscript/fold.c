@@ -204,8 +204,8 @@ static bool piece(sbuf *b, const ps_frame *f, const ps_fold_options *o, bool jav
         bool known = f->has_dso && !(f->dso.len == 9 && memcmp(f->dso.ptr, "[unknown]", 9) == 0);
         ps_str base = known ? dso_basename(f) : (ps_str){"unknown", 7};
         if (o->addrs) {
-            if (!put(b, "[", 1) || !put(b, base.ptr, base.len) || !put(b, " ", 1) ||
-                !put(b, f->addr.ptr, f->addr.len) || !put(b, "]", 1))
+            if (!put(b, "[", 1) || !put(b, base.ptr, base.len) || !put(b, " <", 2) ||
+                !put(b, f->addr.ptr, f->addr.len) || !put(b, ">]", 2))
                 return false;
         } else if (known) {
             if (!put(b, "[", 1) || !put(b, base.ptr, base.len) || !put(b, "]", 1))

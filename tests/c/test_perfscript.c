@@ -223,8 +223,8 @@ static void test_fold_names(void)
     CHECK_STR(fold("1 JS:*fib+0x1 (/tmp/perf-25545.map)", &all, false, NULL), "JS:*fib_[j]");
     CHECK_STR(fold("1 f", &all, false, NULL), "f"); /* no DSO: no annotation */
     ps_fold_options addrs = {.addrs = true};
-    CHECK_STR(fold("7f12 [unknown] (/usr/bin/perf)", &addrs, false, NULL), "[perf 7f12]");
-    CHECK_STR(fold("7f12 [unknown] ([unknown])", &addrs, false, NULL), "[unknown 7f12]");
+    CHECK_STR(fold("7f12 [unknown] (/usr/bin/perf)", &addrs, false, NULL), "[perf <7f12>]");
+    CHECK_STR(fold("7f12 [unknown] ([unknown])", &addrs, false, NULL), "[unknown <7f12>]");
     ps_fold_options src = {.srcline = true, .kernel = true};
     CHECK_STR(fold("1 main+0x1 (/x)", &src, false, "  inline.c:94"), "main:inline.c:94");
     CHECK_STR(fold("1 f (/x)", &src, false, "  msort.c:64 (inlined)"), "f:msort.c:64");

@@ -283,6 +283,10 @@ describe("corpus: option references (README §8)", function()
       fold("multi-event/perf.script", { event_filter = "page-faults" }))
   end)
 
+  it("python-interp --addrs equals expected.folded.addrs", function()
+    assert.equals(read("python-interp/expected.folded.addrs"), fold("python-interp/perf.script", { addrs = true }))
+  end)
+
   it("weird-fields/perf-ns --tid", function()
     assert.equals(read("weird-fields/expected-ns.folded.tid"), fold("weird-fields/perf-ns.script", { tid = true }))
   end)

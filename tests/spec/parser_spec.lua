@@ -114,7 +114,7 @@ describe("perfgo.parser frames", function()
   it("names unknown symbols after their DSO", function()
     assert.equals("prog;[perf] 1000\n", one("\t146f7c [unknown] (/usr/bin/perf)"))
     assert.equals("prog;[unknown] 1000\n", one("\t146f7c [unknown] ([unknown])"))
-    assert.equals("prog;[perf 146f7c] 1000\n", one("\t146f7c [unknown] (/usr/bin/perf)", { addrs = true }))
+    assert.equals("prog;[perf <146f7c>] 1000\n", one("\t146f7c [unknown] (/usr/bin/perf)", { addrs = true }))
   end)
 
   it("keeps C++ names with spaces, parentheses, angle brackets and commas", function()

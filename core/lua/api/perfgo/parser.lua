@@ -21,7 +21,7 @@
 ---@field kernel? boolean folded: _[k] after kernel frames
 ---@field jit? boolean folded: _[j] after JIT frames
 ---@field all? boolean folded: kernel and jit
----@field addrs? boolean folded: [dso address] for frames without a symbol
+---@field addrs? boolean folded: [dso <address>] for frames without a symbol
 ---@field srcline? boolean folded: append :FILE:LINE (from perf script -F +srcline)
 
 ---Options of Parser:folded: the folded-text subset of perfgo.parser.Options.
@@ -32,7 +32,7 @@
 ---@field kernel? boolean _[k] after kernel frames
 ---@field jit? boolean _[j] after JIT frames
 ---@field all? boolean kernel and jit
----@field addrs? boolean [dso address] for frames without a symbol
+---@field addrs? boolean [dso <address>] for frames without a symbol
 ---@field srcline? boolean append :FILE:LINE
 
 ---@class perfgo.parser.EventStats
