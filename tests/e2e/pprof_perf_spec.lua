@@ -132,7 +132,12 @@ describe("perfgo.pprof on real perf output", function()
           checked[f.address] = true
           local out = sh({ "addr2line", "-f", "-e", prog }, { stdin = string.format("0x%x\n", f.address) })
           local name, loc = out:match("^([^\n]+)\n([^\n ]+)")
-          assert.is_truthy(top:find(name .. " " .. loc, 1, true),
+          -- Compare what both tools can know: an address without line
+          -- information (`_start`: addr2line prints `??:?`) is shown by
+          -- pprof with its name alone, one without a symbol with perf's.
+          local want = name .. " " .. loc
+          if loc:match("^%?%?:") then want = " " .. (name ~= "??" and name or f.func) .. "\n" end
+          assert.is_truthy(top:find(want, 1, true),
             string.format("0x%x: want %s %s in\n%s", f.address, name, loc, top))
         end
       end
