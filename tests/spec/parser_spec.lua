@@ -189,9 +189,16 @@ describe("perfgo.parser robustness", function()
       bytes[i] = string.char(x % 256)
     end
     local junk = table.concat(bytes)
-    local prof, p = parser.parse_string(H .. junk .. "\n\n" .. junk)
+    local input = H .. junk .. "\n\n" .. junk
+    local prof, p = parser.parse_string(input)
     assert.is_truthy(prof)
-    assert.is_true(p:stats().unrecognized >= 0)
+    local st = p:stats()
+    -- every line is seen (the last one has no newline), the junk is
+    -- skipped and counted, and the header's sample is kept
+    assert.equals(select(2, input:gsub("\n", "")) + 1, st.lines)
+    assert.is_true(st.unrecognized > 0 and st.unrecognized < st.lines)
+    assert.matches("skipped " .. st.unrecognized .. " unrecognized lines", table.concat(p:warnings(), "\n"))
+    assert.is_true(st.samples >= 1 and prof:summary().sample_types[1].total == st.samples)
     assert.is_string(p:folded())
   end)
 
