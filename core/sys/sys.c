@@ -1,6 +1,7 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -50,9 +51,16 @@ int sys_hostname(char *buf, size_t size)
 {
     if (size == 0)
         return EINVAL;
-    if (gethostname(buf, size) != 0)
+    /* glibc fills buf and fails with ENAMETOOLONG when the name does not
+     * fit; POSIX leaves the terminating NUL unspecified either way. Read
+     * the whole name (at most HOST_NAME_MAX bytes) and copy what fits. */
+    char full[HOST_NAME_MAX + 1];
+    if (gethostname(full, sizeof full) != 0)
         return errno;
-    buf[size - 1] = '\0';
+    full[HOST_NAME_MAX] = '\0';
+    size_t n = strnlen(full, size - 1);
+    memcpy(buf, full, n);
+    buf[n] = '\0';
     return 0;
 }
 

@@ -1,4 +1,20 @@
 perfgo_c_test(sys SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sys.c ${PROJECT_SOURCE_DIR}/core/sys/sys.c)
+# The host name test again under the longest host name Linux allows (64
+# bytes), in a UTS namespace of its own (unshare -u needs root; skipped
+# without it).
+find_program(PERFGO_UNSHARE NAMES unshare)
+if(PERFGO_UNSHARE)
+    set(long_host perfgo-test-a-host-name-of-sixty-four-bytes-0123456789abcdefghij)
+    set(sys_test test_sys_asan)
+    if(PERFGO_SANITIZE)
+        set(sys_test test_sys)
+    endif()
+    add_test(NAME c.sys.long_hostname
+        COMMAND sh -c "${PERFGO_UNSHARE} -u true 2>/dev/null || exit 77; exec ${PERFGO_UNSHARE} -u sh -c 'hostname ${long_host} && exec \"$0\"' \"$0\"" $<TARGET_FILE:${sys_test}>)
+    set_tests_properties(c.sys.long_hostname PROPERTIES
+        ENVIRONMENT "PERFGO_EXPECT_HOSTNAME=${long_host};ASAN_OPTIONS=detect_leaks=1"
+        SKIP_RETURN_CODE 77 LABELS c)
+endif()
 perfgo_c_test(readahead
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_readahead.c ${PROJECT_SOURCE_DIR}/core/sys/readahead.c
     LIBS Threads::Threads)

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -29,14 +30,39 @@ static void test_monotonic_advances(void)
     CHECK(t1 >= t0);
 }
 
+/* A buffer too small for the name gets its first size-1 bytes and a NUL,
+ * whatever the name's length (ctest also runs this under a 63-byte host
+ * name: c.sys.long_hostname). */
 static void test_hostname_truncates(void)
 {
-    char full[256], tiny[4];
+    char full[256];
     CHECK(sys_hostname(full, sizeof full) == 0);
     CHECK(full[0] != '\0');
-    CHECK(sys_hostname(tiny, sizeof tiny) == 0 || tiny[3] == '\0');
-    CHECK(strlen(tiny) <= 3);
+    size_t len = strlen(full);
+    for (size_t size = 1; size <= len + 2; size++) {
+        char buf[258];
+        memset(buf, 'x', sizeof buf);
+        CHECK(sys_hostname(buf, size) == 0);
+        size_t want = len < size - 1 ? len : size - 1;
+        CHECK(memchr(buf, '\0', size) != NULL);
+        CHECK(strlen(buf) == want);
+        CHECK(strncmp(buf, full, want) == 0);
+        CHECK(buf[size] == 'x'); /* nothing written past size */
+    }
+    char tiny[1];
     CHECK(sys_hostname(tiny, 0) != 0);
+}
+
+/* PERFGO_EXPECT_HOSTNAME: the name the test runs under (set with
+ * unshare -u), read back whole. */
+static void test_hostname_whole(void)
+{
+    const char *want = getenv("PERFGO_EXPECT_HOSTNAME");
+    if (!want)
+        return;
+    char full[256];
+    CHECK(sys_hostname(full, sizeof full) == 0);
+    CHECK(strcmp(full, want) == 0);
 }
 
 int main(void)
@@ -45,5 +71,6 @@ int main(void)
     RUN(test_random_ids_differ);
     RUN(test_monotonic_advances);
     RUN(test_hostname_truncates);
+    RUN(test_hostname_whole);
     return CHECK_DONE();
 }
