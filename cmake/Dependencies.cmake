@@ -33,3 +33,10 @@ target_include_directories(perfgo_lua_headers INTERFACE ${LUA_INCLUDE_DIRS})
 # POSIX threads (perfgo.parser reads files ahead in a thread).
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
+
+# perf.data reading (core/perfdata): elfutils' libdw/libdwfl symbolizes
+# addresses (the library perf itself uses), libzstd inflates the
+# COMPRESSED records of `perf record -z`.
+perfgo_require(LIBDW libdw libdw-dev)
+perfgo_require(LIBELF libelf libelf-dev)
+perfgo_require(LIBZSTD libzstd libzstd-dev)

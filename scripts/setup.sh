@@ -13,6 +13,8 @@ golang-go linux-perf
 openssh-server openssh-client rsync fish
 procps binutils file time
 "
+# perf.data reading: libdw symbolizes (the library perf uses), libzstd reads perf record -z
+PACKAGES="$PACKAGES libdw-dev libzstd-dev"
 
 missing=""
 for p in $PACKAGES; do

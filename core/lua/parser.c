@@ -19,6 +19,8 @@
 
 #include "perfscript/builder.h"
 #include "perfscript/perfscript.h"
+#include "parser_udata.h"
+#include "perfdata/perfdata.h"
 #include "profile_udata.h"
 #include "sys/readahead.h"
 
@@ -30,18 +32,6 @@
 #define READ_CHUNK (128u << 10)
 #define READ_AHEAD 8
 
-typedef struct lparser {
-    ps_parser *p;
-    bool finished;
-    bool want_profile;
-    ps_options po;
-    ps_fold_options fo;
-    ps_build_options bo;
-    char *event_filter, *binary_root, *source;
-    symmap_path *path_map;
-    size_t npath_map;
-    char *buf; /* read buffer for feed_file */
-} lparser;
 
 static void lparser_release(lparser *lp)
 {
@@ -50,6 +40,8 @@ static void lparser_release(lparser *lp)
     free(lp->event_filter);
     free(lp->binary_root);
     free(lp->source);
+    free(lp->kallsyms);
+    free(lp->debug_dir);
     for (size_t i = 0; i < lp->npath_map; i++) {
         free((char *)lp->path_map[i].from);
         free((char *)lp->path_map[i].to);
@@ -57,6 +49,7 @@ static void lparser_release(lparser *lp)
     free(lp->path_map);
     free(lp->buf);
     lp->event_filter = lp->binary_root = lp->source = lp->buf = NULL;
+    lp->kallsyms = lp->debug_dir = NULL;
     lp->path_map = NULL;
     lp->npath_map = 0;
 }
@@ -228,6 +221,10 @@ static int l_new(lua_State *L)
             lp->binary_root = dup_or_die(L, s, len);
         if ((s = opt_str(L, 1, "source", &len)))
             lp->source = dup_or_die(L, s, len);
+        if ((s = opt_str(L, 1, "kallsyms", &len)))
+            lp->kallsyms = dup_or_die(L, s, len);
+        if ((s = opt_str(L, 1, "debug_dir", &len)))
+            lp->debug_dir = dup_or_die(L, s, len);
         read_path_map(L, 1, lp);
     }
     lp->bo.binary_root = lp->binary_root;
@@ -269,28 +266,10 @@ static int l_feed(lua_State *L)
     return 1;
 }
 
-/* p:feed_file(path, progress) -> true | nil, message. path "-" is stdin;
- * progress(bytes, samples) is called every 16 MB when given. The input is
- * streamed, never held whole. */
-static int l_feed_file(lua_State *L)
+/* Streams the rest of a text input from fd into the parser. */
+static int feed_text(lua_State *L, lparser *lp, int fd, bool is_stdin, const char *path,
+                     bool progress)
 {
-    lparser *lp = check(L, 1);
-    const char *path = luaL_checkstring(L, 2);
-    bool progress = !lua_isnoneornil(L, 3);
-    if (progress)
-        luaL_checktype(L, 3, LUA_TFUNCTION);
-    if (lp->finished)
-        return luaL_error(L, "feed after finish");
-    bool is_stdin = strcmp(path, "-") == 0;
-    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s: %s", path, strerror(errno));
-        return 2;
-    }
-    if (!lp->source)
-        lp->source = strdup(is_stdin ? "stdin" : path);
-    lp->bo.source = lp->source;
     struct stat st;
     sys_readahead *ra = NULL;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && sys_readahead_useful())
@@ -342,7 +321,61 @@ static int l_feed_file(lua_State *L)
     if (rc)
         return parse_error(L, lp, rc);
     lua_pushboolean(L, 1);
-    return 1;
+    lua_pushliteral(L, "text");
+    return 2;
+}
+
+
+/* p:feed_file(path, progress) -> true, kind | nil, message[, "unsupported"].
+ * path "-" is stdin; progress(bytes, samples) is called every 16 MB (8 MB
+ * of perf.data) when given. The input is streamed, never held whole. A
+ * perf.data file (its magic) is read natively: kind is "perf.data", else
+ * "text"; a recording only perf script can read gives nil, why,
+ * "unsupported". */
+static int l_feed_file(lua_State *L)
+{
+    lparser *lp = check(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    bool progress = !lua_isnoneornil(L, 3);
+    if (progress)
+        luaL_checktype(L, 3, LUA_TFUNCTION);
+    if (lp->finished)
+        return luaL_error(L, "feed after finish");
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", path, strerror(errno));
+        return 2;
+    }
+    if (!lp->source)
+        lp->source = strdup(is_stdin ? "stdin" : path);
+    lp->bo.source = lp->source;
+    /* the first bytes tell perf.data (its magic) from text */
+    char head[8];
+    size_t nhead = 0;
+    while (nhead < sizeof head) {
+        ssize_t n = read(fd, head + nhead, sizeof head - nhead);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        nhead += (size_t)n;
+    }
+    if (pd_is_perfdata(head, nhead)) {
+        int nret = perfgo_parser_feed_perfdata(L, lp, fd, is_stdin ? "stdin" : path, head, nhead,
+                                               progress ? 3 : 0);
+        if (!is_stdin)
+            close(fd);
+        return nret;
+    }
+    int rc = nhead ? ps_feed(lp->p, head, nhead) : PS_OK;
+    if (rc) {
+        if (!is_stdin)
+            close(fd);
+        return parse_error(L, lp, rc);
+    }
+    return feed_text(L, lp, fd, is_stdin, path, progress);
 }
 
 /* p:finish() -> profile (or true when created with profile = false) |

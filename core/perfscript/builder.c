@@ -63,7 +63,8 @@ static int add_header(builder *b, int *cols, size_t ncols)
     int n = snprintf(c, sizeof c, "source: %s", b->o->source ? b->o->source : "perf script");
     if (prof_add_comment(prof, c, (size_t)n))
         return -1;
-    n = snprintf(c, sizeof c, "converted by perfgo from perf script text: %llu samples",
+    n = snprintf(c, sizeof c, "converted by perfgo from %s: %llu samples",
+                 b->o->perfdata ? "perf.data" : "perf script text",
                  (unsigned long long)st->samples);
     if (prof_add_comment(prof, c, (size_t)n))
         return -1;
@@ -441,7 +442,7 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
         .path_map = o->path_map,
         .npath_map = o->npath_map,
         .remote = o->remote,
-        .addr_kind = SYMMAP_ADDR_AUTO,
+        .addr_kind = o->addr_kind,
     };
     if (b.prof)
         b.sm = symmap_new(b.prof, &so);

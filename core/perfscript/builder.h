@@ -22,6 +22,10 @@ typedef struct ps_build_options {
     size_t npath_map;
     bool remote;
     const char *source; /* named in a comment, e.g. the input path */
+    /* how callchain addresses were printed: AUTO decides (text); RAW for
+     * input read from perf.data, whose addresses are the ips themselves */
+    symmap_addr_kind addr_kind;
+    bool perfdata; /* the input came from perf.data (named in a comment) */
 } ps_build_options;
 
 /* Builds the profile. The parser must have been created with keep_pid (for

@@ -159,6 +159,37 @@ void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out);
 size_t ps_mmap_count(const ps_parser *p);
 const ps_mmap *ps_mmap_get(const ps_parser *p, size_t i);
 
+/* ---- direct input ----
+ * For producers that know what perf script would print (core/perfdata):
+ * the same tables as parsing the text gives, without the text. Frames are
+ * frame lines as perf prints them ("ip sym+0xoff (dso)"), interned once;
+ * samples name their frames leaf first. ps_finish ends the input. */
+
+typedef struct ps_direct_header {
+    const char *comm; /* NULL or comm_len bytes */
+    size_t comm_len;
+    bool has_pid, has_tid, has_cpu, has_time, has_period;
+    int64_t pid, tid;
+    int32_t cpu;
+    uint64_t time_ns, period;
+    const char *event; /* NULL = the sample names no event */
+    size_t event_len;
+} ps_direct_header;
+
+/* The id of a frame line (header_ip: an ip printed on a sample's header
+ * line, without callchain); 0 when the text is not a frame line;
+ * UINT32_MAX when out of memory. */
+uint32_t ps_direct_frame(ps_parser *p, const char *line, size_t len, bool header_ip);
+/* One sample with frames[0..n) (ids from ps_direct_frame, leaf first). */
+int ps_direct_sample(ps_parser *p, const ps_direct_header *h, const uint32_t *frames, size_t n);
+/* A side-band record (ps_mmap's kind: MMAP, FORK or EXEC); strings are
+ * copied. */
+int ps_direct_sideband(ps_parser *p, const ps_mmap *m);
+/* A warning of the producer, listed with the parser's own (once each). */
+int ps_direct_warning(ps_parser *p, const char *text);
+/* The name of a process (its main thread's COMM), for the comm label. */
+int ps_direct_process_comm(ps_parser *p, int64_t pid, const char *comm, size_t len);
+
 /* ---- folded output (README.md) ---- */
 
 typedef struct ps_fold_options {

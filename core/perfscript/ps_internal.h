@@ -416,4 +416,11 @@ int ps_set_thread_pid(ps_parser *p, int64_t tid, int64_t pid);
 
 int ps_warn(ps_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* stream.c, for direct input (direct.c): a sample begun from a header
+ * whose comm and event are interned (0 = none), its frames pushed onto
+ * cur_frames, then ended; the hash a frame line is interned under. */
+int ps_sample_begin(ps_parser *p, const ps_header *h, uint32_t comm, uint32_t event);
+int ps_sample_end(ps_parser *p);
+uint64_t ps_frame_hash(const char *l, size_t n, bool header_ip);
+
 #endif

@@ -683,3 +683,20 @@ int ps_finish(ps_parser *p)
                      (unsigned long long)p->stats.first_unrecognized);
     return rc ? fail(p, rc) : PS_OK;
 }
+
+/* ---- direct input (direct.c) ---- */
+
+int ps_sample_begin(ps_parser *p, const ps_header *h, uint32_t comm, uint32_t event)
+{
+    return start_sample(p, h, comm, event);
+}
+
+int ps_sample_end(ps_parser *p)
+{
+    return end_sample(p);
+}
+
+uint64_t ps_frame_hash(const char *l, size_t n, bool header_ip)
+{
+    return ps_hash(l, n, header_ip ? FRAME_SEED ^ 1 : FRAME_SEED);
+}

@@ -7,7 +7,7 @@ local t = require "testutil"
 local src = assert(os.getenv("PERFGO_SOURCE_DIR"))
 local build = assert(os.getenv("PERFGO_BUILD_DIR"))
 local api_dir = src .. "/core/lua/api/perfgo"
-local loadable = { "sys", "parser", "pprof", "proc", "ssh" }
+local loadable = { "sys", "parser", "pprof", "proc", "ssh", "perfdata" }
 
 local function stub_path(name)
   return api_dir .. "/" .. name .. ".lua"
@@ -90,7 +90,7 @@ end
 
 describe("LuaLS stubs (core/lua/api/perfgo)", function()
   it("every stub is valid Lua, declares its module with ---@meta and returns its table", function()
-    for _, name in ipairs({ "sys", "parser", "pprof", "proc", "ssh", "host" }) do
+    for _, name in ipairs({ "sys", "parser", "pprof", "proc", "ssh", "perfdata", "host" }) do
       local chunk, err = loadfile(stub_path(name))
       assert(chunk, err)
       local stub = parse_stub(name)
@@ -123,6 +123,14 @@ describe("LuaLS stubs (core/lua/api/perfgo)", function()
     assert_same_names(methods_of(p), parse_stub("pprof").classes["perfgo.pprof.Profile"], "perfgo.pprof.Profile")
     local q <close> = assert(parser.parse_string(""))
     assert.equals(getmetatable(p), getmetatable(q))
+  end)
+
+  it("perfgo.perfdata.Reader: methods of the reader metatable are the stub's", function()
+    require "perfgo.perfdata"
+    local mt = debug.getregistry()["perfgo.perfdata.reader"]
+    assert.equals("table", type(mt), "perfgo.perfdata registers no metatable 'perfgo.perfdata.reader'")
+    assert_same_names(key_set(mt.__index), parse_stub("perfdata").classes["perfgo.perfdata.Reader"],
+      "perfgo.perfdata.Reader")
   end)
 
   it("perfgo.pprof.Symmap: methods of pprof.symmap() are the stub's", function()
@@ -181,7 +189,7 @@ describe("LuaLS stubs (core/lua/api/perfgo)", function()
     local r = t.run({ "cmake", "--install", build, "--prefix", prefix })
     local ok = r.code == 0
     local missing = {}
-    for _, name in ipairs({ "sys", "parser", "pprof", "proc", "ssh", "host" }) do
+    for _, name in ipairs({ "sys", "parser", "pprof", "proc", "ssh", "perfdata", "host" }) do
       local installed = t.read(prefix .. "/share/perfgo/api/perfgo/" .. name .. ".lua")
       if installed ~= t.read(stub_path(name)) then missing[#missing + 1] = name end
     end

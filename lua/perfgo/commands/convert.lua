@@ -1,27 +1,32 @@
---- `perfgo convert`: `perf script` text -> pprof profile or folded stacks.
+--- `perfgo convert`: perf.data or `perf script` text -> pprof profile or
+--- folded stacks.
 ---
 --- The input is streamed (`-i -` reads stdin), so
---- `perf script | perfgo convert -i - -o perf.pb.gz` works on any size.
+--- `perf script | perfgo convert -i - -o perf.pb.gz` and
+--- `perf record -o - ... | perfgo convert -i -` work on any size. A
+--- perf.data file is told from text by its magic and read natively.
 local errors = require "perfgo.errors"
 
 local M = {
   name = "convert",
-  summary = "Convert perf script output to a pprof profile or folded stacks.",
+  summary = "Convert perf.data or perf script output to a pprof profile or folded stacks.",
 }
 
 local LABELS = { comm = true, thread_comm = true, pid = true, tid = true, cpu = true }
 
 ---@param cmd table argparse command
 function M.define(cmd)
-  cmd:description("Reads the text of `perf script` (a file, or stdin with -i -) and writes a "
-    .. "pprof profile (gzipped protobuf, for `go tool pprof`) or folded stacks (for "
-    .. "flamegraph.pl, inferno, speedscope).")
+  cmd:description("Reads a perf.data file (file or pipe mode, perf record -z too) or the text of "
+    .. "`perf script` (a file, or stdin with -i -) and writes a pprof profile (gzipped protobuf, "
+    .. "for `go tool pprof`) or folded stacks (for flamegraph.pl, inferno, speedscope). perf.data "
+    .. "is read and symbolized without perf script, with the same result.")
   cmd:epilog("Examples:\n"
     .. "  perf script | perfgo convert -o perf.pb.gz && go tool pprof -top perf.pb.gz\n"
-    .. "  perfgo convert -i perf.script -o out.folded --all\n"
+    .. "  perfgo convert -i perf.data -o out.folded --all\n"
+    .. "  perf record -g -o - -- ./prog | perfgo convert -i - -o prog.pb.gz\n"
     .. "For the best symbolization (go tool pprof -lines/-list), print with\n"
     .. "  perf script -F comm,pid,tid,time,period,event,ip,sym,symoff,dso --show-mmap-events --show-task-events")
-  cmd:option("-i --input", "perf script text to read; - for stdin.", "-")
+  cmd:option("-i --input", "perf.data or perf script text to read; - for stdin.", "-")
   cmd:option("-o --output", "File to write; - for stdout. Default: perf.pb.gz for pprof, "
     .. "stdout for folded.")
   cmd:option("--format", "Output format: pprof or folded. Default: folded when the output "
@@ -38,6 +43,8 @@ function M.define(cmd)
   cmd:flag("--srcline", "Folded: append :FILE:LINE from perf script -F +srcline.")
   cmd:flag("--strict", "Fail (exit 2) at the first line that is not perf script output.")
   cmd:option("--binary-root", "Find profiled binaries under this directory (DIR/<path>).")
+  cmd:option("--kallsyms", "perf.data: the /proc/kallsyms of the recording's host, for kernel "
+    .. "frames (default: perf's build-id cache, or this host's when it runs the recording's kernel).")
 end
 
 local function labels_of(s)
@@ -87,6 +94,7 @@ function M.parser_options(args, format)
     srcline = args.srcline or nil,
     strict = args.strict or nil,
     binary_root = args.binary_root,
+    kallsyms = args.kallsyms,
     source = args.input == "-" and "stdin" or args.input,
   }
 end
@@ -114,8 +122,12 @@ function M.run(args)
       io.stderr:write(string.format("\rperfgo: read %.1f MB, %d samples", bytes / 1e6, samples))
     end
   end
-  local ok, err = p:feed_file(args.input, progress)
+  local ok, err, reason = p:feed_file(args.input, progress)
   if tty then io.stderr:write("\r\27[K") end
+  if not ok and reason == "unsupported" then
+    errors.user(string.format("%s; convert perf script's text instead: perf script -i %s | perfgo convert -i -",
+      err, args.input == "-" and "FILE" or args.input))
+  end
   if not ok then errors.user(err) end
   local result, ferr = p:finish()
   if not result then errors.user(ferr) end

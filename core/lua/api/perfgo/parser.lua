@@ -23,6 +23,8 @@
 ---@field all? boolean folded: kernel and jit
 ---@field addrs? boolean folded: [dso <address>] for frames without a symbol
 ---@field srcline? boolean folded: append :FILE:LINE (from perf script -F +srcline)
+---@field kallsyms? string perf.data input: the kallsyms of the recording's host (default: perf's build-id cache, or /proc/kallsyms when the running kernel is the recording's)
+---@field debug_dir? string perf.data input: perf's build-id cache (default ~/.debug unless remote)
 
 ---Options of Parser:folded: the folded-text subset of perfgo.parser.Options.
 ---@class perfgo.parser.FoldOptions
@@ -69,12 +71,15 @@ local Parser = {}
 ---@return string? err "SOURCE:LINE: ..." in strict mode at an unrecognized line
 function Parser:feed(chunk) end
 
---- Parses a whole file without reading it into memory ("-" = stdin). A
---- regular file is read ahead by a second thread while the parser works.
+--- Streams a file ("-" = stdin) into the parser, never holding it whole. A
+--- perf.data file (by its magic) is read natively (perfgo.perfdata): its
+--- samples enter the parser as perf script's text would, so finish() and
+--- folded() give what the text path gives.
 ---@param path string
----@param progress? fun(bytes: integer, samples: integer) called every 16 MB of input; its errors propagate
+---@param progress? fun(bytes: integer, samples: integer) called every 16 MB of text (8 MB of perf.data); its errors propagate
 ---@return true|nil ok
----@return string? err "PATH: <strerror>" if the file cannot be opened or read, or a strict-mode parse error
+---@return string err_or_kind "text" or "perf.data" on success; else "PATH: <strerror>", a strict-mode parse error, or why perf.data cannot be read
+---@return string? reason "unsupported" when the recording needs perf script (DWARF or LBR call stacks, AUX tracing)
 function Parser:feed_file(path, progress) end
 
 --- Ends the input and builds the pprof profile; with profile = false returns

@@ -1,0 +1,32 @@
+/* The perfgo.parser userdata, shared by core/lua/parser.c and the
+ * perf.data input (core/lua/parser_perfdata.c). */
+#ifndef PERFGO_LUA_PARSER_UDATA_H
+#define PERFGO_LUA_PARSER_UDATA_H
+
+#include <lua.h>
+
+#include "perfscript/builder.h"
+#include "perfscript/perfscript.h"
+
+typedef struct lparser {
+    ps_parser *p;
+    bool finished;
+    bool want_profile;
+    ps_options po;
+    ps_fold_options fo;
+    ps_build_options bo;
+    char *event_filter, *binary_root, *source;
+    char *kallsyms, *debug_dir; /* perf.data input: the recording's kallsyms, perf's cache */
+    symmap_path *path_map;
+    size_t npath_map;
+    char *buf; /* read buffer for feed_file */
+} lparser;
+
+/* Reads the perf.data on fd (its first nhead bytes already read, in head)
+ * into lp's parser; progress is the stack index of a progress function or
+ * 0. Pushes true, "perf.data" | nil, message[, "unsupported"] and returns
+ * their number. */
+int perfgo_parser_feed_perfdata(lua_State *L, lparser *lp, int fd, const char *name,
+                                const char *head, size_t nhead, int progress);
+
+#endif

@@ -1,0 +1,401 @@
+/* Symbol tables with perf's rules, from an ELF file through elfutils'
+ * libdwfl (which also finds the separate debug file by build id or debug
+ * link, and its fuller .symtab), or from /proc/kallsyms text.
+ *
+ * perf's rules (tools/perf/util/symbol.c, symbol-elf.c), so that names
+ * come out as `perf script` prints them:
+ *   - kept: functions (STT_FUNC, STT_GNU_IFUNC) and objects with a name,
+ *     not undefined; labels (STT_NOTYPE, not absolute, not hidden or
+ *     internal) only in a section whose name has "text" or "data";
+ *   - symbols at the same address: one is kept, preferring one with a
+ *     size, then not weak, then global, then fewer leading underscores,
+ *     then the longer name, then the first;
+ *   - a symbol of size 0 reaches the next symbol (the last one the end of
+ *     its page plus a page; in kallsyms, the last before a module's
+ *     symbols only the end of the next page);
+ *   - an address belongs to the last symbol starting at or below it when
+ *     it lies below that symbol's end, else to none ("[unknown]"). */
+#include <ctype.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include "symtab.h"
+
+typedef struct sym {
+    uint64_t start, end;
+    uint32_t name; /* offset into names */
+    uint32_t order;
+    uint8_t bind, nonzero;
+} sym;
+
+struct pd_symtab {
+    sym *syms;
+    size_t n, cap;
+    char *names;
+    size_t names_len, names_cap;
+    Dwfl *dwfl; /* for source lines; NULL for kallsyms */
+    Dwfl_Module *mod;
+    uint64_t bias;
+};
+
+static int add_sym(pd_symtab *t, uint64_t start, uint64_t size, int bind, const char *name,
+                   size_t len)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        sym *s = realloc(t->syms, cap * sizeof *s);
+        if (!s)
+            return -1;
+        t->syms = s;
+        t->cap = cap;
+    }
+    if (t->names_cap - t->names_len < len + 1) {
+        size_t cap = t->names_cap ? t->names_cap : 1u << 16;
+        while (cap - t->names_len < len + 1)
+            cap *= 2;
+        if (cap > UINT32_MAX)
+            return -1;
+        char *b = realloc(t->names, cap);
+        if (!b)
+            return -1;
+        t->names = b;
+        t->names_cap = cap;
+    }
+    memcpy(t->names + t->names_len, name, len);
+    t->names[t->names_len + len] = '\0';
+    t->syms[t->n] = (sym){start, start + size, (uint32_t)t->names_len, (uint32_t)t->n,
+                          (uint8_t)bind, size != 0};
+    t->names_len += len + 1;
+    t->n++;
+    return 0;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+    const sym *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static size_t underscores(const char *s)
+{
+    size_t n = 0;
+    while (s[n] == '_')
+        n++;
+    return n;
+}
+
+/* perf's choose_best_symbol: true when a is kept over b. */
+static bool better(const pd_symtab *t, const sym *a, const sym *b)
+{
+    if (a->nonzero != b->nonzero)
+        return a->nonzero;
+    bool aw = a->bind == STB_WEAK, bw = b->bind == STB_WEAK;
+    if (aw != bw)
+        return bw;
+    bool ag = a->bind == STB_GLOBAL, bg = b->bind == STB_GLOBAL;
+    if (ag != bg)
+        return ag;
+    const char *an = t->names + a->name, *bn = t->names + b->name;
+    size_t au = underscores(an), bu = underscores(bn);
+    if (au != bu)
+        return au < bu;
+    size_t al = strlen(an), bl = strlen(bn);
+    if (al != bl)
+        return al > bl;
+    return true;
+}
+
+/* Sorts, gives sizeless symbols their end, then drops duplicates: in
+ * this order, as perf does (symbols__fixup_end, then
+ * symbols__fixup_duplicate), so that of several sizeless symbols at one
+ * address the last one, which alone reaches the next address, is kept. */
+static void finish(pd_symtab *t, bool kallsyms)
+{
+    qsort(t->syms, t->n, sizeof *t->syms, cmp_sym);
+    for (size_t i = 0; i + 1 < t->n; i++) {
+        sym *p = &t->syms[i], *c = &t->syms[i + 1];
+        if (p->end != p->start)
+            continue;
+        bool pm = strchr(t->names + p->name, '[') != NULL;
+        bool cm = strchr(t->names + c->name, '[') != NULL;
+        if (kallsyms && pm != cm)
+            p->end = ((p->start + 4096) + 4095) & ~(uint64_t)4095;
+        else
+            p->end = c->start;
+    }
+    if (t->n && t->syms[t->n - 1].end == t->syms[t->n - 1].start) {
+        sym *l = &t->syms[t->n - 1];
+        l->end = ((l->start + 4095) & ~(uint64_t)4095) + 4096;
+    }
+    for (size_t i = 0; i < t->n; i++)
+        t->syms[i].nonzero = t->syms[i].end > t->syms[i].start;
+    size_t k = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (k && t->syms[k - 1].start == t->syms[i].start) {
+            if (!better(t, &t->syms[k - 1], &t->syms[i]))
+                t->syms[k - 1] = t->syms[i];
+            continue;
+        }
+        t->syms[k++] = t->syms[i];
+    }
+    t->n = k;
+}
+
+const char *pd_symtab_find(const pd_symtab *t, uint64_t addr, uint64_t *start)
+{
+    if (!t || !t->n || addr < t->syms[0].start)
+        return NULL;
+    size_t lo = 0, hi = t->n; /* the last symbol with start <= addr */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->syms[mid].start <= addr)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const sym *s = &t->syms[lo];
+    if (addr >= s->end)
+        return NULL;
+    if (start)
+        *start = s->start;
+    return t->names + s->name;
+}
+
+size_t pd_symtab_count(const pd_symtab *t)
+{
+    return t ? t->n : 0;
+}
+
+void pd_symtab_free(pd_symtab *t)
+{
+    if (!t)
+        return;
+    if (t->dwfl)
+        dwfl_end(t->dwfl);
+    free(t->syms);
+    free(t->names);
+    free(t);
+}
+
+/* ---- ELF through libdwfl ---- */
+
+static bool section_kind_ok(Elf *elf, GElf_Word shndx)
+{
+    Elf_Scn *scn = elf_getscn(elf, shndx);
+    GElf_Shdr sh;
+    size_t shstr;
+    if (!scn || !gelf_getshdr(scn, &sh) || elf_getshdrstrndx(elf, &shstr) != 0)
+        return false;
+    const char *nm = elf_strptr(elf, shstr, sh.sh_name);
+    return nm && (strstr(nm, "text") || strstr(nm, "data"));
+}
+
+static Elf_Scn *section_by_name(Elf *elf, const char *want, GElf_Shdr *out)
+{
+    size_t shstr;
+    if (elf_getshdrstrndx(elf, &shstr) != 0)
+        return NULL;
+    for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+        const char *nm;
+        if (gelf_getshdr(scn, out) && (nm = elf_strptr(elf, shstr, out->sh_name)) &&
+            strcmp(nm, want) == 0)
+            return scn;
+    }
+    return NULL;
+}
+
+/* perf's synthesized PLT symbols (dso__synthesize_plt_symbols, x86): one
+ * "<name>@plt" per .rela.plt entry, entries of the .plt's entry size after
+ * a header of that size, or from the start of .plt.sec when there is
+ * one. -1 on OOM. */
+static int plt_symbols(pd_symtab *t, Elf *elf)
+{
+    GElf_Ehdr eh;
+    GElf_Shdr rel, plt, dyn;
+    if (!gelf_getehdr(elf, &eh) || (eh.e_machine != EM_X86_64 && eh.e_machine != EM_386))
+        return 0;
+    Elf_Scn *rs = section_by_name(elf, ".rela.plt", &rel);
+    if (!rs)
+        rs = section_by_name(elf, ".rel.plt", &rel);
+    if (!rs || !section_by_name(elf, ".plt", &plt) || rel.sh_entsize == 0)
+        return 0;
+    Elf_Scn *ds = elf_getscn(elf, rel.sh_link);
+    Elf_Data *rd = elf_getdata(rs, NULL), *dd = ds ? elf_getdata(ds, NULL) : NULL;
+    if (!rd || !dd || !gelf_getshdr(ds, &dyn))
+        return 0;
+    uint64_t entry = plt.sh_entsize;
+    if (entry != 8 && entry != 16)
+        entry = plt.sh_addralign == 8 ? 8 : 16;
+    uint64_t at = plt.sh_addr + entry;
+    GElf_Shdr sec;
+    if (section_by_name(elf, ".plt.sec", &sec))
+        at = sec.sh_addr;
+    size_t n = rel.sh_size / rel.sh_entsize;
+    for (size_t i = 0; i < n; i++, at += entry) {
+        size_t symi;
+        if (rel.sh_type == SHT_RELA) {
+            GElf_Rela r;
+            if (!gelf_getrela(rd, (int)i, &r))
+                break;
+            symi = GELF_R_SYM(r.r_info);
+        } else {
+            GElf_Rel r;
+            if (!gelf_getrel(rd, (int)i, &r))
+                break;
+            symi = GELF_R_SYM(r.r_info);
+        }
+        GElf_Sym sy;
+        const char *nm = gelf_getsym(dd, (int)symi, &sy) ? elf_strptr(elf, dyn.sh_link, sy.st_name)
+                                                         : NULL;
+        char buf[512];
+        int k = snprintf(buf, sizeof buf, "%s@plt", nm ? nm : "");
+        if (k > 0 && (size_t)k < sizeof buf && add_sym(t, at, entry, STB_GLOBAL, buf, (size_t)k))
+            return -1;
+    }
+    return 0;
+}
+
+static const Dwfl_Callbacks callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
+
+pd_symtab *pd_symtab_elf(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    pd_symtab *t = calloc(1, sizeof *t);
+    if (!t || !(t->dwfl = dwfl_begin(&callbacks))) {
+        close(fd);
+        free(t);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    dwfl_report_begin(t->dwfl);
+    t->mod = dwfl_report_elf(t->dwfl, path, path, fd, 0, true); /* takes fd */
+    dwfl_report_end(t->dwfl, NULL, NULL);
+    if (!t->mod) {
+        snprintf(err, errlen, "%s: %s", path, dwfl_errmsg(-1));
+        pd_symtab_free(t);
+        return NULL;
+    }
+    GElf_Addr bias = 0;
+    dwfl_module_getelf(t->mod, &bias);
+    t->bias = bias;
+    int n = dwfl_module_getsymtab(t->mod);
+    for (int i = 1; i < n; i++) {
+        GElf_Sym s;
+        GElf_Addr addr;
+        GElf_Word shndx;
+        Elf *elf;
+        Dwarf_Addr sbias;
+        const char *name = dwfl_module_getsym_info(t->mod, i, &s, &addr, &shndx, &elf, &sbias);
+        if (!name || !*name || shndx == SHN_UNDEF || shndx == SHN_ABS)
+            continue;
+        int type = GELF_ST_TYPE(s.st_info), vis = GELF_ST_VISIBILITY(s.st_other);
+        bool label = type == STT_NOTYPE && shndx != SHN_ABS && vis != STV_HIDDEN &&
+                     vis != STV_INTERNAL;
+        if (!label && type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT)
+            continue;
+        if (label && (!elf || !section_kind_ok(elf, shndx)))
+            continue;
+        if (add_sym(t, addr - bias, s.st_size, GELF_ST_BIND(s.st_info), name, strlen(name))) {
+            snprintf(err, errlen, "out of memory");
+            pd_symtab_free(t);
+            return NULL;
+        }
+    }
+    finish(t, false);
+    size_t before = t->n;
+    Elf *main_elf = dwfl_module_getelf(t->mod, &bias);
+    if (main_elf && plt_symbols(t, main_elf)) {
+        snprintf(err, errlen, "out of memory");
+        pd_symtab_free(t);
+        return NULL;
+    }
+    if (t->n != before) /* perf adds them after the others, without the duplicate pass */
+        qsort(t->syms, t->n, sizeof *t->syms, cmp_sym);
+    return t;
+}
+
+bool pd_symtab_srcline(pd_symtab *t, uint64_t vaddr, const char **file, int *line)
+{
+    if (!t || !t->mod)
+        return false;
+    Dwfl_Line *l = dwfl_module_getsrc(t->mod, vaddr + t->bias);
+    int ln = 0;
+    const char *f = l ? dwfl_lineinfo(l, NULL, &ln, NULL, NULL, NULL) : NULL;
+    if (!f || ln <= 0)
+        return false;
+    *file = f;
+    *line = ln;
+    return true;
+}
+
+/* ---- kallsyms ---- */
+
+pd_symtab *pd_symtab_kallsyms(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    FILE *f = NULL;
+    if (fd < 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode)) || !(f = fdopen(fd, "r"))) {
+        snprintf(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    pd_symtab *t = calloc(1, sizeof *t);
+    char line[1024];
+    bool nonzero = false;
+    while (t && fgets(line, sizeof line, f)) {
+        char *end;
+        uint64_t addr = strtoull(line, &end, 16);
+        if (end == line || *end != ' ')
+            continue;
+        char type = end[1];
+        if (!type || end[2] != ' ')
+            continue;
+        char *name = end + 3;
+        size_t len = strcspn(name, "\n");
+        name[len] = '\0';
+        char u = (char)toupper((unsigned char)type);
+        if ((u != 'T' && u != 'W' && u != 'D' && u != 'B') || name[0] == '$')
+            continue;
+        int bind = u == 'W' ? STB_WEAK : isupper((unsigned char)type) ? STB_GLOBAL : STB_LOCAL;
+        nonzero |= addr != 0;
+        if (add_sym(t, addr, 0, bind, name, strlen(name))) {
+            pd_symtab_free(t);
+            t = NULL;
+        }
+    }
+    fclose(f);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!nonzero) { /* kptr_restrict: every address reads 0 */
+        snprintf(err, errlen, "%s: all addresses are 0 (kernel.kptr_restrict)", path);
+        pd_symtab_free(t);
+        return NULL;
+    }
+    finish(t, true);
+    return t;
+}

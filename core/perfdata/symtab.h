@@ -1,0 +1,30 @@
+/* Symbol tables with perf's rules (symtab.c): from an ELF file through
+ * libdwfl, or from a kallsyms text. Pure C. */
+#ifndef PERFGO_PD_SYMTAB_H
+#define PERFGO_PD_SYMTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pd_symtab pd_symtab;
+
+/* The symbols of an ELF file (and of its separate debug file, found by
+ * build id or debug link). NULL with a message in err when the file
+ * cannot be opened or is not ELF. */
+pd_symtab *pd_symtab_elf(const char *path, char *err, size_t errlen);
+/* The symbols of a kallsyms file ("addr type name[\t[module]]" lines).
+ * NULL when unreadable or when every address is 0 (kptr_restrict). */
+pd_symtab *pd_symtab_kallsyms(const char *path, char *err, size_t errlen);
+void pd_symtab_free(pd_symtab *t);
+size_t pd_symtab_count(const pd_symtab *t);
+
+/* The name of the symbol holding addr (an ELF vaddr, or a kernel
+ * address), its start in *start; NULL when none does. A kallsyms module
+ * symbol's name is "name\t[module]". */
+const char *pd_symtab_find(const pd_symtab *t, uint64_t addr, uint64_t *start);
+/* The source file and line of vaddr from DWARF; false when unknown. The
+ * file string lives as long as t. */
+bool pd_symtab_srcline(pd_symtab *t, uint64_t vaddr, const char **file, int *line);
+
+#endif

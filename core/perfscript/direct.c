@@ -1,0 +1,100 @@
+/* Direct input (perfscript.h): samples, frames and side-band records
+ * given as fields rather than as text, merged into the same tables that
+ * parsing perf script's text fills, so that folding and the profile
+ * builder treat both alike. */
+#include "ps_internal.h"
+
+uint32_t ps_direct_frame(ps_parser *p, const char *line, size_t len, bool header_ip)
+{
+    uint64_t h = ps_frame_hash(line, len, header_ip);
+    size_t slot;
+    uint32_t id = ps_frame_find(p, line, len, h, &slot);
+    if (id == 0)
+        id = ps_frame_add(p, line, len, h, slot, header_ip);
+    return id;
+}
+
+int ps_direct_sample(ps_parser *p, const ps_direct_header *dh, const uint32_t *frames, size_t n)
+{
+    if (p->finished || p->failed)
+        return PS_ERR_STATE;
+    ps_header h;
+    memset(&h, 0, sizeof h);
+    h.kind = PS_LINE_HEADER;
+    h.rule = PS_RULE_A;
+    h.has_pid = dh->has_pid;
+    h.pid = dh->pid;
+    h.has_tid = dh->has_tid;
+    h.tid = dh->tid;
+    h.has_cpu = dh->has_cpu;
+    h.cpu = dh->cpu;
+    h.has_time = dh->has_time;
+    h.time_ns = dh->time_ns;
+    h.has_period = dh->has_period;
+    h.period = dh->period;
+    h.has_event = dh->event != NULL;
+    uint32_t comm = 0, event = 0;
+    if (dh->comm && dh->comm_len) {
+        ps_str last = ps_strtab_get(&p->comms, p->last_comm);
+        if (p->last_comm && last.len == dh->comm_len && ps_eq(last.ptr, dh->comm, dh->comm_len))
+            comm = p->last_comm;
+        else if (!(comm = p->last_comm = ps_strtab_intern(&p->comms, dh->comm, dh->comm_len)))
+            return PS_ERR_NOMEM;
+    }
+    if (dh->event) {
+        ps_str last = ps_strtab_get(&p->events, p->last_event);
+        if (p->last_event && last.len == dh->event_len &&
+            ps_eq(last.ptr, dh->event, dh->event_len))
+            event = p->last_event;
+        else if (!(event = p->last_event =
+                       ps_strtab_intern(&p->events, dh->event, dh->event_len)))
+            return PS_ERR_NOMEM;
+    }
+    int rc = ps_sample_begin(p, &h, comm, event);
+    if (rc)
+        return rc;
+    if (n && !ps_vec_reserve(&p->cur_frames, n))
+        return PS_ERR_NOMEM;
+    memcpy((uint32_t *)p->cur_frames.data + p->cur_frames.len, frames, n * sizeof *frames);
+    p->cur_frames.len += n;
+    p->stats.frames += n;
+    p->state = PS_START;
+    return ps_sample_end(p);
+}
+
+int ps_direct_sideband(ps_parser *p, const ps_mmap *m)
+{
+    ps_mmap c = *m;
+    if (c.kind == PS_SB_MMAP) {
+        char *path = ps_arena_dup(&p->arena, m->path.ptr, m->path.len);
+        char *prot = ps_arena_dup(&p->arena, m->prot.ptr, m->prot.len);
+        char *bid = ps_arena_dup(&p->arena, m->build_id.ptr, m->build_id.len);
+        if (!path || !prot || !bid)
+            return PS_ERR_NOMEM;
+        c.path.ptr = path;
+        c.prot.ptr = prot;
+        c.build_id.ptr = bid;
+    } else {
+        c.path = c.prot = c.build_id = (ps_str){"", 0};
+    }
+    c.after_samples = p->stats.samples;
+    p->stats.sideband++;
+    if (!ps_vec_push(&p->mmaps, &c))
+        return PS_ERR_NOMEM;
+    return c.tid >= 0 && c.pid >= 0 ? ps_set_thread_pid(p, c.tid, c.pid) : PS_OK;
+}
+
+int ps_direct_process_comm(ps_parser *p, int64_t pid, const char *comm, size_t len)
+{
+    if (!len)
+        return PS_OK;
+    uint32_t c = ps_strtab_intern(&p->comms, comm, len);
+    if (!c)
+        return PS_ERR_NOMEM;
+    return ps_process_comm(p, pid) == c ? PS_OK : ps_set_process_comm(p, pid, c);
+}
+
+int ps_direct_warning(ps_parser *p, const char *text)
+{
+    return ps_warn(p, "%s", text) ? PS_ERR_NOMEM : PS_OK;
+}

@@ -1,0 +1,227 @@
+-- perf.data read natively against the text path, on recordings made here
+-- with real perf: for each, `perfgo convert -i perf.data` and
+-- `perf script --show-mmap-events | perfgo convert -i -` must give the same
+-- folded stacks (default and with options), the same `go tool pprof -top
+-- -lines` and the same totals. perf script's quirks that the text path
+-- cannot undo (core/perfdata/convert.c) have a test each.
+local t = require "testutil"
+
+local LIBHOT_C = [[
+unsigned long lib_spin(unsigned long n)
+{
+    unsigned long x = 1;
+    for (unsigned long i = 0; i < n; i++) {
+        x = x * 6364136223846793005UL + 1442695040888963407UL;
+        x ^= x >> 17;
+    }
+    return x;
+}
+]]
+
+local MAIN_C = [[
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+unsigned long lib_spin(unsigned long n);
+
+__attribute__((noinline)) unsigned long main_spin(unsigned long n)
+{
+    unsigned long x = 7;
+    for (unsigned long i = 0; i < n; i++)
+        x = (x << 7) ^ (x >> 3) ^ i;
+    return x;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long rounds = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
+    unsigned long s = 0;
+    for (unsigned long r = 0; r < rounds; r++) {
+        s += lib_spin(100000) + main_spin(100000);
+        if (r % 50 == 0)
+            usleep(1000);
+    }
+    printf("%lu\n", s);
+    return 0;
+}
+]]
+
+local dir
+
+local function sh(cmd, cwd)
+  local r = t.run({ "sh", "-c", cmd }, { cwd = cwd or dir })
+  assert.equals(0, r.code, cmd .. "\n" .. (r.stderr or ""))
+  return r
+end
+
+--- perf record with opts into NAME.data, and its perf script text.
+local function record(name, opts, argv)
+  sh("perf record -q " .. opts .. " -o " .. name .. ".data -- " .. argv .. " >/dev/null 2>&1")
+  sh("perf script --show-mmap-events -i " .. name .. ".data > " .. name .. ".script 2>/dev/null")
+  return dir .. "/" .. name .. ".data", dir .. "/" .. name .. ".script"
+end
+
+local function convert(args, opts)
+  local r = t.perfgo(args, opts)
+  assert.equals(0, r.code, table.concat(args, " ") .. "\n" .. r.stderr)
+  return r
+end
+
+local function folded(input, extra, opts)
+  local args = { "convert", "-i", input, "--format", "folded" }
+  for _, a in ipairs(extra or {}) do args[#args + 1] = a end
+  return convert(args, opts).stdout
+end
+
+--- `go tool pprof -top -lines` without the comment lines that name the source.
+local function top(profile)
+  local r = t.run({ "go", "tool", "pprof", "-top", "-lines", "-nodecount=200", profile })
+  assert.equals(0, r.code, r.stderr)
+  return (r.stdout:gsub("^.-\nType:", "Type:"))
+end
+
+local function totals(profile)
+  local pprof = require "perfgo.pprof"
+  local p = assert(pprof.read(profile))
+  local out = {}
+  for _, st in ipairs(p:summary().sample_types) do out[#out + 1] = st.type .. "=" .. st.total end
+  return table.concat(out, " ")
+end
+
+--- Both paths, compared: folded (each option set) and pprof.
+local function same(data, script, option_sets)
+  for _, extra in ipairs(option_sets or { {} }) do
+    local a, b = folded(data, extra), folded(script, extra)
+    assert.is_true(#a > 0, "no folded output for " .. data)
+    assert.equals(b, a, "folded " .. table.concat(extra, " "))
+  end
+  local pa, pb = data .. ".pb.gz", script .. ".pb.gz"
+  convert({ "convert", "-i", data, "-o", pa })
+  convert({ "convert", "-i", script, "-o", pb })
+  assert.equals(top(pb), top(pa))
+  assert.equals(totals(pb), totals(pa))
+end
+
+describe("perfgo convert -i perf.data", function()
+  setup(function()
+    dir = t.tmpdir()
+    t.write(dir .. "/libhot.c", LIBHOT_C)
+    t.write(dir .. "/main.c", MAIN_C)
+    sh("gcc -g -O1 -fno-omit-frame-pointer -fPIC -shared -o libhot.so libhot.c && "
+      .. "gcc -g -O1 -fno-omit-frame-pointer -fPIE -pie -o main main.c -L. -lhot -Wl,-rpath," .. dir)
+    local src = os.getenv("PERFGO_SOURCE_DIR") or "."
+    sh("go test -c -o " .. t.quote(dir .. "/gobench.test") .. " . 2>&1", src .. "/tests/bench/gobench")
+  end)
+  teardown(function() t.rmtree(dir) end)
+
+  local GO = "./gobench.test -test.run=^$ -test.bench=. -test.benchtime=150ms"
+
+  it("equals the text path on a Go benchmark (fp callchains, kernel and vdso frames)", function()
+    local data, script = record("go", "-g -e cpu-clock -F 4000", GO)
+    same(data, script, { {}, { "--all" }, { "--kernel" } })
+    -- the recording does have kernel frames, named from kallsyms
+    assert.matches("_%[k%] %d+\n", folded(data, { "--kernel" }))
+    assert.not_matches("%[unknown%]_%[k%]", folded(data, { "--kernel" }))
+  end)
+
+  it("equals the text path on a C PIE and its shared library", function()
+    local data, script = record("c", "-g -e cpu-clock -F 2000", "./main 300")
+    same(data, script, { {}, { "--all" } })
+    assert.matches("main;main_spin %d+\n", folded(data))
+    assert.matches("main;lib_spin %d+\n", folded(data))
+  end)
+
+  it("equals the text path with several events, a tracepoint and child processes", function()
+    local data, script = record("multi", "-g -e cpu-clock -e page-faults -e sched:sched_switch",
+      "sh -c './main 200; ./main 100'")
+    same(data, script, { {}, { "--event-filter", "page-faults" }, { "--event-filter", "sched:sched_switch" } })
+    assert.matches("sched_switch=%d+", totals(data .. ".pb.gz"))
+  end)
+
+  it("equals the text path without callchains", function()
+    local data, script = record("nocg", "-e cpu-clock -F 2000", "./main 200")
+    same(data, script, { {}, { "--all" } })
+  end)
+
+  it("equals the text path on a compressed recording (perf record -z)", function()
+    local data, script = record("z", "-z -g -e cpu-clock -F 4000", GO)
+    same(data, script, { {}, { "--all" } })
+    local header = sh("perf report -i " .. data .. " --header-only 2>&1").stdout
+    assert.matches("# compressed : Zstd", header, 1, true)
+  end)
+
+  it("reads pipe mode, from stdin and from a file", function()
+    sh("perf record -q -g -e cpu-clock -F 2000 -o - -- ./main 200 2>/dev/null > pipe.data")
+    sh("perf script --show-mmap-events -i - < pipe.data > pipe.script 2>/dev/null")
+    local want = folded(dir .. "/pipe.script")
+    assert.equals(want, folded(dir .. "/pipe.data"))
+    local r = t.run({ "sh", "-c", "cat pipe.data | " .. t.quote(t.bin()) .. " convert -i - --format folded" },
+      { cwd = dir })
+    assert.equals(0, r.code, r.stderr)
+    assert.equals(want, r.stdout)
+    local reader = assert(require("perfgo.perfdata").open(dir .. "/pipe.data"))
+    assert.is_true(reader:info().pipe)
+    local samples = 0
+    for rec in reader:records() do samples = samples + (rec.type == "sample" and 1 or 0) end
+    assert.is_true(samples > 0)
+    assert.equals("cpu-clock", reader:info().events[1].name) -- from the pipe's attribute records
+    reader:close()
+  end)
+
+  it("reads a file-mode perf.data piped into stdin", function()
+    local data = record("stdin", "-g -e cpu-clock -F 2000", "./main 100")
+    local r = t.run({ "sh", "-c", "cat " .. t.quote(data) .. " | " .. t.quote(t.bin())
+      .. " convert -i - --format folded" })
+    assert.equals(0, r.code, r.stderr)
+    assert.equals(folded(data), r.stdout)
+  end)
+
+  it("folds like perf script without --show-mmap-events", function()
+    local data = record("nommap", "-g -e cpu-clock -F 2000", "./main 200")
+    sh("perf script -i nommap.data > nommap-plain.script 2>/dev/null")
+    assert.equals(folded(dir .. "/nommap-plain.script"), folded(data))
+  end)
+
+  describe("perf script's quirks", function()
+    it("perf prints only the tid: the text's --pid root is comm-?, perf.data's comm-PID", function()
+      local data, script = record("pid", "-g -e cpu-clock -F 2000", "./main 100")
+      local a, b = folded(data, { "--pid" }), folded(script, { "--pid" })
+      assert.matches("^main%-%d+;", a)
+      assert.matches("^main%-%?;", b)
+      assert.equals(b, (a:gsub("main%-%d+;", "main-?;")))
+    end)
+
+    it("a tracepoint's ip, printed after its trace text, is dropped by both paths", function()
+      local data, script = record("tp", "-e sched:sched_switch", "sh -c 'sleep 0.01; sleep 0.01'")
+      local a = folded(data)
+      assert.equals(folded(script), a)
+      for line in a:gmatch("[^\n]+") do assert.matches("^[^;]+ %d+$", line) end
+    end)
+
+    it("perf 6.1 prints user frames as file offsets: --addrs shows the ips instead", function()
+      -- stripped and without a build id: no symbols anywhere, so frames
+      -- in it are [unknown] and --addrs prints their addresses
+      sh("gcc -O1 -fno-omit-frame-pointer -fPIE -pie -s -Wl,--build-id=none -o main-stripped main.c "
+        .. "-L. -lhot -Wl,-rpath," .. dir)
+      local data, script = record("addrs", "-g -e cpu-clock -F 2000", "./main-stripped 100")
+      local a, b = folded(data, { "--addrs" }), folded(script, { "--addrs" })
+      -- the same stacks once addresses are set aside (the counts of
+      -- frames that differ only in their address then add up)
+      local function unaddr(s)
+        local sum, keys = {}, {}
+        for stack, n in s:gmatch("([^\n]+) (%d+)\n") do
+          stack = stack:gsub("%[([^%]]-) %x+%]", "[%1 ADDR]")
+          if not sum[stack] then keys[#keys + 1] = stack end
+          sum[stack] = (sum[stack] or 0) + tonumber(n)
+        end
+        table.sort(keys)
+        for i, k in ipairs(keys) do keys[i] = k .. " " .. sum[k] end
+        return table.concat(keys, "\n")
+      end
+      assert.equals(unaddr(b), unaddr(a))
+      assert.matches("%[main%-stripped 5%x%x%x%x%x%x%x%x%x%x%x%]", a) -- a PIE's runtime ip
+      assert.not_matches("%[main%-stripped 5%x%x%x%x%x%x%x%x%x%x%x%]", b)
+    end)
+  end)
+end)
