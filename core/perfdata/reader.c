@@ -452,7 +452,7 @@ pd_reader *pd_open_prefix(int fd, const char *name, const void *head, size_t nhe
     const unsigned char *h = pd_src_peek(&r->src, PIPE_HEADER_SIZE);
     int rc = 0;
     if (!h) {
-        rc = pd_fail(r, r->src.failed ? strerror(r->src.err) : "too short for a perf.data file");
+        rc = pd_fail(r, "%s", r->src.failed ? strerror(r->src.err) : "too short for a perf.data file");
     } else if (pd_u64(h) == __builtin_bswap64(PD_MAGIC)) {
         rc = pd_fail(r, "written on a machine of the other byte order (big-endian): "
                         "perfgo reads little-endian perf.data only; run perf script there");

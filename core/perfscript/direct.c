@@ -53,10 +53,12 @@ int ps_direct_sample(ps_parser *p, const ps_direct_header *dh, const uint32_t *f
     int rc = ps_sample_begin(p, &h, comm, event);
     if (rc)
         return rc;
-    if (n && !ps_vec_reserve(&p->cur_frames, n))
-        return PS_ERR_NOMEM;
-    memcpy((uint32_t *)p->cur_frames.data + p->cur_frames.len, frames, n * sizeof *frames);
-    p->cur_frames.len += n;
+    if (n) {
+        if (!ps_vec_reserve(&p->cur_frames, n))
+            return PS_ERR_NOMEM;
+        memcpy((uint32_t *)p->cur_frames.data + p->cur_frames.len, frames, n * sizeof *frames);
+        p->cur_frames.len += n;
+    }
     p->stats.frames += n;
     p->state = PS_START;
     return ps_sample_end(p);

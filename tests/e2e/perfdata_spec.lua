@@ -211,7 +211,7 @@ describe("perfgo convert -i perf.data", function()
       local function unaddr(s)
         local sum, keys = {}, {}
         for stack, n in s:gmatch("([^\n]+) (%d+)\n") do
-          stack = stack:gsub("%[([^%]]-) %x+%]", "[%1 ADDR]")
+          stack = stack:gsub("%[([^%]]-) <%x+>%]", "[%1 <ADDR>]")
           if not sum[stack] then keys[#keys + 1] = stack end
           sum[stack] = (sum[stack] or 0) + tonumber(n)
         end
@@ -220,8 +220,8 @@ describe("perfgo convert -i perf.data", function()
         return table.concat(keys, "\n")
       end
       assert.equals(unaddr(b), unaddr(a))
-      assert.matches("%[main%-stripped 5%x%x%x%x%x%x%x%x%x%x%x%]", a) -- a PIE's runtime ip
-      assert.not_matches("%[main%-stripped 5%x%x%x%x%x%x%x%x%x%x%x%]", b)
+      assert.matches("%[main%-stripped <5%x%x%x%x%x%x%x%x%x%x%x>%]", a) -- a PIE's runtime ip
+      assert.not_matches("%[main%-stripped <5%x%x%x%x%x%x%x%x%x%x%x>%]", b)
     end)
   end)
 end)
