@@ -292,7 +292,7 @@ static void test_bit_flips(void)
     buf b = {0};
     pipe_mode(&b);
     unsigned seed = 1;
-    for (int k = 0; k < 3000; k++) {
+    for (int k = 0; k < 1000; k++) {
         buf f = {malloc(b.n), b.n, b.n};
         memcpy(f.p, b.p, b.n);
         for (int j = 0; j < 1 + k % 3; j++) {
