@@ -2,7 +2,9 @@
  * Starting a child: program lookup in PATH, the environment, files and
  * pipes for its standard streams, fork and exec. The child reports a
  * failed chdir or exec back through a close-on-exec pipe, so spawning a
- * missing program fails here, in the parent, with the cause.
+ * missing program fails here, in the parent, with the cause. A child in
+ * its own process group is led by a keeper process that ends the group
+ * when perfgo dies (see keep_group).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -226,16 +230,113 @@ static void report_and_exit(int fd, int stage)
     _exit(127);
 }
 
+/* Closes every descriptor: the keeper holds nothing open, so a pipe's
+ * other end sees end of file when the program (not the keeper) is done. */
+static void close_all_fds(void)
+{
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 0U, ~0U, 0U) == 0)
+        return;
+#endif
+    struct rlimit rl;
+    rlim_t max = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+    if (max == RLIM_INFINITY || max > 65536)
+        max = 65536;
+    for (int fd = 0; (rlim_t)fd < max; fd++)
+        close(fd);
+}
+
+/* Dies the way the program died, so the parent's status is the program's. */
+static void exit_like(int wstatus)
+{
+    if (!WIFSIGNALED(wstatus))
+        _exit(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1);
+    int sig = WTERMSIG(wstatus);
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    raise(sig);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    _exit(128 + sig);
+}
+
+/* Ends the keeper's group after perfgo died: SIGTERM, a second for the
+ * processes to go, then SIGKILL to whatever is left, the keeper included
+ * (the program may be gone while a process it started ignores SIGTERM). */
+static void end_group(pid_t pid)
+{
+    kill(-getpid(), SIGTERM);
+    struct timespec grace = {1, 0};
+    while (nanosleep(&grace, &grace) != 0 && errno == EINTR) {
+    }
+    waitpid(pid, NULL, WNOHANG);
+    kill(-getpid(), SIGKILL);
+    _exit(1);
+}
+
+/*
+ * The keeper: the first process of a child's own group forks the process
+ * that runs the program and stays behind, holding no descriptor and
+ * blocking every signal (signals sent to the group reach the program).
+ * When the program ends it exits the same way, so waiting for it is
+ * waiting for the program. When perfgo dies first, even by SIGKILL, the
+ * kernel tells it (PR_SET_PDEATHSIG) and it ends the whole group (end_group). Without it a program run under perf could
+ * outlive perfgo: perf stat leaves its workload running when it goes.
+ * Returns in the new process only; the keeper never returns.
+ */
+static void keep_group(int report_fd, pid_t parent)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid_t pid = fork();
+    if (pid < 0)
+        report_and_exit(report_fd, STAGE_SETUP);
+    if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return;
+    }
+#ifdef __linux__
+    prctl(PR_SET_NAME, "perfgo-keeper", 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGHUP);
+#endif
+    close_all_fds();
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, SIGCHLD);
+    sigaddset(&wake, SIGHUP);
+    int wstatus = 0;
+    for (;;) {
+        if (getppid() != parent)
+            end_group(pid);
+        if (waitpid(pid, &wstatus, WNOHANG) == pid)
+            exit_like(wstatus);
+        sigwaitinfo(&wake, NULL);
+    }
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void child_main(const struct proc_opts *o, struct plumbing *p, int report_fd,
-                       const char *path, char **env)
+                       const char *path, char **env, pid_t parent)
 {
     proc_signals_child_reset();
-    if (!o->same_pgroup)
+    if (!o->same_pgroup) {
         setpgid(0, 0);
+        keep_group(report_fd, parent);
+        parent = getppid(); /* the keeper */
+    }
 #ifdef __linux__
-    /* If we die without reaping it, the child hears SIGTERM. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* If our parent dies without reaping us, we die too. */
+    prctl(PR_SET_PDEATHSIG, o->same_pgroup ? SIGTERM : SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
 #endif
     int moved[3];
     for (int i = 0; i < 3; i++) {
@@ -325,9 +426,10 @@ struct proc_child *proc_spawn(const struct proc_opts *o, char *err, size_t errle
 
     sigset_t old;
     proc_signals_block(&old);
+    pid_t self = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        child_main(o, &p, report[1], path, env);
+        child_main(o, &p, report[1], path, env, self);
     int fork_err = errno;
     if (pid > 0) {
         if (!o->same_pgroup)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -247,6 +248,77 @@ static void test_free_kills_running_child(void)
     CHECK(!alive);
 }
 
+/* A process that is neither zombie nor gone. */
+static int alive(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *end = strrchr(buf, ')');
+    return end == NULL || end[1] == '\0' || end[2] != 'Z';
+}
+
+static int gone_within(pid_t pid, int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        if (!alive(pid))
+            return 1;
+        usleep(10 * 1000);
+    }
+    return !alive(pid);
+}
+
+/* When the process that spawned a child is killed with SIGKILL (no
+ * cleanup runs), the child's whole group still goes: the program gets
+ * SIGTERM, and a process of the group that ignores SIGTERM (as a workload
+ * whose perf stat died) gets SIGKILL a second later. */
+static void test_group_dies_with_parent(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t parent = fork();
+    CHECK(parent >= 0);
+    if (parent == 0) {
+        close(fds[0]);
+        const char *argv[] = {"sh", "-c", "(trap '' TERM; exec sleep 60) & echo $$ $!; wait", NULL};
+        struct proc_opts o;
+        memset(&o, 0, sizeof o);
+        o.argv = argv;
+        o.in.mode = PROC_NULL;
+        o.out.mode = PROC_FD;
+        o.out.fd = fds[1];
+        o.err.mode = PROC_NULL;
+        char msg[256];
+        if (proc_spawn(&o, msg, sizeof msg) == NULL)
+            _exit(1);
+        close(fds[1]);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    char line[64] = {0};
+    size_t got = 0;
+    while (got < sizeof line - 1 && memchr(line, '\n', got) == NULL) {
+        ssize_t n = read(fds[0], line + got, sizeof line - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    int shell = 0, workload = 0;
+    CHECK(sscanf(line, "%d %d", &shell, &workload) == 2);
+    CHECK(shell > 0 && workload > 0 && alive(shell) && alive(workload));
+    kill(parent, SIGKILL);
+    waitpid(parent, NULL, 0);
+    CHECK(gone_within(shell, 3000));
+    CHECK(gone_within(workload, 5000));
+}
+
 static void test_find_program(void)
 {
     char out[256];
@@ -267,6 +339,7 @@ int main(void)
     RUN(test_sigint_forwarded);
     RUN(test_sigterm_and_second_signal);
     RUN(test_free_kills_running_child);
+    RUN(test_group_dies_with_parent);
     RUN(test_find_program);
     return CHECK_DONE();
 }
