@@ -9,6 +9,7 @@ local proc = require "perfgo.proc"
 local errors = require "perfgo.errors"
 local fs = require "perfgo.fs"
 local ui = require "perfgo.ui"
+local programs = require "perfgo.programs"
 
 local M = { name = "go" }
 
@@ -113,6 +114,7 @@ local function go_list(pattern, cwd, env)
   local r = proc.run({ "go", "list", "-e", "-f",
     "{{.ImportPath}}\t{{.Dir}}\t{{len .TestGoFiles}}\t{{len .XTestGoFiles}}\t{{if .Error}}{{.Error}}{{end}}",
     "--", pattern }, { cwd = cwd, env = env, stdin = "null" })
+  programs.check(r, "go")
   if r.code ~= 0 then
     local msg = (r.stderr or ""):gsub("%s+$", ""):gsub("\n", "; ")
     errors.user(string.format("package %s: %s", pattern, msg ~= "" and msg or "go list failed"))
@@ -172,7 +174,7 @@ function M.build(ctx)
   for _, f in ipairs(ctx.build_flags) do argv[#argv + 1] = f end
   argv[#argv + 1] = "."
   ui.step("building %s for %s/%s", ctx.package.import_path, platform.os, platform.arch)
-  local r = proc.run(argv, { cwd = ctx.package.dir, env = env, stdin = "null" })
+  local r = programs.check(proc.run(argv, { cwd = ctx.package.dir, env = env, stdin = "null" }), "go")
   if r.code ~= 0 then
     io.stderr:write(r.stdout or "", r.stderr or "")
     ctx.failed_step = "build"

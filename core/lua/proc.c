@@ -2,10 +2,13 @@
  * perfgo.proc: spawn programs (no shell), stream or tee their output, wait
  * with timeouts, forward Ctrl-C. A child is a full userdata
  * "perfgo.proc.child"; __gc and __close end and reap a child still running.
+ * A program that cannot be started is not an error: spawn returns nil and
+ * the reason, run a result with code 127 (not found) or 126 and `error`.
  */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,25 +228,52 @@ static int check_spawn_args(lua_State *L, struct proc_opts *o)
     return anchor;
 }
 
-static struct lchild *spawn_child(lua_State *L, const struct proc_opts *o)
+/* The PATH the child will search: its own environment's. */
+static const char *child_path(const struct proc_opts *o)
+{
+    for (size_t i = o->n_env; i-- > 0;) {
+        if (strcmp(o->env[i].name, "PATH") == 0)
+            return o->env[i].value;
+    }
+    return o->env_replace ? NULL : getenv("PATH");
+}
+
+/* Starts the child, or leaves a userdata holding none and writes why into
+ * err (a program that is not there, a directory or file that cannot be
+ * used: nothing a caller could have checked for). *code is what a shell
+ * would exit with: 127 when the program is not found, else 126. */
+static struct lchild *spawn_child(lua_State *L, const struct proc_opts *o, char *err,
+                                  size_t errlen, int *code)
 {
     struct lchild *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->c = NULL;
     luaL_setmetatable(L, CHILD_MT);
-    char err[1024];
-    u->c = proc_spawn(o, err, sizeof err);
-    if (u->c == NULL)
-        luaL_error(L, "perfgo: %s", err);
+    char path[PATH_MAX];
+    int ferr = proc_find_program(o->argv[0], child_path(o), path, sizeof path);
+    if (ferr != 0) {
+        snprintf(err, errlen, "cannot run '%s': %s", o->argv[0], strerror(ferr));
+        *code = ferr == ENOENT ? 127 : 126;
+        return u;
+    }
+    u->c = proc_spawn(o, err, errlen);
+    *code = 126;
     return u;
 }
 
-/* proc.spawn(argv, opts) -> child */
+/* proc.spawn(argv, opts) -> child | nil, message */
 static int l_spawn(lua_State *L)
 {
     struct proc_opts o;
     memset(&o, 0, sizeof o);
     check_spawn_args(L, &o);
-    spawn_child(L, &o);
+    char err[1024];
+    int code;
+    struct lchild *u = spawn_child(L, &o, err, sizeof err, &code);
+    if (u->c == NULL) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
     return 1;
 }
 
@@ -272,7 +302,27 @@ static void push_captured(lua_State *L, struct proc_child *c, int stream, const 
     lua_setfield(L, -2, key);
 }
 
-/* proc.run(argv, opts) -> {code, signal, duration, stdout, stderr, interrupted, timed_out} */
+/* What proc.run returns for a program that could not be started: the
+ * code a shell would give, the reason as `error` and on stderr. */
+static int push_not_started(lua_State *L, int code, const char *err)
+{
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, code);
+    lua_setfield(L, -2, "code");
+    lua_pushnumber(L, 0);
+    lua_setfield(L, -2, "duration");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "interrupted");
+    lua_pushliteral(L, "");
+    lua_setfield(L, -2, "stdout");
+    lua_pushfstring(L, "%s\n", err);
+    lua_setfield(L, -2, "stderr");
+    lua_pushstring(L, err);
+    lua_setfield(L, -2, "error");
+    return 1;
+}
+
+/* proc.run(argv, opts) -> {code, signal, duration, stdout, stderr, interrupted, timed_out, error} */
 static int l_run(lua_State *L)
 {
     struct proc_opts o;
@@ -299,7 +349,11 @@ static int l_run(lua_State *L)
             timeout = luaL_checknumber(L, -1);
         lua_pop(L, 1);
     }
-    struct lchild *u = spawn_child(L, &o);
+    char err[1024];
+    int code;
+    struct lchild *u = spawn_child(L, &o, err, sizeof err, &code);
+    if (u->c == NULL)
+        return push_not_started(L, code, err);
     if (input != NULL) {
         proc_write(u->c, input, input_len); /* EPIPE: the child did not want it all */
         proc_close_stdin(u->c);
@@ -357,7 +411,7 @@ static int signal_arg(lua_State *L, int idx)
         const char *name;
         int sig;
     } names[] = {{"TERM", SIGTERM}, {"INT", SIGINT},   {"KILL", SIGKILL},
-                 {"HUP", SIGHUP},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+                 {"HUP", SIGHUP},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"PIPE", SIGPIPE},
                  {"USR2", SIGUSR2}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
     const char *s = luaL_checkstring(L, idx);
     if (strncmp(s, "SIG", 3) == 0)
@@ -498,14 +552,64 @@ static int l_tostring(lua_State *L)
     return 1;
 }
 
-/* proc.interrupted() -> signal number | nil */
+/* proc.interrupted() -> signal number, count | nil */
 static int l_interrupted(lua_State *L)
 {
     int sig = proc_interrupted();
-    if (sig == 0)
+    if (sig == 0) {
         lua_pushnil(L);
-    else
-        lua_pushinteger(L, sig);
+        return 1;
+    }
+    lua_pushinteger(L, sig);
+    lua_pushinteger(L, proc_signal_count());
+    return 2;
+}
+
+static int l_hold_signals(lua_State *L)
+{
+    proc_signals_hold();
+    (void)L;
+    return 0;
+}
+
+static int l_release_signals(lua_State *L)
+{
+    proc_signals_release();
+    (void)L;
+    return 0;
+}
+
+/* proc.interrupt(sig): as if sig had arrived while signals are held */
+static int l_interrupt(lua_State *L)
+{
+    proc_signals_notify(signal_arg(L, 1));
+    return 0;
+}
+
+/* proc.signal_name(n) -> "SIGINT", description | nil */
+static int l_signal_name(lua_State *L)
+{
+    static const struct {
+        int sig;
+        const char *name;
+    } names[] = {
+        {SIGHUP, "SIGHUP"},     {SIGINT, "SIGINT"},   {SIGQUIT, "SIGQUIT"}, {SIGILL, "SIGILL"},
+        {SIGTRAP, "SIGTRAP"},   {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},
+        {SIGKILL, "SIGKILL"},   {SIGUSR1, "SIGUSR1"}, {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
+        {SIGPIPE, "SIGPIPE"},   {SIGALRM, "SIGALRM"}, {SIGTERM, "SIGTERM"}, {SIGCHLD, "SIGCHLD"},
+        {SIGCONT, "SIGCONT"},   {SIGSTOP, "SIGSTOP"}, {SIGTSTP, "SIGTSTP"}, {SIGTTIN, "SIGTTIN"},
+        {SIGTTOU, "SIGTTOU"},   {SIGURG, "SIGURG"},   {SIGXCPU, "SIGXCPU"}, {SIGXFSZ, "SIGXFSZ"},
+        {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"}, {SIGWINCH, "SIGWINCH"}, {SIGSYS, "SIGSYS"},
+    };
+    lua_Integer n = luaL_checkinteger(L, 1);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (names[i].sig == n) {
+            lua_pushstring(L, names[i].name);
+            lua_pushstring(L, strsignal((int)n));
+            return 2;
+        }
+    }
+    lua_pushnil(L);
     return 1;
 }
 
@@ -549,6 +653,10 @@ int luaopen_perfgo_proc(lua_State *L)
         {"run", l_run},
         {"interrupted", l_interrupted},
         {"clear_interrupted", l_clear_interrupted},
+        {"hold_signals", l_hold_signals},
+        {"release_signals", l_release_signals},
+        {"interrupt", l_interrupt},
+        {"signal_name", l_signal_name},
         {"which", l_which},
         {NULL, NULL},
     };

@@ -2,11 +2,13 @@
  * Process primitives: spawn a program from an argv (no shell) with its own
  * environment, directory and standard streams; stream its output through
  * pipes or tee it to a file while it is shown live; wait with a timeout;
- * forward SIGINT/SIGTERM received by this process to running children.
+ * forward SIGINT/SIGTERM/SIGHUP received by this process to running
+ * children.
  *
  * A child runs in its own process group unless asked otherwise; kills and
  * forwarded signals go to the whole group, so grandchildren (a test binary
- * started by `go test`, a remote command's ssh client) go too.
+ * started by `go test`, a remote command's ssh client) go too, and the
+ * group ends when this process dies, however it dies.
  */
 #ifndef PERFGO_PROC_H
 #define PERFGO_PROC_H
@@ -102,10 +104,26 @@ int proc_tee_error(const struct proc_child *c, int stream);
  * seconds, then SIGKILL), reaps it and frees everything. NULL is fine. */
 void proc_free(struct proc_child *c, double grace);
 
-/* Signal number of the last SIGINT/SIGTERM received while children ran,
- * or 0. Stays set until proc_clear_interrupted(). */
+/* Signal number of the last SIGINT/SIGTERM/SIGHUP received while children
+ * ran or signals were held (SIGPIPE for output that could not be written
+ * then), or 0. Stays set until proc_clear_interrupted(). */
 int proc_interrupted(void);
 void proc_clear_interrupted(void);
+
+/* How many signals arrived since the current batch of children started
+ * or signals were held. */
+int proc_signal_count(void);
+
+/* Holds SIGINT, SIGTERM and SIGHUP for the duration of a run (calls nest):
+ * they are recorded and forwarded as SIGINT, then SIGKILL, with or without
+ * children; only the third is fatal. EPIPE on our stdout/stderr counts as
+ * SIGPIPE. Call from the main thread. */
+void proc_signals_hold(void);
+void proc_signals_release(void);
+
+/* While held: acts as if sig had arrived (e.g. SIGPIPE when our output is
+ * gone). Does nothing otherwise. */
+void proc_signals_notify(int sig);
 
 /* Path of an executable: name itself when it holds a '/', else the first
  * match in path (a PATH value; NULL means the default). Returns 0 or an

@@ -1,14 +1,22 @@
 /*
- * Signal forwarding. While at least one child runs, SIGINT and SIGTERM get
- * a handler that forwards the signal to every tracked child's process group
- * (a second signal forwards SIGKILL), records it for proc_interrupted(),
- * and writes a byte to a self-pipe that wakes the poll loops. The handler
- * does nothing but waitid(2) with WNOHANG, kill(2), write(2) and
- * sig_atomic_t stores (and sigaction(2) + raise(3) to give the signal its
- * old meaning when every tracked child has already exited). SIGPIPE is
- * ignored meanwhile so a child that closes its stdin gives EPIPE instead of
- * killing us. When the last child is reaped the previous dispositions come
- * back.
+ * Signal forwarding. While at least one child runs, SIGINT, SIGTERM and
+ * SIGHUP get a handler that forwards the signal to every tracked child's
+ * process group (a second signal forwards SIGKILL), records it for
+ * proc_interrupted(), and writes a byte to a self-pipe that wakes the poll
+ * loops. The handler does nothing but waitid(2) with WNOHANG, kill(2),
+ * write(2) and sig_atomic_t stores (and sigaction(2) + raise(3) to give the
+ * signal its old meaning when every tracked child has already exited).
+ * SIGPIPE is ignored meanwhile so a child that closes its stdin gives EPIPE
+ * instead of killing us. When the last child is reaped the previous
+ * dispositions come back.
+ *
+ * While signals are held (proc_signals_hold: a perfgo run in progress) the
+ * handler stays installed with or without children, and no signal is fatal
+ * until the third: the first asks every child to stop with SIGINT, which
+ * perf stat and perf record answer by writing what they measured (SIGTERM
+ * would end perf stat without a word), the second sends SIGKILL, the third
+ * gives the signal its old meaning. Output to our own stdout or stderr that
+ * fails with EPIPE counts as a SIGPIPE then.
  *
  * Signal dispositions are process-wide, so this file holds the one piece of
  * process-wide state in the module; it is only changed from the main thread
@@ -32,9 +40,32 @@ static volatile sig_atomic_t last_signal;
 static volatile sig_atomic_t signals_seen; /* since the first child of this batch */
 static volatile sig_atomic_t generation;   /* every signal ever handled */
 static int self_pipe[2] = {-1, -1};
+static volatile sig_atomic_t held; /* proc_signals_hold depth */
 static int live;
-static bool installed[2];
-static struct sigaction saved_int, saved_term, saved_pipe;
+static bool installed[3];
+static struct sigaction saved_int, saved_term, saved_hup, saved_pipe;
+
+static struct sigaction *saved_for(int sig)
+{
+    switch (sig) {
+    case SIGINT:
+        return &saved_int;
+    case SIGTERM:
+        return &saved_term;
+    case SIGHUP:
+        return &saved_hup;
+    default:
+        return &saved_pipe;
+    }
+}
+
+/* Gives sig its old meaning and raises it (delivered once the handler
+ * returns, or the mask is restored). */
+static void fall_back(int sig)
+{
+    sigaction(sig, saved_for(sig), NULL);
+    raise(sig);
+}
 
 /* Is any tracked child still running (not merely awaiting its reaping)?
  * WNOWAIT leaves the status for proc_wait. */
@@ -56,18 +87,22 @@ static bool any_running(void)
 static void on_signal(int sig)
 {
     int saved_errno = errno;
-    if (!any_running()) {
+    if (!held && !any_running()) {
         /* Only exited children not yet reaped: behave as if no child ran,
          * with the disposition we replaced (by default, terminate). */
-        sigaction(sig, sig == SIGINT ? &saved_int : &saved_term, NULL);
-        raise(sig); /* delivered when this handler returns */
+        fall_back(sig);
         errno = saved_errno;
         return;
     }
     last_signal = sig;
     signals_seen = signals_seen + 1;
     generation = generation + 1;
-    int fwd = signals_seen > 1 ? SIGKILL : sig;
+    if (held && signals_seen > 2) {
+        fall_back(sig);
+        errno = saved_errno;
+        return;
+    }
+    int fwd = signals_seen > 1 ? SIGKILL : held ? SIGINT : sig;
     for (size_t i = 0; i < MAX_TRACKED; i++) {
         pid_t t = (pid_t)targets[i];
         if (t != 0)
@@ -104,6 +139,8 @@ void proc_signals_child_reset(void)
         sigaction(SIGINT, &dfl, NULL);
     if (installed[1])
         sigaction(SIGTERM, &dfl, NULL);
+    if (installed[2])
+        sigaction(SIGHUP, &dfl, NULL);
     sigaction(SIGPIPE, &dfl, NULL);
     sigset_t none;
     sigemptyset(&none);
@@ -126,17 +163,17 @@ static void install(void)
     sigemptyset(&sa.sa_mask);
     sigaddset(&sa.sa_mask, SIGINT);
     sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
     sa.sa_flags = SA_RESTART;
 
     /* A signal we were started with ignored stays ignored. */
-    sigaction(SIGINT, NULL, &saved_int);
-    installed[0] = saved_int.sa_handler != SIG_IGN;
-    if (installed[0])
-        sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, NULL, &saved_term);
-    installed[1] = saved_term.sa_handler != SIG_IGN;
-    if (installed[1])
-        sigaction(SIGTERM, &sa, NULL);
+    static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        sigaction(sigs[i], NULL, saved_for(sigs[i]));
+        installed[i] = saved_for(sigs[i])->sa_handler != SIG_IGN;
+        if (installed[i])
+            sigaction(sigs[i], &sa, NULL);
+    }
 
     struct sigaction ign;
     memset(&ign, 0, sizeof ign);
@@ -151,8 +188,10 @@ static void uninstall(void)
         sigaction(SIGINT, &saved_int, NULL);
     if (installed[1])
         sigaction(SIGTERM, &saved_term, NULL);
+    if (installed[2])
+        sigaction(SIGHUP, &saved_hup, NULL);
     sigaction(SIGPIPE, &saved_pipe, NULL);
-    installed[0] = installed[1] = false;
+    installed[0] = installed[1] = installed[2] = false;
 }
 
 /* Called with signals blocked (around fork). */
@@ -187,6 +226,47 @@ void proc_signals_untrack(pid_t target)
     if (live > 0 && --live == 0)
         uninstall();
     proc_signals_restore(&old);
+}
+
+void proc_signals_hold(void)
+{
+    sigset_t old;
+    proc_signals_block(&old);
+    open_self_pipe();
+    if (live == 0)
+        install();
+    if (live == 0 || held == 0)
+        signals_seen = 0;
+    live++;
+    held = held + 1;
+    last_signal = 0;
+    proc_signals_restore(&old);
+}
+
+void proc_signals_release(void)
+{
+    sigset_t old;
+    proc_signals_block(&old);
+    if (held > 0) {
+        held = held - 1;
+        if (live > 0 && --live == 0)
+            uninstall();
+    }
+    proc_signals_restore(&old);
+}
+
+void proc_signals_notify(int sig)
+{
+    sigset_t old;
+    proc_signals_block(&old);
+    if (held)
+        on_signal(sig);
+    proc_signals_restore(&old);
+}
+
+int proc_signal_count(void)
+{
+    return (int)signals_seen;
 }
 
 int proc_signals_fd(void)

@@ -74,8 +74,12 @@ static int write_all(int fd, const char *data, size_t n)
 static int deliver(struct proc_stream *s, const char *data, size_t n)
 {
     if (s->mode == PROC_TEE) {
-        if (s->echo_fd >= 0 && write_all(s->echo_fd, data, n) != 0)
-            s->echo_fd = -1; /* our terminal went away: keep the file going */
+        if (s->echo_fd >= 0 && write_all(s->echo_fd, data, n) != 0) {
+            /* our terminal or reader went away: keep the file going */
+            if (errno == EPIPE)
+                proc_signals_notify(SIGPIPE);
+            s->echo_fd = -1;
+        }
         if (s->tee_fd >= 0 && write_all(s->tee_fd, data, n) != 0) {
             if (s->tee_error == 0)
                 s->tee_error = errno;

@@ -68,17 +68,27 @@ describe("perfgo.proc", function()
     assert.equals(15, r.signal)
   end)
 
-  it("a missing program is an error naming it and the cause", function()
-    local ok, err = pcall(proc.spawn, { "perfgo-no-such-program", "x" })
-    assert.is_false(ok)
-    assert.equals("perfgo: cannot run 'perfgo-no-such-program': No such file or directory", err)
-    ok, err = pcall(proc.run, { "true" }, { cwd = dir .. "/missing" })
-    assert.is_false(ok)
-    assert.equals("perfgo: cannot run 'true': cannot change directory to '" .. dir
-      .. "/missing': No such file or directory", err)
-    ok, err = pcall(proc.run, { "true" }, { stdout = { file = dir .. "/no/such/file" } })
-    assert.is_false(ok)
-    assert.matches("cannot open '.*/no/such/file' for stdout: No such file or directory", err)
+  it("a program that cannot be started is a result, not an error", function()
+    local c, err = proc.spawn({ "perfgo-no-such-program", "x" })
+    assert.is_nil(c)
+    assert.equals("cannot run 'perfgo-no-such-program': No such file or directory", err)
+    local r = proc.run({ "perfgo-no-such-program" })
+    assert.equals(127, r.code)
+    assert.equals("cannot run 'perfgo-no-such-program': No such file or directory", r.error)
+    assert.equals(r.error .. "\n", r.stderr)
+    -- the child's own PATH is searched
+    r = proc.run({ "true" }, { env = { PATH = dir } })
+    assert.equals(127, r.code)
+    t.write(dir .. "/notexec", "#!/bin/sh\n")
+    r = proc.run({ dir .. "/notexec" })
+    assert.equals(126, r.code)
+    assert.matches("Permission denied", r.error)
+    r = proc.run({ "true" }, { cwd = dir .. "/missing" })
+    assert.equals(126, r.code)
+    assert.equals("cannot run 'true': cannot change directory to '" .. dir
+      .. "/missing': No such file or directory", r.error)
+    r = proc.run({ "true" }, { stdout = { file = dir .. "/no/such/file" } })
+    assert.matches("cannot open '.*/no/such/file' for stdout: No such file or directory", r.error)
   end)
 
   it("sets the environment: merge (false removes) or replace", function()
@@ -233,5 +243,84 @@ describe("perfgo.proc", function()
     assert.equals(130, st.code)
     assert.equals("true 2", out)
     assert.is_true(wait_gone(grandchild, 2))
+  end)
+
+  it("names signals", function()
+    assert.same({ "SIGINT", "Interrupt" }, { proc.signal_name(2) })
+    assert.equals("SIGPIPE", proc.signal_name(13))
+    assert.is_nil(proc.signal_name(1000))
+  end)
+
+  describe("with signals held (a run in progress)", function()
+    -- Runs a script that holds the signals and runs `body`, which calls
+    -- ready() when it wants signals; returns the child after sending them.
+    local function held(body, signals)
+      local script = lua_script(dir, [[
+        local proc = require "perfgo.proc"
+        proc.hold_signals()
+        local function ready() io.stderr:write("ready\n") end
+      ]] .. body)
+      local child = proc.spawn({ "lua5.4", script }, { stdout = "pipe", stderr = "pipe" })
+      for _, sig in ipairs(signals) do
+        assert.equals("ready\n", child:read("stderr", 6))
+        os.execute("sleep 0.1")
+        child:kill(sig)
+      end
+      return child
+    end
+
+    it("a signal with no child running is recorded, not fatal", function()
+      local child = held([[
+        local sys = require "perfgo.sys"
+        local t0 = sys.monotonic()
+        ready()
+        while not proc.interrupted() and sys.monotonic() - t0 < 10 do end
+        io.write(table.concat({ proc.interrupted() }, " "))
+        proc.release_signals()
+      ]], { "TERM" })
+      assert.equals("15 1", child:read("stdout"))
+      assert.equals(0, child:wait(5).code)
+    end)
+
+    it("any signal asks the children to stop with SIGINT, the second kills them", function()
+      local child = held([[
+        local c = proc.spawn({ "sleep", "30" })
+        ready()
+        local st = c:wait(10)
+        io.write(st.signal, " ", tostring(st.interrupted), " ", proc.interrupted(), ",")
+        c = proc.spawn({ "sh", "-c", "trap '' INT; sleep 30" })
+        ready()
+        st = c:wait(10)
+        io.write(st.signal, " ", table.concat({ proc.interrupted() }, " "))
+      ]], { "HUP", "HUP" })
+      local out = {}
+      for chunk in function() return child:read("stdout") end do out[#out + 1] = chunk end
+      assert.equals("2 true 1,9 1 2", table.concat(out))
+      assert.equals(0, child:wait(5).code)
+    end)
+
+    it("the third signal is fatal", function()
+      local child = held([[
+        local sys = require "perfgo.sys"
+        local t0 = sys.monotonic()
+        ready(); ready(); ready()
+        while sys.monotonic() - t0 < 10 do end
+      ]], { "TERM", "TERM", "TERM" })
+      assert.equals(15, child:wait(5).signal)
+    end)
+
+    it("output that cannot be written counts as SIGPIPE and stops the children", function()
+      local script = lua_script(dir, [[
+        local proc = require "perfgo.proc"
+        proc.hold_signals()
+        local c = proc.spawn({ "sh", "-c", "while :; do echo line; sleep 0.01; done" },
+          { stdout = { tee = os.getenv("TEE") } })
+        local st = c:wait(10)
+        io.stderr:write(st.signal, " ", table.concat({ proc.interrupted() }, " "))
+      ]])
+      local r = t.run({ "sh", "-c", "lua5.4 " .. t.quote(script) .. " | head -1" }, { env = { TEE = dir .. "/tee" } })
+      assert.equals("2 13 1", r.stderr)
+      assert.equals("line\n", r.stdout)
+    end)
   end)
 end)

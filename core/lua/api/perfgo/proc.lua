@@ -3,8 +3,10 @@
 -- LuaLS definitions for perfgo.proc (core/lua/proc.c): run programs from an
 -- argv list (never through a shell), stream or tee their output, wait with
 -- timeouts, forward Ctrl-C. require "perfgo.proc" loads the C module, never
--- this file. Wrong arguments and programs that cannot be started raise;
--- kill/write/read failures and timeouts return nil, message.
+-- this file. Wrong arguments raise; a program that cannot be started, and
+-- kill/write/read failures and timeouts, return nil, message (run: a result
+-- with code 127 or 126 and `error`). A child in its own process group
+-- (the default) dies with perfgo, even when perfgo is killed with SIGKILL.
 
 ---Where a child's stdout or stderr goes: "inherit" (ours), "null", "pipe"
 ---(read it with Child:read/lines), {file = path, append = true?}, or
@@ -19,8 +21,8 @@
 ---A signal: a number or a name, with or without "SIG".
 ---@alias perfgo.proc.Signal
 ---| integer
----| "TERM" | "INT" | "KILL" | "HUP" | "QUIT" | "USR1" | "USR2" | "STOP" | "CONT"
----| "SIGTERM" | "SIGINT" | "SIGKILL" | "SIGHUP" | "SIGQUIT" | "SIGUSR1" | "SIGUSR2" | "SIGSTOP" | "SIGCONT"
+---| "TERM" | "INT" | "KILL" | "HUP" | "QUIT" | "USR1" | "USR2" | "PIPE" | "STOP" | "CONT"
+---| "SIGTERM" | "SIGINT" | "SIGKILL" | "SIGHUP" | "SIGQUIT" | "SIGUSR1" | "SIGUSR2" | "SIGPIPE" | "SIGSTOP" | "SIGCONT"
 
 ---@class perfgo.proc.SpawnOptions
 ---@field env? table<string, string|number|false> variables to set; false removes one
@@ -40,12 +42,13 @@
 ---@field code integer exit code, or 128 + signal
 ---@field signal? integer set when a signal ended it
 ---@field duration number seconds it ran
----@field interrupted boolean perfgo got SIGINT/SIGTERM while it ran
+---@field interrupted boolean perfgo got SIGINT/SIGTERM/SIGHUP (or SIGPIPE, signals held) while it ran
 
 ---@class perfgo.proc.Result: perfgo.proc.Status
 ---@field stdout string what was piped or tee'd ("" otherwise)
 ---@field stderr string what was piped or tee'd ("" otherwise)
 ---@field timed_out? true the timeout expired and the child was killed
+---@field error? string the program could not be started (then code is 127 when it was not found, else 126, and stderr holds the message)
 
 ---A running or finished child (userdata "perfgo.proc.child"). When it is
 ---collected, closed (`local c <close>`) or still alive when perfgo exits,
@@ -100,22 +103,47 @@ function Child:running() end
 local M = {}
 
 --- Starts a program; a name without "/" is looked up in the PATH of the
---- child's environment. Raises "perfgo: cannot run 'foo': ..." when it
+--- child's environment. Returns nil and "cannot run 'foo': ..." when it
 --- cannot be started (also for a bad cwd or an unopenable file).
 ---@param argv (string|number)[] program and arguments
 ---@param opts? perfgo.proc.SpawnOptions
----@return perfgo.proc.Child
+---@return perfgo.proc.Child|nil child
+---@return string? err
 function M.spawn(argv, opts) end
 
---- Runs a program to its end and captures its output. Raises like spawn.
+--- Runs a program to its end and captures its output. A program that
+--- cannot be started gives a result with `error` set.
 ---@param argv (string|number)[]
 ---@param opts? perfgo.proc.RunOptions
 ---@return perfgo.proc.Result
 function M.run(argv, opts) end
 
---- The signal (2 = SIGINT, 15 = SIGTERM) that arrived while children ran, if any.
+--- The last signal (2 = SIGINT, 15 = SIGTERM, 1 = SIGHUP, 13 = SIGPIPE) that
+--- arrived while children ran or signals were held, if any, and how many
+--- arrived since.
 ---@return integer|nil sig
+---@return integer? count
 function M.interrupted() end
+
+--- Holds SIGINT, SIGTERM and SIGHUP until release_signals (calls nest):
+--- each is recorded for interrupted(); the first asks every child to stop
+--- with SIGINT, the second kills them, only the third ends perfgo. Output
+--- to perfgo's stdout/stderr that fails with EPIPE counts as SIGPIPE.
+function M.hold_signals() end
+
+--- Ends what hold_signals started.
+function M.release_signals() end
+
+--- While signals are held, acts as if `sig` had arrived (e.g. "PIPE" when
+--- perfgo's own output is gone); does nothing otherwise.
+---@param sig perfgo.proc.Signal
+function M.interrupt(sig) end
+
+--- The name of a signal number ("SIGINT") and its description ("Interrupt").
+---@param sig integer
+---@return string|nil name
+---@return string? description
+function M.signal_name(sig) end
 
 --- Forgets the signal reported by interrupted().
 function M.clear_interrupted() end
