@@ -193,16 +193,19 @@ function M.render(counters)
     for i = 1, 4 do w[i] = math.max(w[i], #r[i]) end
     rows[#rows + 1] = r
   end
+  -- padded by hand: string.format takes no width of 0 or above 99
+  local function left(text, width) return text .. string.rep(" ", width - #text) end
   local out = {}
   for _, r in ipairs(rows) do
-    local line = ("%" .. w[1] .. "s %-" .. w[2] .. "s  %-" .. w[3] .. "s  %-" .. w[4] .. "s  %s")
-      :format(r[1], r[2], r[3], r[4], r[5])
+    local line = string.rep(" ", w[1] - #r[1]) .. r[1] .. (w[2] > 0 and (" " .. left(r[2], w[2])) or "")
+      .. "  " .. left(r[3], w[3]) .. "  " .. left(r[4], w[4]) .. "  " .. r[5]
     out[#out + 1] = "  " .. line:gsub("%s+$", "")
   end
   if any_mux then
     out[#out + 1] = ""
     out[#out + 1] = wrap(M.MULTIPLEX_NOTE, 78)
   end
+  if #out == 0 then return "" end
   return table.concat(out, "\n") .. "\n"
 end
 

@@ -210,6 +210,19 @@ describe("perfstat.render", function()
     assert.matches("task%-clock.*%(%+%- 4%.56%%%)", perfstat.render(perfstat.parse(REPEAT)))
   end)
 
+  it("renders any events: unitless ones only, tracepoints, names over 99 characters", function()
+    local long = "probe_" .. string.rep("x", 150) .. ":entry"
+    local csv = "1234,,page-faults,1000,100.00,,\n7,,syscalls:sys_enter_getpid,1000,100.00,,\n"
+      .. "0,," .. long .. ",1000,100.00,,\n"
+    local out = perfstat.render(perfstat.parse(csv))
+    local l = lines(out)
+    assert.equals(3, #l)
+    assert.equals("  1,234  page-faults", l[1])
+    assert.equals("      7  syscalls:sys_enter_getpid", l[2])
+    assert.equals("      0  " .. long, l[3])
+    assert.equals("", perfstat.render({}))
+  end)
+
   it("flags multiplexed counters and explains why that matters", function()
     local out = perfstat.render(perfstat.parse(HYBRID))
     assert.matches("211,408,770%s+cpu_atom/cycles/.*%(%* running 2%.67%%%)", out)
