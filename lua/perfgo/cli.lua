@@ -24,14 +24,22 @@ local function command_name(modname)
   return (modname:match("([^.]+)$"))
 end
 
--- The option targets of each command (for checking configured defaults).
+-- The options of each command by target (for checking configured
+-- defaults): what a value must look like, as argparse would check it.
 local function option_targets(parser)
   local out = {}
   for _, cmd in ipairs(parser._commands or {}) do
     local set = {}
     for _, opt in ipairs(cmd._options or {}) do
       local target = opt._target or opt:_get_default_target()
-      if target then set[(target:gsub("%-", "_"))] = true end
+      if target then
+        set[(target:gsub("%-", "_"))] = {
+          flag = opt._maxargs == 0,
+          many = (opt._maxcount or 1) > 1,
+          choices = opt._choices,
+          convert = type(opt._convert) == "function" and opt._convert or nil,
+        }
+      end
     end
     out[cmd._name] = set
   end

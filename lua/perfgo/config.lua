@@ -173,12 +173,52 @@ function M.apply(layers, commands)
   end
 end
 
---- Fills options the user did not give from the layers' defaults.
---- Raises FILE:LINE for a default that no command has.
+-- A default value as the option takes it (see cli's option_targets), or
+-- nil and why not: what argparse checks on the command line.
+local function coerce(opt, value)
+  if type(opt) ~= "table" then return value end
+  if opt.flag then
+    if type(value) ~= "boolean" then return nil, "must be true or false" end
+    return value
+  end
+  local function one(v)
+    if math.type(v) == "integer" or type(v) == "number" then v = tostring(v) end
+    if type(v) ~= "string" then return nil, string.format("must be a string, not a %s", type(v)) end
+    if opt.choices then
+      local ok = false
+      for _, c in ipairs(opt.choices) do ok = ok or c == v end
+      if not ok then return nil, string.format("'%s' is not one of %s", v, table.concat(opt.choices, ", ")) end
+    end
+    if opt.convert then
+      local c, why = opt.convert(v)
+      if c == nil then return nil, why or string.format("malformed value '%s'", v) end
+      return c
+    end
+    return v
+  end
+  if opt.many then
+    if type(value) ~= "table" then value = { value } end
+    local out = {}
+    for i, v in ipairs(value) do
+      local c, why = one(v)
+      if c == nil then return nil, why end
+      out[i] = c
+    end
+    return out
+  end
+  if type(value) == "table" then return nil, "must be a single value, not a list" end
+  return one(value)
+end
+
+--- Fills options the user did not give from the layers' defaults, checked
+--- as the command line would be (type, choices, conversion; the perf
+--- options get runopts' checks later) and remembered in
+--- parsed.defaults_from[option] as "FILE:LINE". Raises FILE:LINE for a
+--- default that no command has or a value that does not fit.
 ---@param layers table[]
 ---@param command string the command being run
 ---@param parsed table argparse result
----@param targets table<string, table<string, boolean>> command -> option targets
+---@param targets table<string, table<string, table|boolean>> command -> option target -> option
 function M.apply_defaults(layers, command, parsed, targets)
   local all = {}
   for _, set in pairs(targets) do for k in pairs(set) do all[k] = true end end
@@ -187,15 +227,20 @@ function M.apply_defaults(layers, command, parsed, targets)
     local function set(key, value, scope)
       local k = tostring(key):gsub("%-", "_")
       local valid = scope and targets[scope] or all
+      local line = line_of(cfg.text, tostring(key))
       if not valid[k] then
-        fail(cfg.path, line_of(cfg.text, tostring(key)), string.format("defaults: no %soption '%s'",
+        fail(cfg.path, line, string.format("defaults: no %soption '%s'",
           scope and ("'" .. scope .. "' ") or "", tostring(key)))
       end
-      if (not scope or scope == command) and (targets[command] or {})[k] then
+      local opt = (targets[command] or {})[k]
+      if (not scope or scope == command) and opt then
         local cur = parsed[k]
         if cur == nil or (type(cur) == "table" and #cur == 0) or cur == false then
-          if type(cur) == "table" and type(value) ~= "table" then value = { value } end
-          parsed[k] = value
+          local v, why = coerce(opt, value)
+          if v == nil then fail(cfg.path, line, string.format("defaults.%s: %s", tostring(key), why)) end
+          parsed[k] = v
+          parsed.defaults_from = parsed.defaults_from or {}
+          parsed.defaults_from[k] = string.format("%s:%d", cfg.path, line)
         end
       end
     end

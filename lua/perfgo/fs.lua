@@ -70,7 +70,10 @@ end
 ---@return string
 function M.abspath(path)
   if path:sub(1, 1) == "/" then return path end
-  local cwd = assert(lfs.currentdir())
+  local cwd, err = lfs.currentdir()
+  if not cwd then
+    require("perfgo.errors").fail(2, "cannot tell the current directory (was it removed?): " .. tostring(err))
+  end
   if path == "." then return cwd end
   return M.join(cwd, (path:gsub("^%./", "")))
 end

@@ -22,13 +22,11 @@ function M.wrap(ctx, argv)
   if mode == "run" then
     return argv
   elseif mode == "stat" then
-    -- `perf stat record` keeps the counts for two reports (perf's own
-    -- table, then CSV); it cannot repeat, so -r writes CSV directly.
-    if opts["repeat"] then
-      out = { "perf", "stat", "-x,", "-o", ctx.target:scratch("stat.csv"), "-r", tostring(opts["repeat"]) }
-    else
-      out = { "perf", "stat", "record", "--quiet", "-o", ctx.target:scratch("stat.data") }
-    end
+    -- CSV straight into a file: it works for every kind of event and with
+    -- -r (`perf stat record` + `report` refuses some tracepoints), and the
+    -- table is rendered from it (perfstat.render).
+    out = { "perf", "stat", "-x,", "-o", ctx.target:scratch("stat.csv") }
+    if opts["repeat"] then out[#out + 1] = "-r"; out[#out + 1] = tostring(opts["repeat"]) end
     for _, e in ipairs(opts.event or {}) do out[#out + 1] = "-e"; out[#out + 1] = e end
     if opts.detail then out[#out + 1] = "-d" end
   elseif mode == "profile" then
@@ -39,13 +37,15 @@ function M.wrap(ctx, argv)
       out[#out + 1] = "-g"
     end
     for _, e in ipairs(opts.event or {}) do out[#out + 1] = "-e"; out[#out + 1] = e end
-    -- Wall-clock sample times, so the profile's time_nanos is a real date
-    -- (unless the user picked a clock with --perf-arg).
+    -- Sample times on CLOCK_MONOTONIC, which every kind of event accepts
+    -- (the kernel refuses CLOCK_REALTIME for tracepoints); perf stores a
+    -- reference time of day with it, from which the profile's date comes
+    -- (profiling.clock_offset). Unless the user picked a clock.
     local has_clock = false
     for _, a in ipairs(opts.perf_arg or {}) do
       if a == "-k" or a:match("^%-%-clockid") or a:match("^%-k") then has_clock = true end
     end
-    if not has_clock then out[#out + 1] = "-k"; out[#out + 1] = "CLOCK_REALTIME" end
+    if not has_clock then out[#out + 1] = "-k"; out[#out + 1] = "CLOCK_MONOTONIC" end
     if opts.count then out[#out + 1] = "-c"; out[#out + 1] = tostring(opts.count) end
     if opts.freq then out[#out + 1] = "-F"; out[#out + 1] = tostring(opts.freq) end
   elseif mode == "c2c" then
@@ -59,12 +59,87 @@ function M.wrap(ctx, argv)
   return out
 end
 
+-- The name a command is shown by in messages.
+local function command_name(ctx, argv)
+  return ctx.exec_argv and ctx.exec_argv[1] or argv[1] or "the command"
+end
+
+-- The error for a command that could not be started: 127 when it is not
+-- there, 126 otherwise, as a shell says it.
+local function not_started(ctx, argv, reason)
+  local cmd = command_name(ctx, argv)
+  local where = ctx.target and ctx.target.kind == "remote" and (" on " .. ctx.target.host) or ""
+  if reason:find("No such file or directory", 1, true) or reason:find("not found", 1, true) then
+    errors.fail(127, string.format("%s: command not found%s", cmd, where))
+  end
+  errors.fail(126, string.format("cannot run %s%s: %s", cmd, where, reason))
+end
+
+--- What became of the command, from perf's result and its stderr: the
+--- command's own exit ({code=, signal=}), or an error raised when perf or
+--- the command never ran (perf refused its options or events, the command
+--- is not there, ...): then nothing of the run is a result.
+---@param ctx table
+---@param argv string[] the command (before wrapping)
+---@param r table|nil the result of target:run
+---@param err? string why there is no result
+---@return {code: integer, signal?: integer}
+function M.outcome(ctx, argv, r, err)
+  if not r then errors.fail(1, "the command did not run: " .. tostring(err)) end
+  local check = require "perfgo.perfcheck"
+  local mode = ctx.mode
+  if r.error then
+    if mode == "run" then not_started(ctx, argv, r.error) end
+    require("perfgo.programs").check(r, "perf")
+  end
+  local stderr = fs.read(fs.join(ctx.run.dir, "stderr.txt")) or ""
+  if mode == "run" then
+    -- a remote shell that could not find the command
+    if r.code == 127 and ctx.target.kind == "remote" then
+      local last = stderr:match("([^\n]*)\n?$") or ""
+      if last:find("not found", 1, true) then not_started(ctx, argv, last) end
+    end
+    return { code = r.code, signal = r.signal }
+  end
+  local failed = check.workload_failure(stderr)
+  if failed then not_started(ctx, argv, failed) end
+  if mode == "stat" then
+    local csv = ctx.target:run({ "cat", ctx.target:scratch("stat.csv") }, { stdin = "null" })
+    ctx.stat_csv = csv and csv.code == 0 and csv.stdout or ""
+    if #require("perfgo.perfstat").parse(ctx.stat_csv) == 0 then
+      errors.fail(1, check.perf_failure("perf stat", r.code, stderr))
+    end
+    -- perf stat exits 0 when a signal ended the command, and says so
+    local sig = r.code == 0 and check.stat_signal(stderr, M.signal_descriptions()) or nil
+    if sig then return { code = 128 + sig, signal = sig } end
+    return { code = r.code }
+  end
+  if not stderr:find("[ perf record: Captured and wrote", 1, true) then
+    errors.fail(1, check.perf_failure(mode == "c2c" and "perf c2c record" or "perf record", r.code, stderr))
+  end
+  -- perf record exits as the command did (128+N after a signal)
+  return { code = r.code }
+end
+
+--- Signal number -> description ("Segmentation fault"), as strsignal(3)
+--- words it here.
+---@return table<integer, string>
+function M.signal_descriptions()
+  local proc = require "perfgo.proc"
+  local out = {}
+  for n = 1, 64 do
+    local name, desc = proc.signal_name(n)
+    if name then out[n] = desc end
+  end
+  return out
+end
+
 --- Options recorded in testrun.json for the mode.
 ---@param ctx table
 ---@return table
 function M.describe(ctx)
   local json = require "perfgo.json"
-  local o = ctx.opts
+  local o = ctx.opts or {}
   return {
     mode = ctx.mode,
     events = json.array(o.event or {}),
@@ -79,7 +154,7 @@ function M.describe(ctx)
 end
 
 local function text_of(r)
-  return ((r.stdout or "") .. (r.stderr or "")):gsub("%s+$", "")
+  return (((r.stdout or "") .. (r.stderr or "")):gsub("%s+$", ""))
 end
 
 --- Checks before the test runs that perf can do what was asked on the
@@ -107,9 +182,20 @@ function M.preflight(ctx)
   local events = ctx.opts.event or {}
   if facts.perf_found and #events > 0 then
     facts.probe = t:run(check.probe_argv(events), { stdin = "null", env = M.env })
+    facts.events = events
+    if #events > 1 and check.probe(facts.probe) then
+      -- name the event perf refuses as it was given: probe them one by one
+      for _, e in ipairs(events) do
+        local one = t:run(check.probe_argv({ e }), { stdin = "null", env = M.env })
+        if check.probe(one) then facts.probe, facts.events = one, { e } break end
+      end
+    end
   end
   local err, warnings = check.preflight(facts)
-  if err then errors.fail(2, err) end
+  if err then
+    local from = #(facts.events or {}) == 1 and require("perfgo.runopts").origin(ctx.opts, "event")
+    errors.fail(2, from and (from .. ": defaults.event: " .. err) or err)
+  end
   for _, w in ipairs(warnings or {}) do ui.warn("%s", w) end
   if ctx.mode == "c2c" then M.probe_c2c(ctx) end
 end
@@ -129,36 +215,18 @@ function M.probe_c2c(ctx)
   end
 end
 
---- After a stat run: perf's own table (stat.txt) and the numbers
---- (stat.json), then the table on stdout.
+--- After a stat run: the numbers (stat.json) and the table (stat.txt,
+--- also shown on stdout), from the CSV perf wrote (read by M.outcome).
 ---@param ctx table
 function M.collect_stat(ctx)
   local perfstat = require "perfgo.perfstat"
   local json = require "perfgo.json"
   local history = require "perfgo.history"
   local run = ctx.run
-  local csv_text, human_text
-  if ctx.opts["repeat"] then
-    local csv = ctx.target:run({ "cat", ctx.target:scratch("stat.csv") }, { stdin = "null" })
-    if csv.code ~= 0 then
-      ui.warn("perf stat wrote no results (%s)", text_of(csv))
-      return
-    end
-    csv_text = csv.stdout or ""
-  else
-    local data = ctx.target:scratch("stat.data")
-    local human = ctx.target:run({ "perf", "stat", "report", "-i", data }, { stdin = "null", env = M.env })
-    local csv = ctx.target:run({ "perf", "stat", "-x,", "report", "-i", data }, { stdin = "null", env = M.env })
-    if human.code ~= 0 or csv.code ~= 0 then
-      ui.warn("perf stat report failed: %s", text_of(human.code ~= 0 and human or csv))
-      return
-    end
-    human_text = (human.stdout or "") .. (human.stderr or "")
-    csv_text = (csv.stdout or "") .. (csv.stderr or "")
-  end
-  local counters = perfstat.parse(csv_text)
-  -- perf's own table; with -r (no report possible) the same numbers as a table
-  fs.write_atomic(fs.join(run.dir, "stat.txt"), human_text or perfstat.render(counters))
+  local counters = perfstat.parse(ctx.stat_csv or "")
+  local table_text = perfstat.render(counters)
+  local ok, werr = fs.write_atomic(fs.join(run.dir, "stat.txt"), table_text)
+  if not ok then errors.fail(1, "cannot write stat.txt: " .. tostring(werr)) end
   history.add_artifact(run, "stat-text", "stat.txt")
   local problems = perfstat.check(counters, fs.read(fs.join(run.dir, "stderr.txt")) or "",
     { requested = ctx.opts.event or {} })
@@ -169,14 +237,15 @@ function M.collect_stat(ctx)
   end
   local notes = json.array({})
   for _, p in ipairs(problems) do notes[#notes + 1] = p end
-  fs.write_atomic(fs.join(run.dir, "stat.json"), json.encode({
+  ok, werr = fs.write_atomic(fs.join(run.dir, "stat.json"), json.encode({
     events = list,
     problems = notes,
     command = json.array(ctx.wrapped_argv or {}),
     ["repeat"] = ctx.opts["repeat"],
   }))
+  if not ok then errors.fail(1, "cannot write stat.json: " .. tostring(werr)) end
   history.add_artifact(run, "stat", "stat.json")
-  io.stdout:write(perfstat.render(counters))
+  require("perfgo.ui").out(table_text)
   for _, p in ipairs(problems) do ui.warn("%s", p.message) end
   ctx.stat = counters
 end

@@ -54,11 +54,12 @@ end
 
 --- The message when perf is not installed, or nil when it is.
 ---@param found boolean whether a `perf` executable was found
+---@param where? string the host it is missing on (nil: this machine)
 ---@return string|nil
-function M.perf_missing(found)
+function M.perf_missing(found, where)
   if found then return nil end
-  return ("perf is not installed: install the Debian package %s (apt-get install %s), "
-    .. "or the perf package of your distribution"):format(M.PERF_PACKAGE, M.PERF_PACKAGE)
+  return require("perfgo.programs").missing_message("perf", where)
+    .. ", or the perf package of your distribution"
 end
 
 local function lower_paranoid(to)
@@ -117,12 +118,15 @@ end
 
 --- Reads the result of running probe_argv: nil when every event can be
 --- counted, else the message to stop with. A hybrid event (cpu_core/...,
---- cpu_atom/...) is usable when any of its copies is supported.
+--- cpu_atom/...) is usable when any of its copies is supported. With the
+--- one event probed, a message names it as given (perf's own message may
+--- show only part of it).
 ---@param result {code: integer, stdout?: string, stderr?: string}
+---@param events? string[] the events probed
 ---@return string|nil
-function M.probe(result)
+function M.probe(result, events)
   local out = (result.stdout or "") .. "\n" .. (result.stderr or "")
-  local err = M.perf_error(out)
+  local err = M.perf_error(out, events and #events == 1 and events[1] or nil)
   if err then return err end
   local seen, order = {}, {}
   for line in out:gmatch("[^\n]+") do
@@ -149,8 +153,9 @@ end
 --- Recognizes the errors perf prints when it refuses to start: access
 --- denied by kernel.perf_event_paranoid, an unknown event.
 ---@param text string perf's stderr
+---@param event? string the one event perf was given, to name it whole
 ---@return string|nil
-function M.perf_error(text)
+function M.perf_error(text, event)
   if text:find("Access to performance monitoring and observability operations is limited", 1, true) then
     local level = tonumber(text:match("perf_event_paranoid setting is (%-?%d+)"))
     local to = level and (level >= 3 and 2 or math.max(level - 1, -1)) or 1
@@ -159,7 +164,53 @@ function M.perf_error(text)
   end
   local bad = text:match("event syntax error: '([^']*)'")
   if bad then
-    return ("perf does not know the event '%s': run 'perf list' for the events this machine has"):format(bad)
+    return ("perf does not know the event '%s': run 'perf list' for the events this machine has")
+      :format(event or bad)
+  end
+  return nil
+end
+
+--- Why perf could not start the command it was to measure, from its
+--- stderr ("No such file or directory", ...), or nil.
+---@param text string
+---@return string|nil
+function M.workload_failure(text)
+  return text:match("Failed to collect '[^\n]-' for the '[^\n]-' workload: ([^\n]+)")
+    or text:match("\nWorkload failed: ([^\n]+)") or text:match("^Workload failed: ([^\n]+)")
+end
+
+--- The message for perf failing before the command ran: perf's own words
+--- (the lines before its usage text), recognized errors first.
+---@param what string "perf record", "perf stat"
+---@param code integer perf's exit status
+---@param text string perf's stderr
+---@return string
+function M.perf_failure(what, code, text)
+  local known = M.perf_error(text)
+  if known then return known end
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do
+    if line:match("^%s*Usage:") then break end
+    line = line:gsub("^%s+", ""):gsub("%s+$", "")
+    if line ~= "" and line ~= "Error:" then lines[#lines + 1] = line end
+    if #lines == 3 then break end
+  end
+  local why = #lines > 0 and table.concat(lines, " ") or "no message"
+  local how = code > 128 and code < 192 and ("killed by signal " .. (code - 128)) or ("exit " .. code)
+  return ("%s failed (%s), so the command was not measured: %s"):format(what, how, why)
+end
+
+--- The signal that ended the command under perf stat, which exits 0 then
+--- and prints "<command>: <description>" (psignal) last.
+---@param text string perf stat's stderr
+---@param descriptions table<integer, string> signal number -> description
+---@return integer|nil
+function M.stat_signal(text, descriptions)
+  local last = text:match("([^\n]+)\n*$")
+  local desc = last and last:match(": ([^:]+)$")
+  if not desc then return nil end
+  for n, d in pairs(descriptions) do
+    if d == desc then return n end
   end
   return nil
 end
@@ -172,6 +223,7 @@ end
 ---@field system_wide? boolean the mode counts system-wide (c2c, -a)
 ---@field kernel? boolean kernel samples are wanted
 ---@field probe? {code: integer, stdout?: string, stderr?: string} result of probe_argv
+---@field events? string[] the events probed
 
 --- All the checks before a run, in the order a user should fix them.
 ---@param facts perfgo.PerfFacts
@@ -181,7 +233,7 @@ function M.preflight(facts)
   local warnings = {}
   local err = M.perf_missing(facts.perf_found)
     or M.paranoid(facts.paranoid, facts)
-    or (facts.probe and M.probe(facts.probe))
+    or (facts.probe and M.probe(facts.probe, facts.events))
   if not err then
     warnings[#warnings + 1] = M.kptr_restrict(facts.kptr_restrict, facts)
   end

@@ -29,14 +29,16 @@ function M.fetch_dsos(ctx)
   local data = ctx.target:scratch("perf.data")
   local r = ctx.target:run({ "perf", "buildid-list", "-i", data, "--with-hits" },
     { stdin = "null", env = perf.env })
-  if r.code ~= 0 then
+  if not r or r.code ~= 0 then
     ui.warn("perf buildid-list failed; remote libraries will have names but no lines: %s",
-      (r.stderr or ""):gsub("%s+$", ""))
+      r and (r.stderr or ""):gsub("%s+$", "") or "no result")
     return map
   end
   local dir = fs.join(ctx.run.dir, "dsos")
+  local before = select(2, proc.interrupted()) or 0
   for line in (r.stdout or ""):gmatch("[^\n]+") do
     local path = line:match("^%x+%s+(.+)$")
+    if (select(2, proc.interrupted()) or 0) > before then break end
     if path and is_fetchable(path) and map[path] == nil then
       fs.mkdir_p(dir)
       local tmp = fs.join(dir, ".incoming")
@@ -60,12 +62,40 @@ function M.fetch_dsos(ctx)
   return map
 end
 
+--- The offset from the recording's clock to the time of day, in
+--- nanoseconds, from the reference time perf stores with a clock chosen by
+--- -k ("reference time: ... = <tod> (TOD) = <clock> (monotonic)"), or nil.
+---@param ctx table
+---@return integer|nil
+function M.clock_offset(ctx)
+  local r = ctx.target:run({ "perf", "report", "--header-only", "-i", ctx.target:scratch("perf.data") },
+    { stdin = "null", env = perf.env })
+  local tod, clock = ((r and r.stdout) or ""):match("reference time:[^\n]-= ([%d.]+) %(TOD%) = ([%d.]+) %(")
+  if not tod then return nil end
+  -- in two parts, so the sum stays exact in nanoseconds
+  local function ns(text)
+    local int, frac = text:match("^(%d+)%.?(%d*)$")
+    return tonumber(int) * 1000000000 + tonumber(((frac or "") .. "000000000"):sub(1, 9))
+  end
+  return ns(tod) - ns(clock)
+end
+
+-- Signals that arrived so far (perfgo.proc).
+local function signals()
+  return select(2, proc.interrupted()) or 0
+end
+
 --- Streams `perf script` from the target into the parser and a gzip
 --- process; writes perf.pb.gz and perf.script.gz into the run directory.
+--- Sets ctx.profile only when a profile with samples was written: no
+--- empty profile is ever claimed. A signal during the conversion stops it
+--- (nothing half-converted is kept); perf script failing is an error.
 ---@param ctx table
 function M.convert(ctx)
   local parser = require "perfgo.parser"
+  local errors = require "perfgo.errors"
   local run = ctx.run
+  local signals_before = signals()
   local path_map = M.fetch_dsos(ctx)
   local p = parser.new({
     path_map = path_map,
@@ -75,14 +105,19 @@ function M.convert(ctx)
     source = string.format("perf script of perfgo run %s (%s)", run.id, ctx.target.description),
   })
   local script_gz = fs.join(run.dir, "perf.script.gz")
-  local gz = proc.spawn({ "gzip", "-c", "-6" }, { stdin = "pipe", stdout = { file = script_gz } })
+  local gz, gerr = proc.spawn({ "gzip", "-c", "-6" }, { stdin = "pipe", stdout = { file = script_gz } })
+  if not gz then errors.fail(1, "cannot keep the perf script text: " .. tostring(gerr)) end
   local err_path = fs.join(run.dir, "perf-script.stderr")
-  local child = ctx.target:spawn({ "perf", "script", "-i", ctx.target:scratch("perf.data"), "--show-mmap-events" },
-    { stdin = "null", stdout = "pipe", stderr = { file = err_path }, env = perf.env })
+  local child, serr = ctx.target:spawn({ "perf", "script", "-i", ctx.target:scratch("perf.data"),
+    "--show-mmap-events" }, { stdin = "null", stdout = "pipe", stderr = { file = err_path }, env = perf.env })
+  if not child then errors.fail(1, "cannot run perf script: " .. tostring(serr)) end
+  if signals_before > 0 then
+    ui.info("interrupted: converting what perf captured so far (interrupt again to stop)")
+  end
   local total, next_report = 0, 8 << 20
   while true do
     local chunk = child:read("stdout", CHUNK)
-    if not chunk then break end
+    if not chunk or signals() > signals_before then break end
     p:feed(chunk)
     gz:write(chunk)
     total = total + #chunk
@@ -94,36 +129,45 @@ function M.convert(ctx)
   local res = child:wait()
   gz:close_stdin()
   gz:wait()
-  history.add_artifact(run, "perf-script", "perf.script.gz")
   local stderr_text = fs.read(err_path) or ""
-  local failure = require("perfgo.perfcheck").script_failure(res.code, stderr_text)
-  if failure then ui.warn("%s", failure) end
   if stderr_text == "" then os.remove(err_path) else history.add_artifact(run, "log", "perf-script.stderr") end
-
-  local profile, perr = p:finish()
-  if not profile then
-    ui.warn("converting perf script failed: %s", tostring(perr))
+  if signals() > signals_before then
+    os.remove(script_gz)
+    ui.warn("the conversion was stopped: no profile was written")
     return
   end
+  local failure = require("perfgo.perfcheck").script_failure(res.code, stderr_text)
+  if failure then
+    os.remove(script_gz)
+    errors.fail(1, failure)
+  end
+  history.add_artifact(run, "perf-script", "perf.script.gz")
+
+  local profile, perr = p:finish()
+  if not profile then errors.fail(1, "converting perf script failed: " .. tostring(perr)) end
   for _, w in ipairs(p:warnings()) do ui.warn("%s", w) end
   local stats = p:stats()
   if (stats.unrecognized or 0) > 0 then
     ui.warn("%d line(s) of perf script output were not understood and skipped (first: %s)",
       stats.unrecognized, tostring(stats.first_unrecognized))
   end
-  local out = fs.join(run.dir, "perf.pb.gz")
-  local ok, werr = profile:write(out)
-  if not ok and werr then ui.warn("cannot write the profile: %s", werr) return end
-  history.add_artifact(run, "profile", "perf.pb.gz")
   local summary = profile:summary()
-  ctx.profile, ctx.profile_summary = profile, summary
   local types = summary.sample_types or {}
   local samples = types[1] and types[1].total or 0
-  ui.step("profile: %d samples from %s of perf script", samples, ui.bytes(total))
-  if samples == 0 and not failure and not ctx.warned_zero_samples then
-    ui.warn("the profile has no samples: the test ran too briefly for the event to fire, or the event "
-      .. "never fired. Run longer (-bench=. -benchtime=2s), or pick another event (-e cpu-clock).")
+  if samples == 0 then
+    ui.warn("the profile has no samples, so none was written: the test ran too briefly for the event "
+      .. "to fire, or the event never fired. Run longer (-bench=. -benchtime=2s), or pick another event "
+      .. "(-e cpu-clock).")
+    return
   end
+  local offset = M.clock_offset(ctx)
+  if offset and summary.time_nanos then profile:set_time(summary.time_nanos + offset, summary.duration_nanos) end
+  local out = fs.join(run.dir, "perf.pb.gz")
+  local ok, werr = profile:write(out)
+  if not ok then errors.fail(1, "cannot write the profile: " .. tostring(werr)) end
+  history.add_artifact(run, "profile", "perf.pb.gz")
+  ctx.profile, ctx.profile_summary = profile, profile:summary()
+  ui.step("profile: %d samples from %s of perf script", samples, ui.bytes(total))
   ui.info("profile: %s", out)
 end
 

@@ -20,26 +20,39 @@ local function paint(code, s)
   return "\27[" .. code .. "m" .. s .. "\27[0m"
 end
 
+local EPIPE = 32
+
+-- Writes and flushes; output nobody reads any more (the reader of a pipe
+-- went away) counts as SIGPIPE for a run in progress (perfgo.proc).
+local function emit(f, s)
+  local ok, _, code = f:write(s)
+  if ok then ok, _, code = f:flush() end
+  if not ok and code == EPIPE then require("perfgo.proc").interrupt("PIPE") end
+end
+
+--- Writes results to stdout (a stat table, ...).
+---@param s string
+function M.out(s)
+  emit(io.stdout, s)
+end
+
 --- Announces a step ("building ./pkg for linux/amd64").
 ---@param fmt string
 function M.step(fmt, ...)
   if not show_steps then return end
-  io.stderr:write(paint("1;34", "perfgo: ") .. string.format(fmt, ...) .. "\n")
-  io.stderr:flush()
+  emit(io.stderr, paint("1;34", "perfgo: ") .. string.format(fmt, ...) .. "\n")
 end
 
 --- A warning: something went wrong silently and the user should know.
 ---@param fmt string
 function M.warn(fmt, ...)
-  io.stderr:write(paint("1;33", "perfgo: warning: ") .. string.format(fmt, ...) .. "\n")
-  io.stderr:flush()
+  emit(io.stderr, paint("1;33", "perfgo: warning: ") .. string.format(fmt, ...) .. "\n")
 end
 
 --- A plain informational line that is always shown (results, paths).
 ---@param fmt string
 function M.info(fmt, ...)
-  io.stderr:write("perfgo: " .. string.format(fmt, ...) .. "\n")
-  io.stderr:flush()
+  emit(io.stderr, "perfgo: " .. string.format(fmt, ...) .. "\n")
 end
 
 --- Human-readable byte count.

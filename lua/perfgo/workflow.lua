@@ -13,6 +13,11 @@
 ---   convert  -> perf script streamed into a pprof profile
 ---   archive  -> the profile, binary and script copied to the archive
 ---   record   -> testrun.json (always runs, even after a failure or Ctrl-C)
+---
+--- A run ends with one status (history.STATUSES) and an exit code that
+--- agree everywhere (M.outcome): the record, what perfgo exits with and
+--- what `perfgo list` shows. testrun.json is written with status "running"
+--- as soon as the run has a directory, and replaced when it ends.
 local errors = require "perfgo.errors"
 local fs = require "perfgo.fs"
 local ui = require "perfgo.ui"
@@ -79,12 +84,14 @@ function M.steps.resolve(ctx)
   local rules = require "perfgo.rules"
   local target = require "perfgo.target"
   local perf = require "perfgo.perf"
+  require("perfgo.runopts").validate(ctx.mode, ctx.opts)
   ctx.cwd = ctx.cwd or fs.abspath(".")
   local root = git.root(ctx.cwd)
   ctx.repo = { root = root or ctx.cwd, git = root ~= nil }
   if root then ctx.git = git.info(root) end
   ctx.rule = rules.load(ctx.rule_name, ctx.repo.root)
   ctx.rule.resolve(ctx)
+  if ctx.mode == "profile" then require("perfgo.programs").require("gzip") end
   ctx.run_id = require("perfgo.sys").random_id()
   ctx.host_platform = target.new_local_platform()
   ctx.target = target.new(ctx)
@@ -102,6 +109,20 @@ function M.steps.stage(ctx)
   ctx.target:stage(ctx)
 end
 
+-- A command that is not there (this machine only: a remote one is
+-- recognized from the shell's or perf's words afterwards).
+local function check_command(ctx, argv)
+  if ctx.target.kind ~= "local" or ctx.binary then return end
+  local prog = argv[1]
+  local found
+  if prog:find("/", 1, true) then
+    found = fs.is_file(prog:sub(1, 1) == "/" and prog or fs.join(ctx.workdir, prog))
+  else
+    found = require("perfgo.proc").which(prog) ~= nil
+  end
+  if not found then errors.fail(127, string.format("%s: command not found", prog)) end
+end
+
 function M.steps.execute(ctx)
   local perf = require "perfgo.perf"
   local argv, rel = ctx.rule.command(ctx)
@@ -110,10 +131,11 @@ function M.steps.execute(ctx)
   end
   ctx.wrapped_argv = perf.wrap(ctx, argv)
   ctx.workdir = ctx.target:path(rel)
+  check_command(ctx, argv)
   ui.step("running %s%s in %s", ctx.mode ~= "run" and ("perf " .. ctx.mode .. ": ") or "",
     table.concat(argv, " "), ctx.target.description)
   local run = ctx.run
-  local r = ctx.target:run(ctx.wrapped_argv, {
+  local r, err = ctx.target:run(ctx.wrapped_argv, {
     cwd = rel,
     stdin = "null",
     env = ctx.mode ~= "run" and perf.env or nil,
@@ -123,10 +145,8 @@ function M.steps.execute(ctx)
   history.add_artifact(run, "stdout", "stdout.txt")
   history.add_artifact(run, "stderr", "stderr.txt")
   ctx.result = r
-  ctx.interrupted = r.interrupted or false
-  if ctx.interrupted then
-    errors.fail(130, "interrupted: the run was stopped and recorded in " .. run.dir)
-  end
+  ctx.interrupted = r and r.interrupted or false
+  ctx.test = perf.outcome(ctx, argv, r, err)
 end
 
 function M.steps.collect(ctx)
@@ -136,8 +156,8 @@ function M.steps.collect(ctx)
   if ctx.mode ~= "run" then
     local check = require "perfgo.perfcheck"
     for _, w in ipairs(check.record_warnings(fs.read(fs.join(ctx.run.dir, "stderr.txt")) or "")) do
-      if w:find("zero samples", 1, true) then ctx.warned_zero_samples = true end
-      ui.warn("%s", w)
+      -- for a profile, convert says it with what it means (no profile)
+      if not (ctx.mode == "profile" and w:find("zero samples", 1, true)) then ui.warn("%s", w) end
     end
   end
   if ctx.opts.go_profiles then
@@ -158,35 +178,90 @@ function M.steps.convert(ctx)
 end
 
 function M.steps.archive(ctx)
+  -- only a profile with samples is a result worth keeping
   if ctx.mode ~= "profile" or not ctx.binary or not ctx.profile then return end
   ctx.archive_dir = require("perfgo.archive").save(ctx)
 end
 
---- The exit code of the run: the test's, 128+signal, or 130 on Ctrl-C.
+-- Outcome --------------------------------------------------------------
+
+--- The signal number's name ("SIGINT"), or "signal N".
+---@param sig integer
+---@return string
+function M.signal_name(sig)
+  return require("perfgo.proc").signal_name(sig) or ("signal " .. tostring(sig))
+end
+
+---@class perfgo.Outcome
+---@field status "ok"|"failed"|"error"|"interrupted"
+---@field exit_code integer what perfgo exits with, and the record says
+---@field error? string what went wrong (status error; also kept when interrupted)
+---@field signal? string the signal that interrupted the run ("SIGINT")
+
+--- How a run ended, decided in one place:
+---   interrupted  perfgo got SIGINT, SIGTERM, SIGHUP or SIGPIPE while the
+---                run was in progress: 128 + the signal's number
+---   error        perfgo, perf or a step failed (ctx.error): the error's
+---                exit code (2 a usage or input mistake, 127 a command that
+---                is not there, 75 a lost connection, 1 otherwise), or 70
+---                for an internal error (a bug in perfgo)
+---   failed/ok    the test ran: its own exit code, non-zero or 0
+---@param ctx table
+---@return perfgo.Outcome
+function M.outcome(ctx)
+  local err = ctx.error
+  local msg
+  if err ~= nil then
+    if errors.is_user(err) then
+      msg = errors.message(err)
+    else
+      msg = "internal error: " .. (tostring(err):match("^[^\n]*") or "?")
+    end
+  end
+  if ctx.signal then
+    return { status = "interrupted", exit_code = 128 + ctx.signal, signal = M.signal_name(ctx.signal), error = msg }
+  end
+  if err ~= nil then
+    local code = errors.is_user(err) and err.exit_code or 70
+    if math.type(code) ~= "integer" or code == 0 then code = 1 end
+    return { status = "error", exit_code = code, error = msg }
+  end
+  local test = ctx.test
+  if not test and ctx.result then test = { code = ctx.result.code, signal = ctx.result.signal } end
+  if not test or math.type(test.code) ~= "integer" then
+    return { status = "error", exit_code = 1, error = "the command did not run (no step ran it)" }
+  end
+  return { status = test.code == 0 and "ok" or "failed", exit_code = test.code }
+end
+
+--- The exit code of the run (see M.outcome).
 ---@param ctx table
 ---@return integer
 function M.exit_code(ctx)
-  if ctx.interrupted then return 130 end
-  local r = ctx.result
-  if not r then
-    if ctx.error and errors.is_user(ctx.error) then return ctx.error.exit_code end
-    return 1
-  end
-  if r.signal and r.signal ~= 0 then return 128 + r.signal end
-  return r.code or 1
+  return M.outcome(ctx).exit_code
 end
 
 local function round_ms(seconds)
   return math.floor(seconds * 1000 + 0.5) / 1000
 end
 
-function M.steps.record(ctx)
+--- The record of the run: while it runs (status "running", no exit code)
+--- or as it ended.
+---@param ctx table
+---@param out perfgo.Outcome|{status: "running"}
+---@return table
+function M.record_of(ctx, out)
   local perf = require "perfgo.perf"
-  local run = ctx.run
-  if not run then return end
   local json = require "perfgo.json"
+  local run = ctx.run
   local t = ctx.target
-  local record = {
+  local test = ctx.test
+  local me = ctx.process or history.self()
+  ctx.process = me
+  local running = out.status == "running"
+  local interrupted
+  if not running then interrupted = out.status == "interrupted" end
+  return {
     id = run.id,
     type = ctx.mode,
     command = ctx.command_name,
@@ -196,14 +271,17 @@ function M.steps.record(ctx)
     package = ctx.package and {
       pattern = ctx.package.pattern, import_path = ctx.package.import_path, path = ctx.package.rel,
     } or nil,
-    exit_code = M.exit_code(ctx),
-    duration = round_ms(require("perfgo.sys").monotonic() - run.t0),
+    status = out.status,
+    exit_code = out.exit_code,
+    error = out.error,
+    signal = out.signal,
+    interrupted = interrupted,
+    failed_step = out.error and ctx.failed_step or nil,
+    test_exit_code = test and test.code or nil,
+    test_signal = test and test.signal and M.signal_name(test.signal) or nil,
+    duration = not running and round_ms(require("perfgo.sys").monotonic() - run.t0) or nil,
     test_duration = ctx.result and ctx.result.duration and round_ms(ctx.result.duration) or nil,
-    interrupted = ctx.interrupted or false,
-    status = ctx.interrupted and "interrupted" or (ctx.error and "error")
-      or (M.exit_code(ctx) == 0 and "ok" or "failed"),
-    error = ctx.error and errors.message(ctx.error) or nil,
-    failed_step = ctx.error and ctx.current_step or nil,
+    host = me.host, pid = me.pid, pid_start = me.pid_start, boot_id = me.boot_id,
     git = ctx.git and { commit = ctx.git.commit, branch = ctx.git.branch, dirty = ctx.git.dirty } or nil,
     target = t and {
       remote_host = t.host, os = t.platform.os, arch = t.platform.arch,
@@ -213,41 +291,79 @@ function M.steps.record(ctx)
     archive = ctx.archive_dir,
     artifacts = run.artifacts,
   }
-  history.write(run, record)
 end
 
---- Runs every step in order. record always runs; the target is always
---- cleaned up. Returns the exit code; re-raises a step's error after the
---- run was recorded.
+function M.steps.record(ctx)
+  if not ctx.run then return end
+  history.write(ctx.run, M.record_of(ctx, ctx.outcome or M.outcome(ctx)))
+end
+
+-- Steps that still run after a signal stopped the test: they keep what it
+-- measured (perf wrote its data when it stopped). A signal after the test
+-- ended stops them too.
+local KEEPS = { collect = true, convert = true, archive = true }
+
+local function traceback(e)
+  if errors.is_user(e) then return e end
+  return debug.traceback(tostring(e), 2)
+end
+
+--- Runs every step but record, in order, until one fails or a signal
+--- stops the run; writes the "running" record once the run has a
+--- directory.
+---@param ctx table
+function M.run_steps(ctx)
+  local proc = require "perfgo.proc"
+  local seen_by_execute
+  for _, name in ipairs(M.order) do
+    if name ~= "record" then
+      local sig, count = proc.interrupted()
+      if sig and not (KEEPS[name] and seen_by_execute and count <= seen_by_execute) then return end
+      ctx.current_step = name
+      local ok, err = xpcall(M.call, traceback, name, ctx)
+      if ok and name == "resolve" and ctx.run then
+        ok, err = xpcall(history.write, traceback, ctx.run, M.record_of(ctx, { status = "running" }))
+      end
+      if not ok then
+        ctx.error, ctx.failed_step = err, name
+        return
+      end
+      if name == "execute" then seen_by_execute = select(2, proc.interrupted()) or 0 end
+    end
+  end
+end
+
+--- Runs the workflow: every step in order, then record (always), then the
+--- target's clean-up. SIGINT, SIGTERM, SIGHUP and SIGPIPE are held for the
+--- whole run (perfgo.proc): the first stops the test (what perf measured
+--- is still collected and converted), a second stops what follows, a
+--- third ends perfgo at once (the run then reads as abandoned). Returns the
+--- exit code; a failed run re-raises its error after it was recorded.
 ---@param ctx table
 ---@return integer
 function M.run(ctx)
-  local ok, err = true, nil
-  for _, name in ipairs(M.order) do
-    if name ~= "record" then
-      ctx.current_step = name
-      ok, err = xpcall(M.call, function(e)
-        if errors.is_user(e) then return e end
-        return debug.traceback(tostring(e), 2)
-      end, name, ctx)
-      if not ok then break end
-    end
-  end
-  local sig = require("perfgo.proc").interrupted()
-  if sig then
-    ctx.interrupted = true
-    if not ok then
-      err = errors.new(string.format("interrupted (signal %d): the run was stopped%s", sig,
-        ctx.run and (" and recorded in " .. ctx.run.dir) or ""), 130)
-    end
-  end
-  if not ok then ctx.error = err end
-  local rok, rerr = pcall(M.call, "record", ctx)
+  local proc = require "perfgo.proc"
+  proc.hold_signals()
+  local ok, err = xpcall(M.run_steps, traceback, ctx)
+  if not ok and ctx.error == nil then ctx.error = err end
+  ctx.signal = proc.interrupted()
+  local out = M.outcome(ctx)
+  ctx.outcome = out
+  local rok, rerr = xpcall(M.call, traceback, "record", ctx)
   if ctx.target then pcall(ctx.target.cleanup, ctx.target, ctx) end
-  if not ok then error(err, 0) end
-  if not rok then error(rerr, 0) end
-  if ctx.run then ui.step("recorded run %s in %s", ctx.run.id:sub(1, 8), ctx.run.dir) end
-  return M.exit_code(ctx)
+  proc.release_signals()
+  if not rok then ui.warn("the run could not be recorded: %s", errors.message(rerr)) end
+  if out.status == "error" then
+    if errors.is_user(ctx.error) then error(errors.new(errors.message(ctx.error), out.exit_code), 0) end
+    error(ctx.error, 0)
+  end
+  local where = ctx.run and ok and rok and (" and recorded in " .. ctx.run.dir) or ""
+  if out.status == "interrupted" then
+    ui.info("interrupted by %s: the run was stopped%s", out.signal, where)
+  elseif ctx.run then
+    ui.step("recorded run %s in %s", ctx.run.id:sub(1, 8), ctx.run.dir)
+  end
+  return out.exit_code
 end
 
 return M

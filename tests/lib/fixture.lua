@@ -40,6 +40,64 @@ func TestSleep(t *testing.T) {
 	time.Sleep(60 * time.Second)
 }
 ]],
+  -- exactly 1000 getpid system calls (run it with GODEBUG=asyncpreemptoff=1:
+  -- the runtime's preemption signals call getpid too)
+  ["app/getpid/getpid_test.go"] = [[
+package getpid
+
+import (
+	"syscall"
+	"testing"
+)
+
+func TestGetpid(t *testing.T) {
+	for i := 0; i < 1000; i++ {
+		syscall.Getpid()
+	}
+}
+]],
+  -- busy on the CPU for up to a minute, saying so first
+  ["app/spinner/spinner_test.go"] = [[
+package spinner
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+var sink uint64
+
+func TestSpin(t *testing.T) {
+	fmt.Println("spinner started", os.Getpid())
+	start := time.Now()
+	for time.Since(start) < 60*time.Second {
+		for i := uint64(0); i < 1000000; i++ {
+			sink += i * i
+		}
+	}
+}
+]],
+  -- writes a line every 10 ms for up to a minute
+  ["app/chatty/chatty_test.go"] = [[
+package chatty
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestChat(t *testing.T) {
+	fmt.Println("chatty started", os.Getpid())
+	for i := 0; i < 6000; i++ {
+		fmt.Println("line", i)
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+]],
 }
 
 --- Creates the fixture repository; returns {root=, archive=, env=}.

@@ -61,3 +61,64 @@ describe("go test flag split", function()
     assert.matches("%-run needs a value", err.message)
   end)
 end)
+
+describe("runopts.validate", function()
+  local function check(mode, opts)
+    local ok, err = pcall(runopts.validate, mode, opts)
+    if ok then return opts end
+    assert.is_true(err.user_error, tostring(err))
+    assert.equals(2, err.exit_code)
+    return nil, err.message
+  end
+
+  it("takes numbers from the command line's strings and from perfgo.lua's numbers", function()
+    local o = check("profile", { freq = "999", count = 5, event = "cpu-clock", call_graph = "dwarf,16384" })
+    assert.same({ 999, 5, { "cpu-clock" }, "dwarf,16384" }, { o.freq, o.count, o.event, o.call_graph })
+    assert.equals(3, check("stat", { ["repeat"] = "3" })["repeat"])
+  end)
+
+  it("refuses counts perf would misread, naming the flag", function()
+    for _, case in ipairs({
+      { "profile", { freq = "0" }, "^%-F/%-%-freq: '0' is not a whole number above 0$" },
+      { "profile", { freq = "1.5" }, "^%-F/%-%-freq: '1%.5'" },
+      { "profile", { count = "-3" }, "^%-c/%-%-count: '%-3'" },
+      { "profile", { count = "lots" }, "^%-c/%-%-count: 'lots'" },
+      { "stat", { ["repeat"] = "0" }, "^%-r/%-%-repeat: '0' .*repeat forever" },
+    }) do
+      local _, msg = check(case[1], case[2])
+      assert.matches(case[3], msg)
+    end
+  end)
+
+  it("knows the call graph methods", function()
+    for _, ok in ipairs({ "fp", "lbr", "dwarf", "dwarf,8", "dwarf,65528" }) do
+      assert.is_table(check("profile", { call_graph = ok }), ok)
+    end
+    for _, bad in ipairs({ "bogus", "dwarf,0", "dwarf,70000", "dwarf,", "fp,1", "" }) do
+      local _, msg = check("profile", { call_graph = bad })
+      assert.matches("^%-%-call%-graph: '.*' is not a call graph method: use fp, dwarf", msg, bad)
+    end
+  end)
+
+  it("refuses event names that cannot be events", function()
+    assert.matches("empty", select(2, check("stat", { event = { "task-clock", "" } })))
+    assert.matches("'%-x' is not an event name", select(2, check("stat", { event = { "-x" } })))
+    assert.matches("space", select(2, check("stat", { event = { "a b" } })))
+  end)
+
+  it("an option the mode does not take is an error on the command line, ignored as a default", function()
+    assert.matches("^%-F/%-%-freq is for profile runs; mode 'stat' does not use it",
+      select(2, check("stat", { freq = "99" })))
+    assert.matches("^%-e/%-%-event is for stat and profile runs; mode 'run' does not use it",
+      select(2, check("run", { event = { "cpu-clock" } })))
+    local o = check("stat", { freq = 99, defaults_from = { freq = "/p/perfgo.lua:3" } })
+    assert.is_nil(o.freq)
+  end)
+
+  it("a bad default names perfgo.lua and its line", function()
+    local _, msg = check("profile", { freq = 0, defaults_from = { freq = "/p/perfgo.lua:7" } })
+    assert.equals("/p/perfgo.lua:7: defaults.freq: '0' is not a whole number above 0", msg)
+    _, msg = check("profile", { call_graph = "bogus", defaults_from = { call_graph = "/p/perfgo.lua:2" } })
+    assert.matches("^/p/perfgo%.lua:2: defaults%.call_graph: 'bogus'", msg)
+  end)
+end)

@@ -37,25 +37,48 @@ describe("workflow steps", function()
   end)
 
   it("records the run even when a step fails, then re-raises", function()
+    local t = require "testutil"
+    local history = require "perfgo.history"
+    local dir = t.tmpdir()
     local order = {}
     for _, name in ipairs(workflow.order) do
+      local base = workflow.steps[name]
       workflow.steps[name] = function(ctx)
         order[#order + 1] = name
         if name == "stage" then error("stage broke") end
-        if name == "resolve" then ctx.run = { id = "x" } end
+        if name == "resolve" then ctx.run = history.new_run(dir, "x") end
+        if name == "record" then base(ctx) end
       end
     end
-    local ok, err = pcall(workflow.run, {})
+    local ok, err = pcall(workflow.run, { mode = "run" })
     assert.is_false(ok)
     assert.matches("stage broke", err)
     assert.same({ "resolve", "build", "stage", "record" }, order)
+    local rec = history.read(dir .. "/.perfgo/history/x")
+    t.rmtree(dir)
+    assert.equals("error", rec.status)
+    assert.equals(70, rec.exit_code)
+    assert.matches("^internal error: .*stage broke", rec.error)
+    assert.equals("stage", rec.failed_step)
   end)
 
-  it("the exit code is the test's, 128+signal, or 130 when interrupted", function()
-    assert.equals(0, workflow.exit_code({ result = { code = 0 } }))
-    assert.equals(3, workflow.exit_code({ result = { code = 3 } }))
-    assert.equals(137, workflow.exit_code({ result = { code = -1, signal = 9 } }))
-    assert.equals(130, workflow.exit_code({ interrupted = true, result = { code = 0 } }))
+  it("one outcome decides status and exit code: signal, then error, then the test", function()
+    local errors = require "perfgo.errors"
+    local function out(ctx)
+      local o = workflow.outcome(ctx)
+      return { o.status, o.exit_code, o.signal }
+    end
+    assert.same({ "ok", 0 }, out({ test = { code = 0 } }))
+    assert.same({ "failed", 3 }, out({ test = { code = 3 } }))
+    assert.same({ "failed", 139 }, out({ test = { code = 139, signal = 11 } }))
+    assert.same({ "interrupted", 130, "SIGINT" }, out({ signal = 2, test = { code = 0 } }))
+    assert.same({ "interrupted", 141, "SIGPIPE" }, out({ signal = 13, error = errors.new("x", 1) }))
+    assert.same({ "error", 2 }, out({ error = errors.new("bad flag", 2), test = { code = 0 } }))
+    assert.same({ "error", 75 }, out({ error = errors.new("connection to h lost while running", 75) }))
+    assert.same({ "error", 127 }, out({ error = errors.new("x: command not found", 127) }))
+    assert.same({ "error", 70 }, out({ error = "attempt to index a nil value\nstack traceback:" }))
+    assert.same({ "error", 1 }, out({}))
+    assert.equals(130, workflow.exit_code({ signal = 2 }))
   end)
 end)
 
