@@ -40,11 +40,12 @@ describe("perfgo list / view / compare", function()
     local types = {}
     for line in r.stdout:gmatch("[^\n]+") do
       assert.is_true(#line <= 80, "too wide: " .. line)
-      local ty = line:match("^ok%s+%S+ %S+%s+%S+ exit 0%s+%x+ (%a+)")
+      local ty = line:match("^ok%s+%S+ %S+ %x+ (%a+)")
       if ty then types[#types + 1] = ty end
     end
     assert.same({ "profile", "profile", "stat", "stat" }, types)
-    assert.matches("examples/false%-sharing", r.stdout)
+    assert.matches("examples/false%-sharing\n", r.stdout)
+    assert.matches("\n     exit 0 after [%d.]+s  local ", r.stdout)
     assert.matches("perf%.pb%.gz", r.stdout)
   end)
 
@@ -131,12 +132,40 @@ describe("perfgo list / view / compare", function()
     assert.matches("cannot compare a profile run with a stat run", r.stderr)
   end)
 
+  it("a first argument that is not a run is an error listing the closest ids, never a pprof file", function()
+    local list = cjson.decode(perfgo({ "list", "--json" }).stdout)
+    local id = list[1].id
+    for _, sel in ipairs({ id:sub(1, 5) .. "x", "../../etc", "/etc/passwd", "+1" }) do
+      local r = perfgo({ "view", sel, "-top" })
+      assert.equals(2, r.code, sel .. ": " .. r.stderr)
+      assert.matches("^perfgo: '" .. sel:gsub("%p", "%%%0") .. "' is not a run %(give 0, %-N or a prefix of a "
+        .. "run id%); the closest ids:\n", r.stderr)
+      assert.is_nil(r.stdout:match("flat%%"))
+    end
+    local r = perfgo({ "view", id:sub(1, 5) .. "x" })
+    assert.matches("\n  " .. id:sub(1, 8) .. "%x*  profile ok ", r.stderr)
+    r = perfgo({ "compare", "ffffffff", "0" })
+    assert.equals(2, r.code)
+    assert.matches("no run id starts with 'ffffffff'; the closest ids:\n  %x+  %a+ ", r.stderr)
+  end)
+
   describe("with corrupt records", function()
+    local base, stat
     setup(function()
-      local base = repo.root .. "/.perfgo/history/"
+      base = repo.root .. "/.perfgo/history/"
+      stat = cjson.decode(perfgo({ "list", "--json" }).stdout)[4]
       os.execute("mkdir -p " .. t.quote(base .. "aaaa0000000000000000000000000001") .. " "
-        .. t.quote(base .. "aaaa0000000000000000000000000002"))
+        .. t.quote(base .. "aaaa0000000000000000000000000002") .. " "
+        .. t.quote(base .. "aaab0000000000000000000000000003"))
       t.write(base .. "aaaa0000000000000000000000000001/testrun.json", '{"id": "aaaa", "type": "pro')
+      t.write(base .. "aaab0000000000000000000000000003/testrun.json", '[1,2,3]')
+      -- a stat run whose stat.json was damaged
+      assert.equals("stat", stat.type)
+      for _, id in ipairs({ "cccc0000000000000000000000000004", "cccc0000000000000000000000000005" }) do
+        os.execute(string.format("cp -r %s %s", t.quote(stat.dir), t.quote(base .. id)))
+      end
+      t.write(base .. "cccc0000000000000000000000000004/stat.json", '{"events": "task-clock"}')
+      t.write(base .. "cccc0000000000000000000000000005/stat.json", '{"events": [')
     end)
 
     it("lists them with the reason and goes on", function()
@@ -144,16 +173,30 @@ describe("perfgo list / view / compare", function()
       assert.equals(0, r.code, r.stderr)
       assert.matches("corrupt record: testrun.json is not valid JSON", r.stdout)
       assert.matches("corrupt record: no testrun.json", r.stdout)
+      assert.matches("corrupt record: testrun.json is not a run record: it is not a JSON object", r.stdout)
       local n = 0
       for _ in r.stdout:gmatch("\nok ") do n = n + 1 end
       assert.is_true(n >= 3)
+      local list = cjson.decode(perfgo({ "list", "--json" }).stdout)
+      local corrupt = 0
+      for _, e in ipairs(list) do
+        if e.corrupt then corrupt = corrupt + 1; assert.is_string(e.problem) end
+      end
+      assert.equals(3, corrupt)
     end)
 
-    it("an ambiguous prefix lists the candidates", function()
-      local r = perfgo({ "view", "aaaa" })
+    it("an ambiguous prefix lists the candidates by prefixes long enough to tell them apart", function()
+      local r = perfgo({ "view", "aaa" })
       assert.equals(2, r.code)
-      assert.matches("matches 2 runs", r.stderr)
-      assert.matches("aaaa00000000", r.stderr)
+      assert.matches("matches 3 runs", r.stderr)
+      local prefixes = {}
+      for p in r.stderr:gmatch("\n  (%x+)") do prefixes[#prefixes + 1] = p end
+      assert.equals(3, #prefixes)
+      for _, p in ipairs(prefixes) do
+        local v = perfgo({ "view", p })
+        assert.is_nil(v.stderr:match("matches"), p .. ": " .. v.stderr)
+      end
+      assert.matches("\n  aaab0000  %? corrupt", r.stderr)
     end)
 
     it("viewing a corrupt run names the problem", function()
@@ -162,6 +205,21 @@ describe("perfgo list / view / compare", function()
       r = perfgo({ "view", "aaaa0000000000000000000000000001" })
       assert.equals(2, r.code)
       assert.matches("cannot be read: testrun.json is not valid JSON", r.stderr)
+      r = perfgo({ "view", "aaab" })
+      assert.equals(2, r.code)
+      assert.matches("cannot be read: testrun.json is not a run record: it is not a JSON object", r.stderr)
+      r = perfgo({ "compare", "aaab", "0" })
+      assert.equals(2, r.code)
+      assert.matches("cannot be read: testrun.json is not a run record", r.stderr)
+    end)
+
+    it("compare names a corrupt stat.json, never a traceback", function()
+      local r = perfgo({ "compare", "cccc0000000000000000000000000004", stat.id })
+      assert.equals(2, r.code, r.stderr)
+      assert.matches("^perfgo: run cccc0000: stat%.json is corrupt: it has no list of events\n$", r.stderr)
+      r = perfgo({ "compare", stat.id, "cccc0000000000000000000000000005" })
+      assert.equals(2, r.code, r.stderr)
+      assert.matches("^perfgo: run cccc0000: stat%.json is corrupt: not valid JSON", r.stderr)
     end)
   end)
 end)

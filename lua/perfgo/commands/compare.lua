@@ -18,7 +18,8 @@ function M.define(cmd)
     .. "B is compared against A (the base).")
   cmd:argument("a", "The base run.")
   cmd:argument("b", "The run compared with the base.")
-  cmd:option("--top", "Profile runs: how many functions to show."):convert(tonumber):default("15")
+  cmd:option("--top", "Profile runs: how many functions to show.")
+    :convert(require("perfgo.runopts").count_option("--top")):default("15")
 end
 
 -- Selectors like -1 look like flags to argparse: protect them.
@@ -31,11 +32,42 @@ M.split_args = function(argv)
 end
 
 local function load(sel, runs)
-  local e = runsel.pick(runs, sel:gsub("^N", "-"))
+  local e = runsel.pick(runs, (sel:gsub("^N", "-")))
   if not e.record then
     errors.user(string.format("run %s cannot be read: %s", e.id:sub(1, 8), e.problem))
   end
   return e
+end
+
+-- The counters of a stat run (stat.json), or a user error saying why not.
+local function stat_events(e)
+  local name = e.id:sub(1, 8)
+  local text = fs.read(fs.join(e.dir, "stat.json"))
+  if not text then
+    errors.user(string.format("run %s has no stat.json (it ended %s%s)", name, e.status,
+      e.record.error and (": " .. tostring(e.record.error)) or ""))
+  end
+  local data, jerr = json.decode(text)
+  local why = data == nil and ("not valid JSON: " .. tostring(jerr))
+    or (type(data) ~= "table" or type(data.events) ~= "table") and "it has no list of events"
+  if not why then
+    for i, ev in ipairs(data.events) do
+      if type(ev) ~= "table" or type(ev.event) ~= "string" then
+        why = string.format("event %d has no name", i)
+        break
+      end
+      if ev.value ~= nil and ev.value ~= json.null and type(ev.value) ~= "number" then
+        why = string.format("the value of %s is not a number", ev.event)
+        break
+      end
+      if ev.state ~= nil and type(ev.state) ~= "string" then
+        why = string.format("the state of %s is not a string", ev.event)
+        break
+      end
+    end
+  end
+  if why then errors.user(string.format("run %s: stat.json is corrupt: %s", name, why)) end
+  return data.events
 end
 
 local function pct(a, b)
@@ -151,17 +183,20 @@ function M.run(args)
   print(string.format("A: %s %s %s", a.id:sub(1, 8), tostring(ta), tostring(a.record.timestamp)))
   print(string.format("B: %s %s %s", b.id:sub(1, 8), tostring(tb), tostring(b.record.timestamp)))
   if ta == "stat" and tb == "stat" then
-    local sa = json.decode(fs.read(fs.join(a.dir, "stat.json")) or "")
-    local sb = json.decode(fs.read(fs.join(b.dir, "stat.json")) or "")
-    if not sa or not sb then errors.user("a stat run has no readable stat.json") end
-    io.stdout:write(M.stat_table(sa.events or {}, sb.events or {}))
+    io.stdout:write(M.stat_table(stat_events(a), stat_events(b)))
     return 0
   end
   if ta == "profile" and tb == "profile" then
     local pprof = require "perfgo.pprof"
-    local pa, ea = pprof.read(fs.join(a.dir, "perf.pb.gz"))
-    local pb, eb = pprof.read(fs.join(b.dir, "perf.pb.gz"))
-    if not pa or not pb then errors.user("cannot read a profile: " .. tostring(ea or eb)) end
+    local function profile_of(e)
+      local p, err = pprof.read(fs.join(e.dir, "perf.pb.gz"))
+      if not p then
+        errors.user(string.format("run %s has no readable profile (it ended %s): %s", e.id:sub(1, 8), e.status,
+          tostring(err)))
+      end
+      return p
+    end
+    local pa, pb = profile_of(a), profile_of(b)
     io.stdout:write(M.profile_table(pa, pb, args.top or 15))
     return 0
   end

@@ -13,12 +13,12 @@ function M.define(cmd)
   cmd:option("--type", "What to list: runs, profiles or all."):choices({ "runs", "profiles", "all" })
     :default("runs")
   cmd:option("--path", "Only runs of this package path (relative to the repository root).")
-  cmd:option("--limit", "At most N entries."):convert(tonumber):argname("<n>")
+  cmd:option("--limit", "At most N entries."):convert(require("perfgo.runopts").count_option("--limit"))
+    :argname("<n>")
   cmd:flag("--json", "Print one JSON array (for scripts).")
   cmd:option("--archive", "Archive root (default $PERFGO_ARCHIVE or ~/perfgo-profiles).")
 end
 
-local MARKS = { ok = "ok ", failed = "FAIL", error = "ERR ", interrupted = "INT " }
 
 -- JSON numbers decode as floats: show whole numbers without ".0".
 local function int(v)
@@ -45,20 +45,21 @@ end
 local function target_text(rec)
   local t = type(rec.target) == "table" and rec.target or {}
   local plat = string.format("%s/%s", t.os or "?", t.arch or "?")
-  if t.remote_host then return t.remote_host .. " " .. plat end
+  if t.remote_host then return tostring(t.remote_host) .. " " .. plat end
   return "local " .. plat
 end
 
 local function git_text(rec)
   local g = type(rec.git) == "table" and rec.git or nil
-  if not g or not g.commit then return "no git" end
-  return string.format("%s@%s%s", g.branch or "detached", g.commit:sub(1, 8), g.dirty and "+dirty" or "")
+  if not g or type(g.commit) ~= "string" then return "no git" end
+  return string.format("%s@%s%s", tostring(g.branch or "detached"), g.commit:sub(1, 8),
+    g.dirty == true and "+dirty" or "")
 end
 
 local function args_text(rec)
   if type(rec.args) ~= "table" then return "" end
   local parts = {}
-  for _, a in ipairs(rec.args) do parts[#parts + 1] = a end
+  for _, a in ipairs(rec.args) do parts[#parts + 1] = tostring(a) end
   return table.concat(parts, " ")
 end
 
@@ -88,18 +89,38 @@ local function rel_dir(dir, root)
   return fs.relative(dir, root) or dir
 end
 
+-- The third line: what went wrong, or who is running it.
+local function outcome_text(e)
+  local rec = e.record
+  if e.status == "running" then
+    return string.format("in progress: perfgo pid %s on %s", int(rec.pid), tostring(rec.host))
+  elseif e.status == "abandoned" then
+    return string.format("perfgo (pid %s on %s) stopped before the run ended", int(rec.pid), tostring(rec.host))
+  elseif e.status == "interrupted" then
+    return "interrupted by " .. tostring(rec.signal or "a signal")
+  elseif e.status == "error" then
+    return "error: " .. tostring(rec.error or "(no message)")
+  end
+  return nil
+end
+
 local function print_run(e, root)
   local rec = e.record
   if not rec then
-    print(string.format("??   %-16s  %s  corrupt record: %s", "", e.id:sub(1, 8), e.problem))
+    print(string.format("%-11s %s  corrupt record: %s", "??", e.id:sub(1, 8), e.problem))
     print("     " .. rel_dir(e.dir, root))
     return
   end
   local pkg = type(rec.package) == "table" and (rec.package.path or rec.package.pattern) or "?"
-  print(fit(string.format("%-4s %s %7s exit %-3s %s %-7s %s", MARKS[rec.status] or "?   ",
-    short_time(rec.timestamp), duration(rec.duration), int(rec.exit_code), e.id:sub(1, 8),
-    tostring(rec.type), pkg), 80))
-  print(fit(string.format("     %s  %s  %s", target_text(rec), git_text(rec), args_text(rec)), 80))
+  print(fit(string.format("%-11s %s %s %-7s %s", e.status, short_time(rec.timestamp), e.id:sub(1, 8),
+    tostring(rec.type), tostring(pkg)), 80))
+  local ended = "not ended"
+  if e.status ~= "running" and e.status ~= "abandoned" then
+    ended = string.format("exit %s after %s", int(rec.exit_code), duration(rec.duration))
+  end
+  print(fit(string.format("     %s  %s  %s  %s", ended, target_text(rec), git_text(rec), args_text(rec)), 80))
+  local why = outcome_text(e)
+  if why then print(fit("     " .. why, 80)) end
   local arts = artifacts_text(rec)
   if arts ~= "" then print(fit("     " .. arts, 80)) end
   print(fit("     " .. rel_dir(e.dir, root), 80))
@@ -109,9 +130,10 @@ local function run_json(e)
   local rec = e.record or {}
   return {
     id = e.id, dir = e.dir, corrupt = e.record == nil or nil, problem = e.problem,
-    status = rec.status, type = rec.type, timestamp = rec.timestamp, duration = rec.duration,
-    exit_code = rec.exit_code, args = rec.args, package = rec.package, target = rec.target,
-    git = rec.git, artifacts = rec.artifacts, archive = rec.archive,
+    status = e.status, type = rec.type, timestamp = rec.timestamp, duration = rec.duration,
+    exit_code = rec.exit_code, error = rec.error, signal = rec.signal, args = rec.args,
+    package = rec.package, target = rec.target, git = rec.git, artifacts = rec.artifacts,
+    archive = rec.archive, pid = rec.pid, host = rec.host,
   }
 end
 

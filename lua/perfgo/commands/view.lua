@@ -12,25 +12,29 @@ local M = {
 function M.define(cmd)
   cmd:usage("Usage: perfgo view [0 | -N | ID-PREFIX] [--] [pprof flags...]")
   cmd:description([[
-Opens one recorded run: 0 (the default) is the latest, -1 the one before,
-or give a prefix of its id (perfgo list shows them). A profile run opens
+Opens one recorded run: 0 (the default) is the latest run that is not in
+progress, -1 the one before, or give a prefix of its id (perfgo list shows
+them; a run in progress is opened only by its id). A profile run opens
 perf.pb.gz with `go tool pprof` (or `pprof` when installed), passing the
 remaining flags (-top, -http=:8080, -list FUNC, ...); without flags and
-without a terminal it prints -top. A stat run prints its table; a plain run
-its output paths and the last lines.]])
+without a terminal it prints -top. A stat run prints its table; any other
+run how it ended, its output paths and the last lines.]])
   cmd:argument("run", "Which run."):args("?")
 end
 
 --- view's own arguments: the selector (which may look like a flag, -1);
---- everything else goes to pprof.
+--- everything else goes to pprof. A first argument that does not start
+--- with "-" is always the selector, so a mistyped one is an error (listing
+--- the closest ids), never a file handed to pprof.
 M.split_args = function(argv)
   local own, rest = {}, {}
   local i = 1
-  if argv[1] and argv[1] ~= "--" and (argv[1]:match("^%-?%d+$") or argv[1]:match("^%x+$")) then
-    own[1] = argv[1]:gsub("^%-", "N")
+  local first = argv[1]
+  if first == "-h" or first == "--help" then
+    return { first }, {}
+  elseif first and first ~= "--" and (first:match("^%-%d+$") or first:sub(1, 1) ~= "-") then
+    own[1] = first:gsub("^%-", "N")
     i = 2
-  elseif argv[1] == "-h" or argv[1] == "--help" then
-    return { argv[1] }, {}
   end
   if argv[i] == "--" then i = i + 1 end
   for k = i, #argv do rest[#rest + 1] = argv[k] end
@@ -57,6 +61,26 @@ function M.pprof_argv()
   return { "go", "tool", "pprof" }
 end
 
+local function int(v)
+  return tostring(math.type(v) == "float" and math.tointeger(v) or v)
+end
+
+-- One line saying how the run ended.
+local function summary(entry)
+  local rec = entry.record
+  local line = string.format("run %s (%s): %s", entry.id:sub(1, 8), tostring(rec.type), entry.status)
+  if entry.status == "running" then
+    return line .. string.format(" (perfgo pid %s on %s)", int(rec.pid), tostring(rec.host))
+  elseif entry.status == "abandoned" then
+    return line .. string.format(": perfgo (pid %s on %s) stopped before the run ended", int(rec.pid),
+      tostring(rec.host))
+  end
+  line = line .. ", exit " .. int(rec.exit_code)
+  if rec.signal then line = line .. ", " .. tostring(rec.signal) end
+  if rec.error then line = line .. ": " .. tostring(rec.error) end
+  return line
+end
+
 function M.run(args)
   local sel = args.run and args.run:gsub("^N", "-") or "0"
   local entry = runsel.pick(runsel.runs(runsel.repo_root()), sel)
@@ -65,17 +89,21 @@ function M.run(args)
     errors.user(string.format("run %s cannot be read: %s (%s)", entry.id:sub(1, 8), entry.problem, entry.dir))
   end
   local profile = fs.join(entry.dir, "perf.pb.gz")
-  if rec.type == "profile" and fs.is_file(profile) then
+  if rec.type == "profile" and entry.status ~= "running" and fs.is_file(profile) then
     local argv = M.pprof_argv()
     local flags = args.passthrough or {}
     if #flags == 0 and not require("perfgo.sys").isatty(1) then flags = { "-top" } end
     for _, f in ipairs(flags) do argv[#argv + 1] = f end
     argv[#argv + 1] = profile
-    local r = require("perfgo.proc").run(argv, { stdin = "inherit", stdout = "inherit", stderr = "inherit" })
-    return r.code or 1
+    -- in perfgo's process group: pprof's interactive mode reads the
+    -- terminal, and Ctrl-C there reaches it directly
+    local r = require("perfgo.proc").run(argv, { stdin = "inherit", stdout = "inherit", stderr = "inherit",
+      pgroup = false })
+    require("perfgo.programs").check(r, argv[1])
+    return r.code
   end
   if rec.type == "stat" and fs.is_file(fs.join(entry.dir, "stat.txt")) then
-    io.stdout:write(fs.read(fs.join(entry.dir, "stat.txt")))
+    io.stdout:write(fs.read(fs.join(entry.dir, "stat.txt")) or "")
     return 0
   end
   if rec.type == "c2c" and fs.is_file(fs.join(entry.dir, "c2c.txt")) then
@@ -83,13 +111,14 @@ function M.run(args)
     io.stdout:write(tail(fs.join(entry.dir, "c2c.txt"), 40))
     return 0
   end
-  local code = math.type(rec.exit_code) == "float" and math.tointeger(rec.exit_code) or rec.exit_code
-  print(string.format("run %s (%s, exit %s)", entry.id:sub(1, 8), tostring(rec.type), tostring(code)))
+  print(summary(entry))
   for _, name in ipairs({ "stdout.txt", "stderr.txt" }) do
     local path = fs.join(entry.dir, name)
-    print(string.format("%s: %s", name, path))
-    local text = tail(path, 15)
-    if text ~= "" then io.stdout:write(text, text:sub(-1) == "\n" and "" or "\n") end
+    if fs.is_file(path) then
+      print(string.format("%s: %s", name, path))
+      local text = tail(path, 15)
+      if text ~= "" then io.stdout:write(text, text:sub(-1) == "\n" and "" or "\n") end
+    end
   end
   return 0
 end
