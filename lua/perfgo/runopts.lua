@@ -11,12 +11,14 @@ M.modes = { "run", "stat", "profile", "c2c" }
 local is_mode = {}
 for _, m in ipairs(M.modes) do is_mode[m] = true end
 
--- perfgo flags that take a value (the next argument unless written --flag=value)
+-- perfgo flags that take a value (the next argument unless written
+-- --flag=value), with their long names
 local takes_value = {
-  ["--remote-host"] = true, ["--ssh-config"] = true, ["-o"] = true, ["--ssh-option"] = true,
-  ["-e"] = true, ["--event"] = true, ["-c"] = true, ["--count"] = true, ["-F"] = true,
-  ["--freq"] = true, ["--call-graph"] = true, ["--archive"] = true, ["--perf-arg"] = true,
-  ["-r"] = true, ["--repeat"] = true, ["--binary-root"] = true, ["--rule"] = true,
+  ["--remote-host"] = "--remote-host", ["--ssh-config"] = "--ssh-config", ["-o"] = "--ssh-option",
+  ["--ssh-option"] = "--ssh-option", ["-e"] = "--event", ["--event"] = "--event", ["-c"] = "--count",
+  ["--count"] = "--count", ["-F"] = "--freq", ["--freq"] = "--freq", ["--call-graph"] = "--call-graph",
+  ["--archive"] = "--archive", ["--perf-arg"] = "--perf-arg", ["-r"] = "--repeat", ["--repeat"] = "--repeat",
+  ["--binary-root"] = "--binary-root", ["--rule"] = "--rule",
 }
 
 --- Declares the shared options on an argparse command.
@@ -71,13 +73,18 @@ function M.split(argv, exec)
       for j = i + 1, #argv do rest[#rest + 1] = argv[j] end
       break
     elseif a:sub(1, 1) == "-" and a ~= "-" then
-      own[#own + 1] = a
       local flag = a:match("^([^=]+)=") or a
       if flag == "-e" or flag == "--event" then has_event = true end
-      if takes_value[a] then
-        if argv[i + 1] then own[#own + 1] = argv[i + 1] end
-        i = i + 1
+      local value = takes_value[a] and argv[i + 1]
+      if value and value:sub(1, 1) == "-" then
+        -- a value that looks like a flag (--perf-arg --no-inherit): joined,
+        -- so the option parser takes it as the value
+        own[#own + 1] = takes_value[a] .. "=" .. value
+      else
+        own[#own + 1] = a
+        if value then own[#own + 1] = value end
       end
+      if takes_value[a] then i = i + 1 end
     elseif not mode and is_mode[a] then
       mode = a
     else

@@ -116,7 +116,9 @@ local function check_command(ctx, argv)
   local prog = argv[1]
   local found
   if prog:find("/", 1, true) then
-    found = fs.is_file(prog:sub(1, 1) == "/" and prog or fs.join(ctx.workdir, prog))
+    local path = prog:sub(1, 1) == "/" and prog or fs.join(ctx.workdir, prog)
+    if fs.is_dir(path) then errors.fail(126, string.format("cannot run %s: it is a directory", prog)) end
+    found = fs.is_file(path)
   else
     found = require("perfgo.proc").which(prog) ~= nil
   end

@@ -15,6 +15,11 @@ describe("perfgo test command line", function()
     assert.same({ "profile", "--event=cpu-clock", "./pkg" }, (runopts.split({ "--event=cpu-clock", "./pkg" }, false)))
   end)
 
+  it("joins a value that looks like a flag to its option", function()
+    local own = runopts.split({ "profile", "--perf-arg", "--no-inherit", "-e", "-x", "./pkg" }, false)
+    assert.same({ "profile", "--perf-arg=--no-inherit", "--event=-x", "./pkg" }, own)
+  end)
+
   it("accepts -- after PKG", function()
     local _, rest = runopts.split({ "stat", "./pkg", "--", "-v" }, false)
     assert.same({ "-v" }, rest)
