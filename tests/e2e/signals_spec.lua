@@ -142,6 +142,30 @@ describe("signals", function()
     assert.matches("spinner%.TestSpin", top.stdout)
   end)
 
+  it("Ctrl-C during the conversion stops it: interrupted, no half profile", function()
+    -- a recording big enough that perf script takes a while
+    local out = repo.dir .. "/convert.err"
+    local env = { SPIN_SECONDS = "3", PERFGO_PROGRESS = "1" }
+    for k, v in pairs(repo.env) do env[k] = env[k] or v end
+    local child = assert(proc.spawn({ t.bin(), "test", "profile", "-e", "cpu-clock", "-F", "20000", "./app/spinner" },
+      { cwd = repo.root, env = env, stdout = "null", stderr = { file = out } }))
+    local converting = wait_for(function()
+      return (t.read(out) or ""):find("converting: ", 1, true) or not child:running()
+    end, 90)
+    assert.is_number(converting, "the conversion never showed progress: " .. (t.read(out) or ""))
+    child:kill("INT")
+    local res = assert(child:wait(20), "perfgo did not stop")
+    assert.equals(130, res.code, t.read(out))
+    none_left(repo)
+    local dir = fixture.latest(repo)
+    local rec = fixture.record(dir)
+    assert.same({ "interrupted", "SIGINT", 0 }, { rec.status, rec.signal, rec.test_exit_code })
+    for _, a in ipairs(rec.artifacts) do assert.is_not.equals("profile", a.type) end
+    assert.is_nil(t.read(dir .. "/perf.pb.gz"))
+    assert.is_nil(rec.archive)
+    assert.matches("the conversion was stopped: no profile was written", t.read(out))
+  end)
+
   it("kill -9 of perfgo ends the test and perf too; the run then reads as abandoned", function()
     local child, pid = start(repo, { "test", "stat", "-e", "task-clock", "./app/sleeper", "-v" }, "sleeper")
     local latest = fixture.latest(repo)
