@@ -107,15 +107,16 @@ function M.outcome(ctx, argv, r, err)
     local csv = ctx.target:run({ "cat", ctx.target:scratch("stat.csv") }, { stdin = "null" })
     ctx.stat_csv = csv and csv.code == 0 and csv.stdout or ""
     if #require("perfgo.perfstat").parse(ctx.stat_csv) == 0 then
-      errors.fail(1, check.perf_failure("perf stat", r.code, stderr))
+      errors.fail(1, check.perf_failure("perf stat", r.code, stderr, r.signal))
     end
     -- perf stat exits 0 when a signal ended the command, and says so
-    local sig = r.code == 0 and check.stat_signal(stderr, M.signal_descriptions()) or nil
+    local sig = r.code == 0 and check.stat_signal(stderr, argv[1], M.signal_descriptions()) or nil
     if sig then return { code = 128 + sig, signal = sig } end
     return { code = r.code }
   end
   if not stderr:find("[ perf record: Captured and wrote", 1, true) then
-    errors.fail(1, check.perf_failure(mode == "c2c" and "perf c2c record" or "perf record", r.code, stderr))
+    errors.fail(1, check.perf_failure(mode == "c2c" and "perf c2c record" or "perf record", r.code, stderr,
+      r.signal))
   end
   -- perf record exits as the command did (128+N after a signal)
   return { code = r.code }

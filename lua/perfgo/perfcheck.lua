@@ -184,8 +184,9 @@ end
 ---@param what string "perf record", "perf stat"
 ---@param code integer perf's exit status
 ---@param text string perf's stderr
+---@param signal? integer the signal that ended perf
 ---@return string
-function M.perf_failure(what, code, text)
+function M.perf_failure(what, code, text, signal)
   local known = M.perf_error(text)
   if known then return known end
   local lines = {}
@@ -196,23 +197,28 @@ function M.perf_failure(what, code, text)
     if #lines == 3 then break end
   end
   local why = #lines > 0 and table.concat(lines, " ") or "no message"
-  local how = code > 128 and code < 192 and ("killed by signal " .. (code - 128)) or ("exit " .. code)
+  local how = signal and ("killed by signal " .. signal) or ("exit " .. code)
   return ("%s failed (%s), so the command was not measured: %s"):format(what, how, why)
 end
 
 --- The signal that ended the command under perf stat, which exits 0 then
---- and prints "<command>: <description>" (psignal) last.
+--- and prints "<command>: <description>" (psignal). The last such line
+--- counts; other lines may follow it.
 ---@param text string perf stat's stderr
+---@param command string the command's argv[0], as perf was given it
 ---@param descriptions table<integer, string> signal number -> description
 ---@return integer|nil
-function M.stat_signal(text, descriptions)
-  local last = text:match("([^\n]+)\n*$")
-  local desc = last and last:match(": ([^:]+)$")
-  if not desc then return nil end
-  for n, d in pairs(descriptions) do
-    if d == desc then return n end
+function M.stat_signal(text, command, descriptions)
+  local by_desc = {}
+  for n, d in pairs(descriptions) do by_desc[d] = n end
+  local found
+  local prefix = command .. ": "
+  for line in text:gmatch("[^\n]+") do
+    if line:sub(1, #prefix) == prefix then
+      found = by_desc[line:sub(#prefix + 1)] or found
+    end
   end
-  return nil
+  return found
 end
 
 ---@class perfgo.PerfFacts

@@ -286,3 +286,32 @@ describe("perfcheck.script_failure", function()
     assert.matches("failed to open .*none%.data", perfcheck.script_failure(r.code, r.stderr))
   end)
 end)
+
+describe("perfcheck.stat_signal", function()
+  local desc = { [11] = "Segmentation fault", [15] = "Terminated" }
+  it("reads the signal perf stat names for its command, wherever the line is", function()
+    assert.equals(11, perfcheck.stat_signal("hi\n./t: Segmentation fault\n", "./t", desc))
+    assert.equals(15, perfcheck.stat_signal("./t: Terminated\nperf: a later note\n", "./t", desc))
+    assert.is_nil(perfcheck.stat_signal("other: Terminated\n", "./t", desc))
+    assert.is_nil(perfcheck.stat_signal("./t: Terminated by the test itself\n", "./t", desc))
+  end)
+end)
+
+describe("perfcheck.workload_failure and perf_failure", function()
+  it("find why perf could not start the command, in perf record's and perf stat's words", function()
+    assert.equals("No such file or directory", perfcheck.workload_failure(
+      "Failed to collect 'cpu-clock:ppp' for the '/x' workload: No such file or directory\n"))
+    assert.equals("Permission denied", perfcheck.workload_failure("Workload failed: Permission denied\n"))
+    assert.is_nil(perfcheck.workload_failure("some output of the test\n"))
+  end)
+
+  it("say what perf said, before its usage text", function()
+    local msg = perfcheck.perf_failure("perf record", 129,
+      "callchain: Unknown --call-graph option value: bogus\n\n Usage: perf record [<options>]\n    -e ...\n")
+    assert.equals("perf record failed (exit 129), so the command was not measured: callchain: "
+      .. "Unknown --call-graph option value: bogus", msg)
+    assert.matches("%(exit 255%).*: frequency and count are zero, aborting$",
+      perfcheck.perf_failure("perf record", 255, "frequency and count are zero, aborting\n"))
+    assert.matches("%(killed by signal 9%).*: no message$", perfcheck.perf_failure("perf stat", 137, "", 9))
+  end)
+end)
