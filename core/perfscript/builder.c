@@ -398,9 +398,10 @@ static int add_samples(builder *b, const int *cols, size_t ncols, size_t total, 
         if (!psb_stack_locations(b, &st, s->locs, &s->nlocs))
             goto out;
         memset(s->values, 0, ntypes * sizeof *s->values);
-        s->values[0] = (int64_t)st.count;
+        /* pprof values are signed: sums beyond INT64_MAX saturate */
+        s->values[0] = st.count > INT64_MAX ? INT64_MAX : (int64_t)st.count;
         if (st.event)
-            s->values[cols[st.event]] = (int64_t)st.weight;
+            s->values[cols[st.event]] = st.weight > INT64_MAX ? INT64_MAX : (int64_t)st.weight;
         if (!(s->labelset = stack_labels(b, &st)))
             goto out;
         s->hash = prof_sample_prepare(b->prof, s->locs, s->nlocs, s->labelset);

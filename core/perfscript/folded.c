@@ -43,7 +43,7 @@ static size_t merge_equal(fline *lines, size_t n)
             }
             fline *e = &lines[j - 1];
             if (e->len == lines[i].len && memcmp(e->s, lines[i].s, e->len) == 0) {
-                e->count += lines[i].count;
+                e->count = ps_sat_add(e->count, lines[i].count);
                 break;
             }
             k = (k + 1) & (cap - 1);

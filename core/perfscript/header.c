@@ -70,26 +70,41 @@ size_t ps_scan_timestamp(const char *s, size_t len, uint64_t *ns)
     return i + 1;
 }
 
-/* `digits` or `digits/digits`. */
+/* Whether s is made of digits, '-' and '/' only, with a digit: what perf
+ * prints as an id (and a malformed one: `-5/7`, `1/2/3`). */
+static bool id_shaped(const char *s, size_t len)
+{
+    bool digit = false;
+    for (size_t i = 0; i < len; i++) {
+        if (ps_digit((unsigned char)s[i]))
+            digit = true;
+        else if (s[i] != '-' && s[i] != '/')
+            return false;
+    }
+    return digit;
+}
+
+/* `digits` or `digits/digits`, each at most INT32_MAX (pids are ints). */
 static bool parse_id(const char *s, size_t len, ps_header *h)
 {
     const char *slash = memchr(s, '/', len);
     uint64_t a, b;
     if (!slash) {
-        if (!ps_parse_u64(s, len, &a))
+        if (!ps_parse_u64(s, len, &a) || a > INT32_MAX)
             return false;
         h->has_tid = true;
-        h->tid = a > INT64_MAX ? INT64_MAX : (int64_t)a;
+        h->tid = (int64_t)a;
         h->has_pid = false;
         h->pid = -1;
         return true;
     }
     size_t n1 = (size_t)(slash - s);
-    if (!ps_parse_u64(s, n1, &a) || !ps_parse_u64(slash + 1, len - n1 - 1, &b))
+    if (!ps_parse_u64(s, n1, &a) || !ps_parse_u64(slash + 1, len - n1 - 1, &b) ||
+        a > INT32_MAX || b > INT32_MAX)
         return false;
     h->has_pid = h->has_tid = true;
-    h->pid = a > INT64_MAX ? INT64_MAX : (int64_t)a;
-    h->tid = b > INT64_MAX ? INT64_MAX : (int64_t)b;
+    h->pid = (int64_t)a;
+    h->tid = (int64_t)b;
     return true;
 }
 
@@ -102,15 +117,23 @@ static bool is_id(const char *s, size_t len)
     return ps_all_digits(s, n1) && ps_all_digits(slash + 1, len - n1 - 1);
 }
 
-/* `[digits]` */
+/* `[digits]`, at most INT32_MAX. */
 static bool parse_cpu(const char *s, size_t len, ps_header *h)
 {
     uint64_t v;
-    if (len < 3 || s[0] != '[' || s[len - 1] != ']' || !ps_parse_u64(s + 1, len - 2, &v))
+    if (len < 3 || s[0] != '[' || s[len - 1] != ']' || !ps_parse_u64(s + 1, len - 2, &v) ||
+        v > INT32_MAX)
         return false;
     h->has_cpu = true;
-    h->cpu = v > INT32_MAX ? INT32_MAX : (int32_t)v;
+    h->cpu = (int32_t)v;
     return true;
+}
+
+/* `[...]` around something id-shaped: a cpu field, well formed or not. */
+static bool cpu_shaped(const char *s, size_t len)
+{
+    return len >= 3 && s[0] == '[' && s[len - 1] == ']' && id_shaped(s + 1, len - 2) &&
+           !memchr(s + 1, '/', len - 2);
 }
 
 static ps_str trimmed(const char *l, size_t s, size_t e)
@@ -140,12 +163,17 @@ static void parse_tail(const char *l, size_t len, size_t i, ps_header *h)
     uint64_t v;
     if (ps_parse_u64(l + t.s, t.e - t.s, &v)) {
         h->has_period = true;
-        h->period = v;
+        /* pprof values are signed 64-bit: a larger period saturates */
+        h->period_clamped = v > INT64_MAX;
+        h->period = v > INT64_MAX ? INT64_MAX : v;
         i = t.e;
         if (!next_tok(l, len, i, &t)) {
             h->tail = (ps_str){l + len, 0};
             return;
         }
+    } else if (t.e - t.s >= 2 && l[t.s] == '-' && ps_all_digits(l + t.s + 1, t.e - t.s - 1)) {
+        h->kind = PS_LINE_BAD_HEADER; /* a negative period */
+        return;
     }
     if (l[t.e - 1] == ':') {
         h->has_event = true;
@@ -191,19 +219,25 @@ void ps_parse_header(const char *l, size_t len, int rules, ps_header *h)
         bool have1 = prev_tok(l, ts, &prev1);
         bool have2 = have1 && prev_tok(l, prev1.s, &prev2);
         tok idt = prev1;
-        bool have_id = have1;
+        bool have_id = have1, bad = false;
         if (have1 && parse_cpu(l + prev1.s, prev1.e - prev1.s, h)) {
             leftmost = prev1.s;
             idt = prev2;
             have_id = have2;
+        } else if (have1 && cpu_shaped(l + prev1.s, prev1.e - prev1.s)) {
+            bad = true; /* `[-1]` */
         }
         if (have_id && parse_id(l + idt.s, idt.e - idt.s, h)) {
             leftmost = idt.s;
             h->id_before_time = true;
+        } else if (have_id && id_shaped(l + idt.s, idt.e - idt.s)) {
+            bad = true; /* `-5/7`, a pid beyond INT32_MAX: no comm text */
         }
         h->rule = PS_RULE_A;
         h->comm = trimmed(l, 0, leftmost);
         parse_tail(l, len, i + 1, h);
+        if (bad && h->kind != PS_LINE_SIDEBAND)
+            h->kind = PS_LINE_BAD_HEADER;
         return;
     }
 
@@ -215,8 +249,12 @@ void ps_parse_header(const char *l, size_t len, int rules, ps_header *h)
     if (rules & PS_RULE_B) {
         i = first.e;
         while (next_tok(l, len, i, &t)) {
+            if (id_shaped(l + t.s, t.e - t.s) && !parse_id(l + t.s, t.e - t.s, h)) {
+                h->rule = PS_RULE_B; /* `prog -5 ...`, an id beyond INT32_MAX */
+                h->kind = PS_LINE_BAD_HEADER;
+                return;
+            }
             if (is_id(l + t.s, t.e - t.s)) {
-                parse_id(l + t.s, t.e - t.s, h);
                 h->rule = PS_RULE_B;
                 h->comm = trimmed(l, 0, t.s);
                 i = t.e;

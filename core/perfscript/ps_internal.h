@@ -176,13 +176,21 @@ static inline bool ps_xdigit(unsigned char c)
 }
 bool ps_all_xdigits(const char *s, size_t len);
 bool ps_all_digits(const char *s, size_t len);
+
+/* a + b, or UINT64_MAX when that does not fit: counts never wrap. */
+static inline uint64_t ps_sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 /* Parses hex digits (no prefix), saturating; false if none or a non-hex. */
 bool ps_parse_hex(const char *s, size_t len, uint64_t *out);
 bool ps_parse_u64(const char *s, size_t len, uint64_t *out);
 
 /* ---- header.c: sample headers and side-band lines (README §3) ---- */
 
-enum ps_header_kind { PS_LINE_OTHER, PS_LINE_HEADER, PS_LINE_SIDEBAND };
+/* PS_LINE_BAD_HEADER: shaped like a header, but an id, `[cpu]` or period
+ * is negative or out of range (README §3.5): never a sample. */
+enum ps_header_kind { PS_LINE_OTHER, PS_LINE_HEADER, PS_LINE_SIDEBAND, PS_LINE_BAD_HEADER };
 enum ps_header_rule { PS_RULE_A = 1, PS_RULE_B = 2, PS_RULE_C = 4 };
 
 typedef struct ps_header {
@@ -198,7 +206,8 @@ typedef struct ps_header {
     uint64_t time_ns;
     size_t time_pos, time_end; /* rule A: the timestamp token, end at its colon */
     bool has_period;
-    uint64_t period;
+    uint64_t period;     /* at most INT64_MAX */
+    bool period_clamped; /* the printed period was at or beyond 2^63 */
     bool has_event;
     ps_str event;
     ps_str tail;        /* text after the event (trimmed) */
@@ -376,6 +385,8 @@ struct ps_parser {
 
     ps_vec warnings; /* char * */
     bool warned_headerless, warned_unrecognized;
+    bool warned_period;     /* a period was saturated (README §3.5) */
+    bool warned_bad_header; /* a malformed header was skipped (README §3.5) */
 
     ps_stats stats;
 };

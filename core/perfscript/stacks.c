@@ -77,7 +77,7 @@ static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const ui
              (ps_eq((const char *)(ids + e->frames_off), (const char *)fr, n * sizeof *fr) &&
               (!key->has_src || memcmp(ids + e->frames_off + n, sr, n * sizeof *sr) == 0)))) {
             e->count++;
-            e->weight += w;
+            e->weight = ps_sat_add(e->weight, w);
             e->period_samples += has_period;
             return PS_OK;
         }

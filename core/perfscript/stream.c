@@ -178,7 +178,14 @@ static int start_sample(ps_parser *p, const ps_header *h, uint32_t comm, uint32_
             ev->period_fixed = false;
         }
         ev->samples++;
-        ev->weight += h->has_period ? h->period : 1;
+        ev->weight = ps_sat_add(ev->weight, h->has_period ? h->period : 1);
+    }
+    if (h->period_clamped && !p->warned_period) {
+        p->warned_period = true;
+        if (ps_warn(p, "line %llu: a period at or beyond 2^63 is counted as %lld (pprof values "
+                       "are signed 64-bit numbers)",
+                    (unsigned long long)p->stats.lines, (long long)INT64_MAX))
+            return PS_ERR_NOMEM;
     }
     if (p->cur_comm && h->has_pid && h->pid == h->tid &&
         ps_process_comm(p, h->pid) != p->cur_comm && ps_set_process_comm(p, h->pid, p->cur_comm))
@@ -391,6 +398,20 @@ static int unrecognized(ps_parser *p, const char *l, size_t n)
     return PS_OK;
 }
 
+/* A header with a negative or out-of-range field (README §3.5): skipped
+ * and counted as unrecognized, with one warning per input. */
+static int bad_header(ps_parser *p, const char *l, size_t n)
+{
+    if (!p->warned_bad_header) {
+        p->warned_bad_header = true;
+        if (ps_warn(p, "line %llu: a sample header with a negative or out-of-range id, cpu or "
+                       "period; such samples are skipped",
+                    (unsigned long long)p->stats.lines))
+            return PS_ERR_NOMEM;
+    }
+    return unrecognized(p, l, n);
+}
+
 static int srcline(ps_parser *p, const char *l, size_t n)
 {
     size_t s = 0;
@@ -434,6 +455,13 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n, uint64_t h)
         if (hd.kind == PS_LINE_HEADER && hd.rule == PS_RULE_A && hd.id_before_time) {
             int rc = end_sample(p);
             return rc ? rc : begin_sample(p, &hd);
+        }
+        if (hd.kind == PS_LINE_BAD_HEADER && hd.rule == PS_RULE_A) {
+            /* the next sample's header, malformed: its frames are skipped
+             * with it, not added to this sample */
+            int rc = end_sample(p);
+            p->state = PS_SKIP;
+            return rc ? rc : bad_header(p, l, n);
         }
     }
     id = ps_frame_add(p, l, n, h, slot, false);
@@ -506,6 +534,8 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
             return rc;
         }
         p->state = PS_SKIP;
+        if (hd.kind == PS_LINE_BAD_HEADER)
+            return bad_header(p, l, n);
         p->stats.headerless_blocks++;
         return unrecognized(p, l, n);
     }
@@ -515,6 +545,8 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
             return sideband(p, &hd);
         if (hd.kind == PS_LINE_HEADER)
             return begin_sample(p, &hd);
+        if (hd.kind == PS_LINE_BAD_HEADER)
+            return bad_header(p, l, n);
         return PS_OK;
     default: /* PS_SKIP: up to the next separator */
         return PS_OK;

@@ -118,7 +118,8 @@ static int add_line(folder *f, size_t start, int64_t count)
     while ((i = ph_probe(&f->index, h, &pos)) != SIZE_MAX) {
         fline *l = &f->lines[i];
         if (l->len == n && memcmp(f->buf + l->off, s, n) == 0) {
-            l->count += count;
+            if (__builtin_add_overflow(l->count, count, &l->count))
+                l->count = count < 0 ? INT64_MIN : INT64_MAX; /* saturate */
             f->len = start; /* drop the duplicate bytes */
             return 0;
         }
@@ -160,7 +161,11 @@ int prof_encode_folded(const prof_profile *p, size_t col, char **out, size_t *le
         if (s.values[col] == 0)
             continue;
         size_t start = f.len;
-        if (build(&f, &s) != 0 || add_line(&f, start, s.values[col]) != 0)
+        if (build(&f, &s) != 0)
+            goto done;
+        if (f.len == start)
+            continue; /* no comm label and no location: nothing to name */
+        if (add_line(&f, start, s.values[col]) != 0)
             goto done;
     }
     if (f.nlines)

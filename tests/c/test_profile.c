@@ -526,6 +526,34 @@ static void test_values_saturate(void)
     prof_free(p);
 }
 
+/* A sample with no locations and no comm label folds to nothing, also
+ * when it is the only one (no memcpy/memcmp on a NULL buffer: the asan
+ * build aborts on that), and equal lines add up without wrapping. */
+static void test_folded_empty_and_huge(void)
+{
+    prof_profile *p = prof_new();
+    CHECK(p && prof_add_sample_type(p, "samples", "count") == 0);
+    int64_t v[] = {5};
+    CHECK(prof_add_sample(p, NULL, 0, v, NULL, 0) == 0);
+    char *out = NULL;
+    size_t len = 1;
+    CHECK(prof_encode_folded(p, 0, &out, &len) == 0);
+    CHECK(len == 0);
+    free(out);
+    uint64_t f1 = prof_function(p, "f", 1, NULL, 0);
+    prof_line ln = {f1, 0};
+    uint64_t l1 = prof_location(p, 0, 0x10, &ln, 1), l2 = prof_location(p, 0, 0x20, &ln, 1);
+    int64_t big[] = {INT64_MAX - 1};
+    /* two stacks that fold to the same line "f": their sum saturates */
+    CHECK(prof_add_sample(p, &l1, 1, big, NULL, 0) == 0);
+    CHECK(prof_add_sample(p, &l2, 1, big, NULL, 0) == 0);
+    CHECK(prof_encode_folded(p, 0, &out, &len) == 0);
+    const char *want = "f 9223372036854775807\n";
+    CHECK(len == strlen(want) && memcmp(out, want, len) == 0);
+    free(out);
+    prof_free(p);
+}
+
 int main(void)
 {
     RUN(test_dedup_and_merge);
@@ -538,5 +566,6 @@ int main(void)
     RUN(test_mutations_never_crash);
     RUN(test_folded);
     RUN(test_values_saturate);
+    RUN(test_folded_empty_and_huge);
     return CHECK_DONE();
 }

@@ -32,6 +32,55 @@ describe("perfgo.parser headers", function()
     assert.equals("io_pool_2-25527;f 1000000\nworker_1-25527;f 1000000\n", fold(text, { pid = true }))
   end)
 
+  it("saturates periods at or beyond 2^63 with a warning; folded sums never wrap", function()
+    local text = ""
+    for i = 1, 3 do
+      text = text .. "prog 1 1." .. i .. ": 9223372036854775808 cpu-clock: \n\t1 f (/x)\n\n"
+    end
+    -- one sample: 2^63 - 1; three: 3 * (2^63 - 1) is beyond 2^64 - 1
+    local text1 = text:match("^(.-\n\n)")
+    local out, p = fold(text1)
+    assert.equals("prog;f 9223372036854775807\n", out)
+    assert.matches("line 1: a period at or beyond 2^63 is counted as 9223372036854775807", p:warnings()[1], 1, true)
+    assert.equals("prog;f 18446744073709551615\n", fold(text))
+    assert.equals("prog;f 18446744073709551615\n", fold("prog 1 1.0: 99999999999999999999999 cpu-clock: \n"
+      .. "\t1 f (/x)\n\nprog 1 1.1: 99999999999999999999999 cpu-clock: \n\t1 f (/x)\n\n"
+      .. "prog 1 1.2: 99999999999999999999999 cpu-clock: \n\t1 f (/x)\n\n"))
+    local prof = assert(parser.parse_string(text))
+    local types = prof:summary().sample_types
+    assert.equals(3, types[1].total)
+    assert.equals(math.maxinteger, types[2].total) -- not negative
+  end)
+
+  it("skips a header whose id, cpu or period is negative or out of range, with a warning", function()
+    local good = "prog 5/7 [001] 1.0: 100 cpu-clock: \n\t1 f (/x)\n\n"
+    for _, bad in ipairs({
+      "prog -5/7 [001] 1.1: 100 cpu-clock: ",
+      "prog 5/-7 [001] 1.1: 100 cpu-clock: ",
+      "prog -7 1.1: 100 cpu-clock: ",
+      "prog 5/7 [-1] 1.1: 100 cpu-clock: ",
+      "prog 5/7 [001] 1.1: -100 cpu-clock: ",
+      "prog 5/99999999999 [001] 1.1: 100 cpu-clock: ",
+      "prog 5/7 [99999999999] 1.1: 100 cpu-clock: ",
+      "prog 1/2/3 1.1: 100 cpu-clock: ",
+    }) do
+      -- after a separator, and straight after a sample (no blank line):
+      -- neither the line nor its frames become part of any sample
+      for _, text in ipairs({ good .. bad .. "\n\t2 g (/x)\n\n" .. good,
+        good:sub(1, -2) .. bad .. "\n\t2 g (/x)\n\n" .. good }) do
+        local out, p = fold(text)
+        assert.equals("prog;f 200\n", out, bad)
+        assert.equals(2, p:stats().samples, bad)
+        assert.is_true(p:stats().unrecognized >= 1, bad)
+        assert.matches("a sample header with a negative or out%-of%-range id, cpu or period",
+          table.concat(p:warnings(), "\n"))
+      end
+    end
+    -- without a timestamp (rule B) too
+    local out = fold("prog -5 100 cpu-clock:\n\t2 g (/x)\n\n" .. good)
+    assert.equals("prog;f 100\n", out)
+  end)
+
   it("puts ? for a pid perf did not print", function()
     assert.equals("prog-?/100;f 1000\n", fold(H .. "\t1 f (/x)\n", { tid = true }))
   end)
