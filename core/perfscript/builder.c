@@ -72,43 +72,68 @@ static int add_header(builder *b, int *cols, size_t ncols)
     return 0;
 }
 
-static int feed_sideband_to(builder *b, symmap *sm)
+static int side_pid(int64_t pid)
 {
-    for (size_t i = 0; i < ps_mmap_count(b->p); i++) {
+    return pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
+}
+
+/* An MMAP record for the symmap: the parser's strings outlive it, so they
+ * are lent, not copied. */
+static symmap_mmap side_mmap(const ps_mmap *m)
+{
+    return (symmap_mmap){
+        .pid = side_pid(m->pid),
+        .start = m->start,
+        .len = m->len,
+        .pgoff = m->pgoff,
+        .path = m->path.ptr,
+        .path_len = m->path.len,
+        .build_id = m->build_id.len ? m->build_id.ptr : NULL,
+        .build_id_len = m->build_id.len,
+        .dev_known = m->dev_known,
+        .maj = m->maj,
+        .min = m->min,
+        .ino = m->ino,
+        .exec = !m->mmap2 || memchr(m->prot.ptr, 'x', m->prot.len) != NULL,
+        .borrow = true,
+    };
+}
+
+/* The side band into the symmap, each MMAP record's index lookups
+ * prefetched while the one before is added. */
+static int feed_sideband(builder *b)
+{
+    symmap *sm = b->sm;
+    size_t n = ps_mmap_count(b->p);
+    if (symmap_reserve(sm, n))
+        return -1;
+    symmap_mmap next = {0};
+    bool have_next = false;
+    for (size_t i = 0; i < n; i++) {
         const ps_mmap *m = ps_mmap_get(b->p, i);
-        int pid = m->pid < 0 || m->pid > INT32_MAX ? -1 : (int)m->pid;
-        if (m->kind == PS_SB_FORK) {
-            int ppid = m->ppid < 0 || m->ppid > INT32_MAX ? -1 : (int)m->ppid;
-            if (symmap_add_fork(sm, ppid, pid))
+        int pid = side_pid(m->pid);
+        if (m->kind == PS_SB_MMAP) {
+            symmap_mmap cur = have_next ? next : side_mmap(m);
+            have_next = false;
+            for (size_t j = i + 1; j < n && j < i + 4; j++) {
+                const ps_mmap *mn = ps_mmap_get(b->p, j);
+                if (mn->kind == PS_SB_MMAP) {
+                    next = side_mmap(mn);
+                    have_next = j == i + 1;
+                    symmap_prefetch(sm, &next);
+                    break;
+                }
+            }
+            if (symmap_add_mmap(sm, &cur))
+                return -1;
+        } else if (m->kind == PS_SB_FORK) {
+            if (symmap_add_fork(sm, side_pid(m->ppid), pid))
                 return -1;
         } else if (m->kind == PS_SB_EXEC) {
             symmap_add_exec(sm, pid);
-        } else {
-            symmap_mmap mm = {
-                .pid = pid,
-                .start = m->start,
-                .len = m->len,
-                .pgoff = m->pgoff,
-                .path = m->path.ptr,
-                .path_len = m->path.len,
-                .build_id = m->build_id.len ? m->build_id.ptr : NULL,
-                .build_id_len = m->build_id.len,
-                .dev_known = m->dev_known,
-                .maj = m->maj,
-                .min = m->min,
-                .ino = m->ino,
-                .exec = !m->mmap2 || memchr(m->prot.ptr, 'x', m->prot.len) != NULL,
-            };
-            if (symmap_add_mmap(sm, &mm))
-                return -1;
         }
     }
     return 0;
-}
-
-static int feed_sideband(builder *b)
-{
-    return feed_sideband_to(b, b->sm) || feed_sideband_to(b, b->sm_raw) ? -1 : 0;
 }
 
 /* The string id of s, remembered in *id after the first call (interning
@@ -447,39 +472,22 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     };
     if (b.prof)
         b.sm = symmap_new(b.prof, &so);
-    symmap_options so_raw = so;
-    so_raw.addr_kind = SYMMAP_ADDR_RAW;
-    if (b.prof)
-        b.sm_raw = symmap_new(b.prof, &so_raw);
     size_t total = 0, maxn = 0;
-    bool ok = cols && b.frames && b.loc && b.flags && b.prof && b.sm && b.sm_raw &&
-              psb_gather_frames(&b, nf) == 0 &&
-              /* about one location per frame (some get two) */
-              prof_reserve_locations(b.prof, nf + nf / 8) == 0 &&
-              add_header(&b, cols, ncols) == 0 && feed_sideband(&b) == 0 &&
-              prime_main_mapping(&b, &total, &maxn) == 0 &&
-              add_samples(&b, cols, ncols, total, maxn) == 0 && symmap_finish(b.sm) == 0 &&
-              symmap_finish(b.sm_raw) == 0;
-    if (ok) {
-        for (size_t i = 0; i < symmap_num_warnings(b.sm); i++)
-            if (ps_warn(p, "%s", symmap_warning(b.sm, i)))
-                ok = false;
-        for (size_t i = 0; i < symmap_num_warnings(b.sm_raw); i++) {
-            const char *w = symmap_warning(b.sm_raw, i);
-            bool dup = false;
-            for (size_t k = 0; k < symmap_num_warnings(b.sm) && !dup; k++)
-                dup = strcmp(w, symmap_warning(b.sm, k)) == 0;
-            if (!dup && ps_warn(p, "%s", w))
-                ok = false;
-        }
-    }
+    bool ok =
+        cols && b.frames && b.loc && b.flags && b.prof && b.sm && psb_gather_frames(&b, nf) == 0 &&
+        /* about one location per frame (some get two) */
+        prof_reserve_locations(b.prof, nf + nf / 8) == 0 && add_header(&b, cols, ncols) == 0 &&
+        feed_sideband(&b) == 0 && prime_main_mapping(&b, &total, &maxn) == 0 &&
+        add_samples(&b, cols, ncols, total, maxn) == 0 && symmap_finish(b.sm) == 0;
+    for (size_t i = 0; ok && i < symmap_num_warnings(b.sm); i++)
+        if (ps_warn(p, "%s", symmap_warning(b.sm, i)))
+            ok = false;
     if (!ok) {
         snprintf(err, errlen, "out of memory while building the profile");
         prof_free(b.prof);
         b.prof = NULL;
     }
     symmap_free(b.sm);
-    symmap_free(b.sm_raw);
     free(cols);
     free(b.frames);
     free(b.name_func);

@@ -128,8 +128,9 @@ static bool resolve(builder *b, uint32_t fid, int64_t pid, bool adjusted, symmap
 {
     int spid = pid < 0 || pid > INT32_MAX ? -1 : (int)pid;
     ps_str dso = ps_strtab_get(&b->dsos, b->frames[fid].dso);
-    if (symmap_resolve(b->flags[fid] & FRAME_HEADER_IP ? b->sm_raw : b->sm, dso.ptr, dso.len,
-                       b->frames[fid].address, spid, r) != 0)
+    /* a header's ip (no callchain) is printed raw by every perf */
+    symmap_addr_kind kind = b->flags[fid] & FRAME_HEADER_IP ? SYMMAP_ADDR_RAW : SYMMAP_ADDR_AUTO;
+    if (symmap_resolve_as(b->sm, dso.ptr, dso.len, b->frames[fid].address, spid, kind, r) != 0)
         return false;
     *addr = r->address;
     if (adjusted && r->adjust_return && *addr > 0)

@@ -38,7 +38,6 @@ typedef struct builder {
     ps_parser *p;
     prof_profile *prof;
     symmap *sm;
-    symmap *sm_raw; /* for header ips (no callchain): printed raw */
     const ps_build_options *o;
     bframe *frames;   /* per frame id */
     uint8_t *flags;   /* per frame id: FRAME_* (compact: read for every frame) */

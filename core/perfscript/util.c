@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "ps_internal.h"
+#include "sys/hugepage.h"
 
 struct ps_arena_block {
     ps_arena_block *next;
@@ -77,7 +78,7 @@ bool ps_vec_reserve(ps_vec *v, size_t n)
             return false;
         cap *= 2;
     }
-    void *d = realloc(v->data, cap * v->elem);
+    void *d = sys_realloc_big(v->data, v->len * v->elem, cap * v->elem);
     if (!d)
         return false;
     v->data = d;

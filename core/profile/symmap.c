@@ -1,6 +1,7 @@
 /* symmap: README §3 in one place. See symmap.h for the rule.
  * mmap side band lives in one vector with a per-pid chain (newest first);
  * DSO decisions (which local file, which mode) are cached per DSO name. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,14 +55,19 @@ void symmap_free(symmap *s)
     }
     free(s->pmap);
     for (size_t i = 0; i < s->nrecs; i++) {
-        free(s->recs[i].path);
-        free(s->recs[i].build_id);
+        if (s->recs[i].owned) {
+            free((char *)s->recs[i].path);
+            free((char *)s->recs[i].build_id);
+        }
     }
     free(s->recs);
     free(s->pids);
     ph_free(&s->pindex);
     free(s->path_heads);
     ph_free(&s->path_index);
+    free(s->pp_heads);
+    ph_free(&s->pp_index);
+    ph_free(&s->bid_index);
     for (size_t i = 0; i < s->nbids; i++) {
         free((char *)s->bids[i].from);
         free((char *)s->bids[i].to);
@@ -69,7 +75,10 @@ void symmap_free(symmap *s)
     free(s->bids);
     for (size_t i = 0; i < s->ndsos; i++) {
         free(s->dsos[i].name);
-        free(s->dsos[i].local);
+        free(s->dsos[i].why);
+        if (s->dsos[i].file)
+            free(s->dsos[i].file->local);
+        free(s->dsos[i].file);
     }
     free(s->dsos);
     ph_free(&s->dindex);
@@ -90,7 +99,7 @@ static void warn(symmap *s, dso *d)
     snprintf(buf, sizeof buf,
              "%s: %s%s; its frames keep perf's names only (go tool pprof -lines/-list cannot "
              "resolve them)",
-             d->name, d->why,
+             d->name, d->why ? d->why : "its local file is not used",
              d->state == D_READABLE ? "" : ", and no --show-mmap-events record places them");
     char *w = symmap_dupn(buf, strlen(buf));
     if (!w || ph_grow((void **)&s->warnings, &s->warnings_cap, s->nwarnings + 1,
@@ -109,6 +118,19 @@ size_t symmap_num_warnings(const symmap *s)
 const char *symmap_warning(const symmap *s, size_t i)
 {
     return i < s->nwarnings ? s->warnings[i] : "";
+}
+
+/* Sets why d's local file is not used (lost under OOM: a warning then
+ * gives no reason). */
+__attribute__((format(printf, 2, 3))) static void set_why(dso *d, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(d->why);
+    d->why = symmap_dupn(buf, strlen(buf));
 }
 
 /* ---- DSO classification and local files ---- */
@@ -145,8 +167,8 @@ static symmap_kind classify(const char *n, size_t len)
 }
 
 /* Finds and checks the local file for d (path map, binary root, the path
- * itself): sets d->state and, when usable, d->elf, d->local, d->build_hex;
- * otherwise d->why. -1 only on OOM. */
+ * itself): sets d->state and, when usable, d->file; otherwise d->why. -1
+ * only on OOM. */
 static int decide(symmap *s, dso *d)
 {
     char *cand = NULL;
@@ -192,24 +214,29 @@ static int decide(symmap *s, dso *d)
      * has_functions so pprof does not symbolize from it. */
     d->foreign = d->name[0] == '/' && stat(d->name, &pst) == 0;
     if (!cand) {
-        snprintf(d->why, sizeof d->why,
-                 "no local copy of this remote binary (not in the path "
-                 "map or under the binary root)");
+        set_why(d, "no local copy of this remote binary (not in the path "
+                   "map or under the binary root)");
         return 0;
     }
     char err[512];
-    if (elfi_read(cand, &d->elf, err, sizeof err) != 0) {
-        snprintf(d->why, sizeof d->why, "cannot read it (%s)", err);
+    dso_file *file = malloc(sizeof *file);
+    if (!file) {
+        free(cand);
+        return -1;
+    }
+    if (elfi_read(cand, &file->elf, err, sizeof err) != 0) {
+        set_why(d, "cannot read it (%s)", err);
+        free(file);
         free(cand);
         return 0;
     }
-    char hex[2 * ELFI_MAX_BUILD_ID + 1];
-    elfi_build_id_hex(&d->elf, hex, sizeof hex);
+    char *hex = file->build_hex;
+    elfi_build_id_hex(&file->elf, hex, sizeof file->build_hex);
     const char *want = symmap_known_build_id(s, d->name);
     if (want && strcmp(want, hex) != 0) {
-        snprintf(d->why, sizeof d->why,
-                 "the local %s has build id %s but the profiled file had %s, so it is not used",
-                 cand, hex[0] ? hex : "(none)", want);
+        set_why(d, "the local %s has build id %s but the profiled file had %s, so it is not used",
+                cand, hex[0] ? hex : "(none)", want);
+        free(file);
         free(cand);
         return 0;
     }
@@ -219,14 +246,14 @@ static int decide(symmap *s, dso *d)
         /* The inode decides; devices differ legitimately on overlay file
          * systems (containers), where the kernel records the real layer. */
         if (stat(cand, &st) != 0 || (uint64_t)st.st_ino != dr->ino) {
-            snprintf(d->why, sizeof d->why,
-                     "the file on disk is not the profiled one (its inode changed since)");
+            set_why(d, "the file on disk is not the profiled one (its inode changed since)");
+            free(file);
             free(cand);
             return 0;
         }
     }
-    memcpy(d->build_hex, hex, sizeof hex);
-    d->local = cand;
+    file->local = cand;
+    d->file = file;
     d->state = D_READABLE;
     d->foreign = false;
     return 0;
@@ -338,7 +365,7 @@ static bool is_offset_by(symmap *s, dso *d, uint64_t addr, const mrec *by_off, c
     /* 2. The file itself: a value past its file-backed segments is no
      *    file offset (e.g. a -G sample ip, raw in every perf version). */
     uint64_t v;
-    if (d->state == D_READABLE && !elfi_offset_to_vaddr(&d->elf, addr, &v))
+    if (d->state == D_READABLE && !elfi_offset_to_vaddr(&d->file->elf, addr, &v))
         return false;
     /* 3. The verdict so far; else perf 5.16 - 6.3 (this machine's). */
     if (s->verdict != SYMMAP_ADDR_AUTO)
@@ -349,10 +376,11 @@ static bool is_offset_by(symmap *s, dso *d, uint64_t addr, const mrec *by_off, c
 /* Decides whether addr (printed for a frame of d in pid) is a file offset.
  * *rec is the MMAP record that places addr read that way, when the
  * decision looked it up (else it is left as is). */
-static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid, const mrec **rec, bool *found)
+static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid, symmap_addr_kind kind,
+                      const mrec **rec, bool *found)
 {
-    if (s->addr_kind != SYMMAP_ADDR_AUTO)
-        return s->addr_kind == SYMMAP_ADDR_OFFSET;
+    if (kind != SYMMAP_ADDR_AUTO)
+        return kind == SYMMAP_ADDR_OFFSET;
     /* 1. This frame's own MMAP evidence, when unambiguous; it also sets the
      *    verdict for the whole input (one perf version printed it). */
     const mrec *by_off = symmap_find_map(s, pid, d->name, d->len, addr, true);
@@ -363,22 +391,30 @@ static bool is_offset(symmap *s, dso *d, uint64_t addr, int pid, const mrec **re
     return off;
 }
 
-static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out);
+static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_addr_kind kind,
+                   symmap_result *out);
 
 int symmap_resolve(symmap *s, const char *dso_name, size_t dso_len, uint64_t addr, int pid,
                    symmap_result *out)
+{
+    return symmap_resolve_as(s, dso_name, dso_len, addr, pid, SYMMAP_ADDR_AUTO, out);
+}
+
+int symmap_resolve_as(symmap *s, const char *dso_name, size_t dso_len, uint64_t addr, int pid,
+                      symmap_addr_kind kind, symmap_result *out)
 {
     memset(out, 0, sizeof *out);
     dso *d = get_dso(s, dso_name, dso_len);
     if (!d)
         return -1;
-    int rc = resolve(s, d, addr, pid, out);
+    int rc = resolve(s, d, addr, pid, kind == SYMMAP_ADDR_AUTO ? s->addr_kind : kind, out);
     if (rc == 0 && !d->first_map)
         d->first_map = out->mapping_id;
     return rc;
 }
 
-static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out)
+static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_addr_kind kind,
+                   symmap_result *out)
 {
     out->kind = d->kind;
     switch (d->kind) {
@@ -397,27 +433,27 @@ static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out
         return -1;
     const mrec *r = NULL;
     bool found = false;
-    bool off = is_offset(s, d, addr, pid, &r, &found);
+    bool off = is_offset(s, d, addr, pid, kind, &r, &found);
     if (!found)
         r = symmap_find_map(s, pid, d->name, d->len, addr, off);
     if (d->state == D_READABLE) {
         uint64_t vaddr = 0, fo;
         bool ok = false;
         if (off)
-            ok = elfi_offset_to_vaddr(&d->elf, addr, &vaddr);
+            ok = elfi_offset_to_vaddr(&d->file->elf, addr, &vaddr);
         else if (r)
-            ok = elfi_offset_to_vaddr(&d->elf, addr - r->start + r->pgoff, &vaddr);
-        else if (d->elf.type == 2 /* ET_EXEC: the raw ip is the vaddr */) {
+            ok = elfi_offset_to_vaddr(&d->file->elf, addr - r->start + r->pgoff, &vaddr);
+        else if (d->file->elf.type == 2 /* ET_EXEC: the raw ip is the vaddr */) {
             vaddr = addr;
-            ok = elfi_vaddr_to_offset(&d->elf, addr, &fo);
+            ok = elfi_vaddr_to_offset(&d->file->elf, addr, &fo);
         }
         if (ok) {
             if (!d->elf_map) {
                 prof_mapping_spec m = {.limit = PROF_NO_LIMIT,
-                                       .file = d->local,
-                                       .file_len = strlen(d->local),
-                                       .build_id = d->build_hex,
-                                       .build_id_len = strlen(d->build_hex)};
+                                       .file = d->file->local,
+                                       .file_len = strlen(d->file->local),
+                                       .build_id = d->file->build_hex,
+                                       .build_id_len = strlen(d->file->build_hex)};
                 if (!(d->elf_map = prof_mapping(s->p, &m)))
                     return -1;
             }
@@ -447,14 +483,13 @@ static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out
         out->adjust_return = true;
         return out->mapping_id ? 0 : -1;
     }
-    if (d->state == D_READABLE && off)
-        snprintf(d->why, sizeof d->why, "0x%llx is no file offset in %s", (unsigned long long)addr,
-                 d->local);
-    else if (d->state == D_READABLE)
-        snprintf(d->why, sizeof d->why,
-                 "0x%llx is a runtime address (not a file offset) and this process has no "
-                 "MMAP record to place it",
-                 (unsigned long long)addr);
+    if (!d->warned && d->state == D_READABLE && off)
+        set_why(d, "0x%llx is no file offset in %s", (unsigned long long)addr, d->file->local);
+    else if (!d->warned && d->state == D_READABLE)
+        set_why(d,
+                "0x%llx is a runtime address (not a file offset) and this process has no "
+                "MMAP record to place it",
+                (unsigned long long)addr);
     warn(s, d);
     return names_only(s, d, addr, out);
 }
@@ -463,7 +498,7 @@ static int resolve(symmap *s, dso *d, uint64_t addr, int pid, symmap_result *out
 static bool is_shared_object(const dso *d)
 {
     if (d->state == D_READABLE)
-        return d->elf.type == 3 && strstr(d->name, ".so") != NULL;
+        return d->file->elf.type == 3 && strstr(d->name, ".so") != NULL;
     return strstr(d->name, ".so") != NULL;
 }
 

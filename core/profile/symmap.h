@@ -111,8 +111,15 @@ typedef struct symmap_mmap {
     unsigned maj, min;
     uint64_t ino;
     bool exec;
+    bool borrow; /* path and build_id outlive the symmap: kept, not copied */
 } symmap_mmap;
 int symmap_add_mmap(symmap *s, const symmap_mmap *m);
+/* Prefetches what adding m will look up: calling it for the next record
+ * before adding this one hides the index's cache misses. */
+void symmap_prefetch(const symmap *s, const symmap_mmap *m);
+/* Makes room for n more MMAP records, so that adding them grows nothing.
+ * 0, or -1 on OOM. */
+int symmap_reserve(symmap *s, size_t n);
 /* PERF_RECORD_FORK: child inherits the parent's maps. 0 or -1 (OOM). */
 int symmap_add_fork(symmap *s, int parent_pid, int child_pid);
 /* PERF_RECORD_COMM exec: the process's maps are reset. */
@@ -127,6 +134,11 @@ int symmap_add_build_id(symmap *s, const char *path, size_t path_len, const char
  * cached. */
 int symmap_resolve(symmap *s, const char *dso, size_t dso_len, uint64_t addr, int pid,
                    symmap_result *out);
+/* symmap_resolve for an address printed as kind says (SYMMAP_ADDR_AUTO:
+ * as the options say), e.g. the raw sample ip of a header without
+ * callchain in an input whose callchains are offsets. */
+int symmap_resolve_as(symmap *s, const char *dso, size_t dso_len, uint64_t addr, int pid,
+                      symmap_addr_kind kind, symmap_result *out);
 
 /* Call once after the last sample: fixes ranges of mappings that span the
  * addresses seen (kernel without an MMAP record), and, unless

@@ -10,12 +10,14 @@
 typedef struct mrec {
     int pid;
     uint64_t start, len, pgoff, ino;
-    char *path;
-    char *build_id; /* NULL or lowercase hex */
+    const char *path;
+    const char *build_id; /* NULL or lowercase hex */
+    bool owned;           /* path and build_id are copies the symmap frees */
     bool dev_known, exec;
     unsigned maj, min;
     size_t prev;      /* previous record of the same pid, SIZE_MAX = none */
     size_t prev_path; /* previous record of the same path, SIZE_MAX = none */
+    size_t prev_pp;   /* previous record of the same pid and path, SIZE_MAX = none */
 } mrec;
 
 typedef struct pinfo {
@@ -28,20 +30,27 @@ typedef struct pinfo {
 
 typedef enum dstate { D_UNDECIDED = 0, D_READABLE, D_UNREADABLE } dstate;
 
+/* The local file of a readable DSO. */
+typedef struct dso_file {
+    elfi_info elf;
+    char *local; /* the file read for ELF mode */
+    char build_hex[2 * ELFI_MAX_BUILD_ID + 1];
+} dso_file;
+
+/* A DSO as named by the input: small, as inputs may name 100,000s (one
+ * file per JIT-compiled function); what only some need is allocated. */
 typedef struct dso {
     char *name;
     size_t len;
     symmap_kind kind;
     dstate state;
-    elfi_info elf;
-    char *local; /* file read for ELF mode */
-    char build_hex[2 * ELFI_MAX_BUILD_ID + 1];
+    dso_file *file; /* when state is D_READABLE */
     uint64_t elf_map, names_map, span_map;
     uint64_t first_map; /* the first mapping made for this DSO */
     uint64_t kmin, kmax;
     bool warned, seen_addr;
-    bool foreign;  /* a file at the profiled path that is not the profiled one */
-    char why[640]; /* why the local file is not used */
+    bool foreign; /* a file at the profiled path that is not the profiled one */
+    char *why;    /* why the local file is not used (NULL: not known) */
 } dso;
 
 struct symmap {
@@ -61,8 +70,12 @@ struct symmap {
     size_t *path_heads; /* newest record per distinct path */
     size_t npaths, paths_cap;
     ph_index path_index; /* path -> path_heads[] */
-    symmap_path *bids; /* path -> build id hex */
+    size_t *pp_heads;    /* newest record per distinct (pid, path) */
+    size_t npp, pp_cap;
+    ph_index pp_index;  /* (pid, path) -> pp_heads[] */
+    symmap_path *bids;  /* path -> build id hex, newest last */
     size_t nbids, bids_cap;
+    ph_index bid_index; /* path -> the newest bids[] entry of that path */
 
     dso *dsos;
     size_t ndsos, dsos_cap;

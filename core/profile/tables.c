@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "profile/profile_impl.h"
+#include "sys/hugepage.h"
 
 /* ---- helpers ---- */
 
@@ -19,7 +20,7 @@ int ph_grow_slow(void **ptr, size_t *cap, size_t need, size_t elem)
     }
     if (ncap > SIZE_MAX / elem)
         return -1;
-    void *n = realloc(*ptr, ncap * elem);
+    void *n = sys_realloc_big(*ptr, *cap * elem, ncap * elem);
     if (!n)
         return -1;
     *ptr = n;
@@ -29,7 +30,7 @@ int ph_grow_slow(void **ptr, size_t *cap, size_t need, size_t elem)
 
 static int ph_rehash(ph_index *ix, size_t ncap)
 {
-    uint64_t *ns = calloc(ncap, sizeof *ns);
+    uint64_t *ns = sys_calloc_big(ncap * sizeof *ns);
     if (!ns)
         return -1;
     size_t mask = ncap - 1;

@@ -9,6 +9,12 @@
 #   rec4.script    rec.script four times
 #   corpus.script  a >= 200 MB concatenation of the corpus scripts
 #   corpus4.script corpus.script four times
+#   mmap100k.script 100,000 PERF_RECORD_MMAP2 records of the recorded
+#                  process (one file each, as a JIT's jitted-*.so), then
+#                  rec.script: every frame is placed among them; its
+#                  throughput per byte is compared with rec.script's
+#   stacks250k.script, stacks1m.script  250,000 and 1,000,000 samples,
+#                  each a stack of its own: peak RSS per distinct stack
 # and prints, for `perfgo convert` to pprof (also pinned to one CPU with
 # taskset, where it runs in one thread) and to folded: seconds, MB/s,
 # samples/s and peak RSS (GNU time; MB/s both per wall second and per CPU
@@ -16,8 +22,10 @@
 # of CPU time the hypervisor stole meanwhile, next to `cat >/dev/null` and `wc -l`
 # on the same file, and next to stackcollapse-perf.pl when FLAMEGRAPH_DIR is
 # set. Each perfgo figure is the best of $BENCH_RUNS runs (default 3); the
-# perl script runs once. BENCH_FILES picks some of the four inputs (default
-# all; the RSS ratios need all four).
+# perl script runs once. BENCH_FILES picks some of the inputs (default
+# rec, rec4, corpus, corpus4 and mmap100k; the RSS ratios need the first
+# four, the MMAP figure rec and mmap100k). BENCH_STACKS=1 adds the memory
+# per distinct stack (stacks250k and stacks1m, one run each).
 set -eu
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,6 +71,16 @@ if [ ! -s "$work/corpus.script" ]; then
     done
     cat "$work/corpus.script" "$work/corpus.script" "$work/corpus.script" "$work/corpus.script" \
         > "$work/corpus4.script"
+fi
+if [ ! -s "$work/mmap100k.script" ]; then
+    # the recorded process: the first sample header's id (its main thread)
+    pid=$(awk '/^[^ \t#]/ && NF > 2 { sub(/\/.*/, "", $2); print $2; exit }' "$work/rec.script")
+    lua5.4 "$src/tests/bench/gen_script.lua" mmap 100000 "$pid" "$work/mmap100k.script"
+    cat "$work/rec.script" >> "$work/mmap100k.script"
+fi
+if [ "${BENCH_STACKS:-0}" = 1 ] && [ ! -s "$work/stacks1m.script" ]; then
+    lua5.4 "$src/tests/bench/gen_script.lua" stacks 250000 "$work/stacks250k.script"
+    lua5.4 "$src/tests/bench/gen_script.lua" stacks 1000000 "$work/stacks1m.script"
 fi
 
 # ---- measurements ----
@@ -120,11 +138,13 @@ row() { # file tool samples CMD...
                  printf "%-15s %-22s %7.1f %6.3f %7.0f %6.2f %7.0f %10.0f %7.1f %6.0f\n", f, t, sz / 1e6, s,
                         sz / 1e6 / s, c, sz / 1e6 / c, n / s, r / 1024, st }'
     echo "$3" > "$work/last_rss"
+    awk -v sz="$(size_of "$file")" -v s="$1" -v c="$2" 'BEGIN { if (s <= 0) s = 0.005; if (c <= 0) c = 0.005;
+        print sz / 1e6 / s, sz / 1e6 / c }' > "$work/last_mbs"
 }
 
 echo "perfgo $("$perfgo" version | head -1 | cut -d' ' -f2), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 printf "%-15s %-22s %7s %6s %7s %6s %7s %10s %7s %6s\n" file tool MB wall_s MB/s cpu_s cpuMB/s samples/s RSS_MB steal%
-files=${BENCH_FILES:-rec.script rec4.script corpus.script corpus4.script}
+files=${BENCH_FILES:-rec.script rec4.script corpus.script corpus4.script mmap100k.script}
 for f in $files; do
     path=$work/$f
     n=$(samples_of "$path")
@@ -133,6 +153,7 @@ for f in $files; do
     row "$path" "wc -l" "$n" wc -l "$path"
     row "$path" "perfgo convert pprof" "$n" "$perfgo" convert -i "$path" -o "$work/out.pb.gz"
     eval "rss_pprof_${f%%.*}=\$(cat \"\$work/last_rss\")"
+    eval "mbs_pprof_${f%%.*}=\$(cat \"\$work/last_mbs\")"
     if command -v taskset >/dev/null 2>&1; then
         # single-threaded: on one CPU the file is read in place, no read-ahead
         row "$path" "perfgo pprof, 1 CPU" "$n" taskset -c 0 "$perfgo" convert -i "$path" -o "$work/out.pb.gz"
@@ -148,6 +169,26 @@ for f in $files; do
         runs=$runs_saved
     fi
 done
+if [ -n "${mbs_pprof_rec:-}" ] && [ -n "${mbs_pprof_mmap100k:-}" ]; then
+    # per byte: MB/s per wall second and per CPU second, mmap100k / rec
+    echo "$mbs_pprof_rec $mbs_pprof_mmap100k" | awk '{
+        printf "100k MMAP records: pprof throughput per byte %.2f (wall) and %.2f (CPU) of the recording'"'"'s\n",
+               $3 / $1, $4 / $2 }'
+fi
+if [ "${BENCH_STACKS:-0}" = 1 ]; then
+    # one run each: the slope between 250k and 1M distinct stacks is the
+    # memory a distinct stack costs (the start-up's RSS cancels out)
+    for fmt in pprof folded; do
+        for f in stacks250k stacks1m; do
+            /usr/bin/time -f "%M" -o "$work/time.out" "$perfgo" convert -i "$work/$f.script" \
+                --format "$fmt" -o "$work/out.$fmt" >/dev/null 2>&1
+            eval "rss_$f=\$(cat \"\$work/time.out\")"
+        done
+        awk -v a="$rss_stacks250k" -v b="$rss_stacks1m" -v f="$fmt" 'BEGIN {
+            printf "distinct stacks, %s: peak RSS %.0f MB for 250k, %.0f MB for 1M: %.0f bytes per distinct stack\n",
+                   f, a / 1024, b / 1024, (b - a) * 1024 / 750000 }'
+    done
+fi
 [ -n "${rss_pprof_rec4:-}" ] && [ -n "${rss_pprof_corpus4:-}" ] || exit 0
 awk -v a="$rss_pprof_rec4" -v b="$rss_pprof_rec" -v c="$rss_pprof_corpus4" -v d="$rss_pprof_corpus" \
     -v e="$rss_folded_rec4" -v g="$rss_folded_rec" 'BEGIN {

@@ -344,6 +344,68 @@ static void test_fork_inherits_and_exec_resets(void)
     prof_free(p);
 }
 
+/* Many records (one file per JIT-compiled function, as perf inject --jit
+ * leaves them) in two processes and a fork: each frame is placed by the
+ * record of its own process and file, the newest first, a fork sees its
+ * parent's records from before the fork only. (tests/bench measures the
+ * time: lookups go through the (pid, path) index, not over all records.) */
+static void test_many_records(void)
+{
+    prof_profile *p = prof_new();
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_RAW});
+    enum { N = 20000 };
+    static char paths[N][48];
+    CHECK(symmap_reserve(s, 2 * N + 8) == 0);
+    for (int k = 0; k < N; k++) {
+        snprintf(paths[k], sizeof paths[k], "/nonexistent/jitted-%d.so", k);
+        for (int pid = 20; pid <= 21; pid++) {
+            symmap_mmap mm = {.pid = pid,
+                              .start = 0x7e0000000000 + (uint64_t)pid * 0x1000000000 +
+                                       (uint64_t)k * 0x10000,
+                              .len = 0x1000,
+                              .path = paths[k],
+                              .path_len = strlen(paths[k]),
+                              .exec = true,
+                              .borrow = pid == 20};
+            CHECK(symmap_add_mmap(s, &mm) == 0);
+        }
+        if (k == N / 2)
+            CHECK(symmap_add_fork(s, 20, 22) == 0);
+    }
+    /* file 7 mapped again in process 20, at a new address: both places hold */
+    symmap_mmap again = {.pid = 20,
+                         .start = 0x10000,
+                         .len = 0x1000,
+                         .path = paths[7],
+                         .path_len = strlen(paths[7]),
+                         .exec = true};
+    CHECK(symmap_add_mmap(s, &again) == 0);
+    symmap_result r;
+    for (int k = 0; k < N; k += 997) {
+        for (int pid = 20; pid <= 21; pid++) {
+            uint64_t ip = 0x7e0000000000 + (uint64_t)pid * 0x1000000000 + (uint64_t)k * 0x10000 + 8;
+            CHECK(symmap_resolve(s, paths[k], strlen(paths[k]), ip, pid, &r) == 0);
+            prof_mapping_info m;
+            CHECK(r.mode == SYMMAP_MODE_RUNTIME && prof_get_mapping(p, r.mapping_id, &m));
+            CHECK(m.start == ip - 8 && m.limit == ip - 8 + 0x1000);
+            /* the other process's address is not this one's */
+            uint64_t other = ip ^ ((uint64_t)(20 ^ 21) * 0x1000000000);
+            CHECK(symmap_resolve(s, paths[k], strlen(paths[k]), other, pid, &r) == 0);
+            CHECK(r.mode == SYMMAP_MODE_NAMES);
+        }
+        /* the fork inherited process 20's records up to the fork */
+        uint64_t ip20 = 0x7e0000000000 + 20 * 0x1000000000ULL + (uint64_t)k * 0x10000 + 8;
+        CHECK(symmap_resolve(s, paths[k], strlen(paths[k]), ip20, 22, &r) == 0);
+        CHECK(r.mode == (k <= N / 2 ? SYMMAP_MODE_RUNTIME : SYMMAP_MODE_NAMES));
+    }
+    CHECK(symmap_resolve(s, paths[7], strlen(paths[7]), 0x10008, 20, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_RUNTIME && r.address == 0x10008);
+    CHECK(symmap_resolve(s, paths[7], strlen(paths[7]), 0x10008, 21, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_NAMES);
+    symmap_free(s);
+    prof_free(p);
+}
+
 static void test_kernel_and_special(void)
 {
     prof_profile *p = prof_new();
@@ -432,6 +494,7 @@ int main(void)
     RUN(test_remote_path_map_and_binary_root);
     RUN(test_unreadable_without_mmap_is_names_only);
     RUN(test_fork_inherits_and_exec_resets);
+    RUN(test_many_records);
     RUN(test_kernel_and_special);
     RUN(test_main_binary_goes_first);
     return CHECK_DONE();
