@@ -8,17 +8,20 @@
  *
  * ---Reads a profile from a file path or from profile bytes (gzip or not).
  * ---Strings that start with the gzip magic or hold a NUL or control byte
- * ---first are taken as bytes.
+ * ---first are taken as bytes. opts.max_size: the largest protobuf message
+ * ---accepted after gunzip, in bytes (default 1 GiB).
  * ---@param path_or_bytes string
+ * ---@param opts? {max_size?: integer}
  * ---@return perfgo.pprof.Profile|nil profile
  * ---@return string|nil err names the file (or "profile data") on failure
- * function pprof.read(path_or_bytes) end
+ * function pprof.read(path_or_bytes, opts) end
  *
  * ---Decodes profile bytes (gzip autodetected).
  * ---@param bytes string
+ * ---@param opts? {max_size?: integer}
  * ---@return perfgo.pprof.Profile|nil profile
  * ---@return string|nil err
- * function pprof.decode(bytes) end
+ * function pprof.decode(bytes, opts) end
  *
  * ---An empty profile to build by hand.
  * ---@return perfgo.pprof.Profile
@@ -68,6 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "profile/symmap.h"
 #include "profile_udata.h"
 
@@ -93,14 +97,34 @@ static int push_result(lua_State *L, prof_profile *p, const char *err)
     return 1;
 }
 
-static int l_decode(lua_State *L)
+/* The options of read and decode at index 2. */
+static prof_decode_options decode_opts(lua_State *L, const char *fname)
+{
+    static const char *const names[] = {"max_size", NULL};
+    prof_decode_options o = {0};
+    if (opts_table(L, 2, fname, names)) {
+        lua_Integer n = opts_integer(L, 2, fname, "max_size", 0, NULL);
+        if (n < 1)
+            luaL_error(L, "%s: option 'max_size' must be a positive number of bytes", fname);
+        o.max_size = (size_t)n;
+    }
+    return o;
+}
+
+static int decode_bytes(lua_State *L, const char *fname)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
+    prof_decode_options o = decode_opts(L, fname);
     char err[512], msg[560];
-    prof_profile *p = prof_decode((const unsigned char *)s, len, err, sizeof err);
+    prof_profile *p = prof_decode_ex((const unsigned char *)s, len, &o, err, sizeof err);
     snprintf(msg, sizeof msg, "profile data: %s", err);
     return push_result(L, p, msg);
+}
+
+static int l_decode(lua_State *L)
+{
+    return decode_bytes(L, "pprof.decode");
 }
 
 static int l_read(lua_State *L)
@@ -108,9 +132,10 @@ static int l_read(lua_State *L)
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
     if (looks_like_bytes(s, len))
-        return l_decode(L);
+        return decode_bytes(L, "pprof.read");
+    prof_decode_options o = decode_opts(L, "pprof.read");
     char err[1024];
-    prof_profile *p = prof_read_file(s, err, sizeof err);
+    prof_profile *p = prof_read_file_ex(s, &o, err, sizeof err);
     return push_result(L, p, err);
 }
 

@@ -224,10 +224,25 @@ int prof_write_file(const prof_profile *p, const char *path, bool gzip, char *er
 
 /* Decodes a profile.proto message, gunzipping first when data starts with
  * the gzip magic. Checks what pprof checks (string 0 "", ids, value counts,
- * references). NULL with a message in err on corrupt input or OOM. */
+ * references). NULL with a message in err on corrupt input or OOM. Memory
+ * is bounded by the input (README §4). */
 prof_profile *prof_decode(const unsigned char *data, size_t len, char *err, size_t errlen);
 /* Reads and decodes a file; err names the file. */
 prof_profile *prof_read_file(const char *path, char *err, size_t errlen);
+
+#define PROF_DECODE_MAX_SIZE ((size_t)1 << 30) /* 1 GiB */
+
+typedef struct prof_decode_options {
+    /* The largest protobuf message accepted, after gunzip: a larger one is
+     * refused before it is read. 0 = PROF_DECODE_MAX_SIZE. */
+    size_t max_size;
+} prof_decode_options;
+
+/* prof_decode and prof_read_file with options (o may be NULL). */
+prof_profile *prof_decode_ex(const unsigned char *data, size_t len, const prof_decode_options *o,
+                             char *err, size_t errlen);
+prof_profile *prof_read_file_ex(const char *path, const prof_decode_options *o, char *err,
+                                size_t errlen);
 
 /* ---- folded output ---- */
 

@@ -5,8 +5,10 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "check.h"
 #include "profile.pb-c.h"
@@ -554,6 +556,186 @@ static void test_folded_empty_and_huge(void)
     prof_free(p);
 }
 
+/* ---- the wire format, byte by byte ---- */
+
+typedef struct wbuf {
+    unsigned char b[512];
+    size_t n;
+} wbuf;
+
+static void w_varint(wbuf *w, uint64_t v)
+{
+    do {
+        w->b[w->n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+}
+
+static void w_key(wbuf *w, unsigned field, unsigned wt)
+{
+    w_varint(w, (uint64_t)field << 3 | wt);
+}
+
+static void w_bytes(wbuf *w, unsigned field, const void *s, size_t n)
+{
+    w_key(w, field, 2);
+    w_varint(w, n);
+    memcpy(w->b + w->n, s, n);
+    w->n += n;
+}
+
+static void w_msg(wbuf *w, unsigned field, const wbuf *m)
+{
+    w_bytes(w, field, m->b, m->n);
+}
+
+static void w_int(wbuf *w, unsigned field, uint64_t v)
+{
+    w_key(w, field, 0);
+    w_varint(w, v);
+}
+
+/* What protobuf accepts besides what protobuf-c writes: unpacked repeated
+ * fields, unknown fields of every wire type, the string table after its
+ * users, a singular message given twice (its fields merge), the last of a
+ * repeated scalar winning. */
+static void test_decode_wire_variants(void)
+{
+    wbuf w = {.n = 0}, m;
+    /* sample: location ids unpacked, values packed, an unknown I64 field */
+    m.n = 0;
+    w_int(&m, 1, 7);
+    w_int(&m, 1, 7);
+    unsigned char packed[] = {0x96, 0x01}; /* 150 */
+    w_bytes(&m, 2, packed, sizeof packed);
+    w_key(&m, 9, 1);
+    memset(m.b + m.n, 0xee, 8);
+    m.n += 8;
+    w_msg(&w, 2, &m);
+    m.n = 0; /* location 7, one line of function 3 */
+    w_int(&m, 1, 7);
+    w_int(&m, 3, 0x1234);
+    wbuf line = {.n = 0};
+    w_int(&line, 1, 3);
+    w_int(&line, 2, 42);
+    w_msg(&m, 4, &line);
+    w_msg(&w, 4, &m);
+    m.n = 0; /* function 3: name "f" (string 3) */
+    w_int(&m, 1, 3);
+    w_int(&m, 2, 3);
+    w_msg(&w, 5, &m);
+    m.n = 0; /* sample type: samples/count */
+    w_int(&m, 1, 1);
+    w_int(&m, 2, 2);
+    w_msg(&w, 1, &m);
+    m.n = 0; /* period_type twice: type from the first, unit from the second */
+    w_int(&m, 1, 1);
+    w_msg(&w, 11, &m);
+    m.n = 0;
+    w_int(&m, 2, 2);
+    w_msg(&w, 11, &m);
+    w_int(&w, 12, 100);
+    w_int(&w, 12, 250); /* the last wins */
+    w_key(&w, 20, 5);   /* unknown I32 field */
+    memset(w.b + w.n, 0, 4);
+    w.n += 4;
+    w_bytes(&w, 21, "xyz", 3); /* unknown LEN field */
+    w_int(&w, 13, 3);          /* comment, unpacked */
+    const char *strs[] = {"", "samples", "count", "f"};
+    for (size_t i = 0; i < 4; i++)
+        w_bytes(&w, 6, strs[i], strlen(strs[i]));
+    char err[256] = "";
+    prof_profile *p = prof_decode(w.b, w.n, err, sizeof err);
+    CHECK(p != NULL);
+    if (!p) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK(prof_num_samples(p) == 1 && prof_total(p, 0) == 150);
+    prof_sample_info si;
+    CHECK(prof_get_sample(p, 0, &si) && si.nlocations == 2);
+    prof_location_info li;
+    CHECK(prof_get_location(p, si.locations[0], &li) && li.address == 0x1234 && li.nlines == 1);
+    CHECK(li.nlines == 1 && li.lines[0].line == 42);
+    uint64_t pt, pu;
+    int64_t period;
+    prof_period(p, &pt, &pu, &period);
+    CHECK(strcmp(prof_str(p, pt, NULL), "samples") == 0 && strcmp(prof_str(p, pu, NULL), "count") == 0);
+    CHECK(period == 250);
+    CHECK(prof_num_comments(p) == 1 && strcmp(prof_str(p, prof_comment(p, 0), NULL), "f") == 0);
+    prof_free(p);
+}
+
+/* Malformed wire data is refused at the byte where it goes wrong. */
+static void test_decode_malformed_wire(void)
+{
+    static const struct {
+        unsigned char b[16];
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {{0x32, 0x00, 0x60}, 3, "truncated field at byte 2"},   /* varint cut off */
+        {{0x32, 0x05, 'a'}, 3, "truncated field at byte 0"},    /* length beyond the end */
+        {{0x32, 0x00, 0x08, 0x01}, 4, "wrong wire type at byte 2"}, /* sample_type as a varint */
+        {{0x32, 0x00, 0x0b}, 3, "bad field key at byte 2"},     /* a group */
+        {{0x32, 0x00, 0x00}, 3, "bad field key at byte 2"},     /* field 0 */
+        {{0x32, 0x00, 0x48, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+         14,
+         "truncated field"}, /* an 11-byte varint */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        prof_profile *p = prof_decode(cases[i].b, cases[i].n, err, sizeof err);
+        CHECK_MSG(p == NULL, cases[i].want);
+        CHECK_MSG(strstr(err, "malformed protobuf") && strstr(err, cases[i].want), err);
+        prof_free(p);
+    }
+}
+
+/* A gzip bomb: 16 Mi empty strings (32 MiB) in 32 KiB. Past max_size it
+ * is refused before it is inflated whole; within it, decoding costs a few
+ * bytes per string, not the 40 that one allocation per string costs. */
+static void test_decode_bomb(void)
+{
+    size_t n = (size_t)16 << 20, raw = 2 * n;
+    unsigned char *plain = malloc(raw);
+    for (size_t i = 0; plain && i < raw; i += 2)
+        plain[i] = 0x32, plain[i + 1] = 0;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    CHECK(deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+    size_t cap = deflateBound(&zs, raw);
+    unsigned char *gz = malloc(cap);
+    zs.next_in = plain;
+    zs.avail_in = (uInt)raw;
+    zs.next_out = gz;
+    zs.avail_out = (uInt)cap;
+    CHECK(plain && gz && deflate(&zs, Z_FINISH) == Z_STREAM_END);
+    size_t gzlen = zs.total_out;
+    deflateEnd(&zs);
+    free(plain);
+    CHECK(gzlen < 256 << 10);
+    char err[256] = "";
+    prof_decode_options small = {.max_size = 8 << 20};
+    CHECK(prof_decode_ex(gz, gzlen, &small, err, sizeof err) == NULL);
+    CHECK(strstr(err, "inflates to more than 8388608 bytes") != NULL);
+#if !defined(__SANITIZE_ADDRESS__)
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+#endif
+    prof_profile *p = prof_decode(gz, gzlen, err, sizeof err);
+    CHECK(p != NULL && prof_num_strings(p) == 1);
+#if !defined(__SANITIZE_ADDRESS__)
+    getrusage(RUSAGE_SELF, &ru1);
+    /* the inflated 32 MiB, 4 bytes per string, and slack */
+    CHECK(ru1.ru_maxrss - ru0.ru_maxrss < 160 * 1024);
+    if (ru1.ru_maxrss - ru0.ru_maxrss >= 160 * 1024)
+        fprintf(stderr, "peak RSS grew by %ld KiB\n", ru1.ru_maxrss - ru0.ru_maxrss);
+#endif
+    prof_free(p);
+    free(gz);
+}
+
 int main(void)
 {
     RUN(test_dedup_and_merge);
@@ -567,5 +749,8 @@ int main(void)
     RUN(test_folded);
     RUN(test_values_saturate);
     RUN(test_folded_empty_and_huge);
+    RUN(test_decode_wire_variants);
+    RUN(test_decode_malformed_wire);
+    RUN(test_decode_bomb);
     return CHECK_DONE();
 }

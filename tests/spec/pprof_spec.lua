@@ -147,6 +147,25 @@ describe("perfgo.pprof", function()
     assert.matches("no/such/dir/x%.pb%.gz", werr)
   end)
 
+  it("refuses a profile larger than max_size (after gunzip) and says how to raise it", function()
+    local bytes = build():encode()
+    local raw = build():encode { gzip = false }
+    assert.truthy(pprof.read(bytes, { max_size = #raw }))
+    for _, b in ipairs({ bytes, raw }) do
+      local p, err = pprof.decode(b, { max_size = #raw - 1 })
+      assert.is_nil(p)
+      assert.matches(tostring(#raw - 1) .. " bytes %(the limit; pprof.read's max_size raises it%)", err)
+    end
+    tu.write(dir .. "/big.pb", raw)
+    local p, err = pprof.read(dir .. "/big.pb", { max_size = 100 })
+    assert.is_nil(p)
+    assert.matches("big%.pb: larger than 100 bytes", err)
+    assert.has_error(function() pprof.read(bytes, { max_size = 0 }) end,
+      "pprof.read: option 'max_size' must be a positive number of bytes")
+    assert.has_error(function() pprof.read(bytes, { maxsize = 10 }) end,
+      "pprof.read: unknown option 'maxsize' (options: max_size)")
+  end)
+
   it("checks its userdata and can be closed", function()
     local p = build()
     assert.has_error(function() p.summary({}) end)

@@ -257,17 +257,21 @@ local M = {}
 
 --- Loads a profile from a .pb.gz/.pb file, or from profile bytes (gzip is
 --- detected). A string that starts with the gzip magic or a control byte,
---- or contains a NUL, is taken as bytes.
+--- or contains a NUL, is taken as bytes. Memory is bounded by the input:
+--- a message larger than `opts.max_size` bytes after gunzip (default
+--- 1 GiB) is refused before it is read.
 ---@param path_or_bytes string
+---@param opts? {max_size?: integer}
 ---@return perfgo.pprof.Profile|nil profile
 ---@return string? err names the file ("profile data" for bytes)
-function M.read(path_or_bytes) end
+function M.read(path_or_bytes, opts) end
 
---- Decodes profile bytes (gzip detected).
+--- Decodes profile bytes (gzip detected), as read does.
 ---@param bytes string
+---@param opts? {max_size?: integer}
 ---@return perfgo.pprof.Profile|nil profile
 ---@return string? err "profile data: ..."
-function M.decode(bytes) end
+function M.decode(bytes, opts) end
 
 --- An empty profile to build by hand with the builder methods.
 ---@return perfgo.pprof.Profile
