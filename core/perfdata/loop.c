@@ -1,6 +1,6 @@
 /* The record loop: raw records from the input or from inflated COMPRESSED
  * records; perf's own header records applied; the others queued by time
- * and released in order (pd_next). */
+ * (where they lie in their block) and released in order (pd_next). */
 #include <string.h>
 
 #include "pd_internal.h"
@@ -77,7 +77,7 @@ static int header_attr(pd_reader *r, const unsigned char *p, size_t n)
  * (not from an inflated stream), so a payload that follows it is skipped
  * there. */
 static int handle(pd_reader *r, const unsigned char *rec, size_t len, uint64_t off,
-                  bool from_input, pd_record *out)
+                  pd_block *blk, bool from_input, pd_record *out)
 {
     uint32_t type = u32(rec);
     const unsigned char *body = rec + 8;
@@ -86,7 +86,7 @@ static int handle(pd_reader *r, const unsigned char *rec, size_t len, uint64_t o
     switch (type) {
     case PD_COMPRESSED:
         r->counts.compressed++;
-        if (!r->z && !(r->z = pd_inflate_new()))
+        if (!r->z && !(r->z = pd_inflate_new(&r->pool)))
             return pd_fail(r, "out of memory");
         r->zoff = off;
         if (pd_inflate_feed(r->z, body, n, msg, sizeof msg))
@@ -94,7 +94,7 @@ static int handle(pd_reader *r, const unsigned char *rec, size_t len, uint64_t o
                            msg);
         return 0;
     case PD_FINISHED_ROUND:
-        return pd_queue_round(&r->q) ? pd_fail(r, "out of memory") : 0;
+        return pd_queue_round(&r->q);
     case PD_HEADER_ATTR:
         if (header_attr(r, body, n))
             return -1;
@@ -125,10 +125,17 @@ static int handle(pd_reader *r, const unsigned char *rec, size_t len, uint64_t o
     default: {
         uint64_t t;
         if (type < PD_HEADER_ATTR && pd_record_time(r, type, body, n, &t)) {
-            if (pd_queue_push(&r->q, t, rec, len, off))
+            blk->refs++;
+            if (pd_queue_push(&r->q, t, rec, blk, off)) {
+                pd_block_put(&r->pool, blk);
                 return pd_fail(r, "out of memory");
-            if (pd_queue_bytes(&r->q) > PD_QUEUE_MAX && pd_queue_flush(&r->q, false))
-                return pd_fail(r, "out of memory");
+            }
+            /* bounds: the bytes queued, and the blocks they pin (a record
+             * held back by a broken time would pin a block each) */
+            if (r->q.bytes > PD_QUEUE_MAX)
+                pd_queue_flush(&r->q, false);
+            else if (r->pool.live > PD_BLOCKS_MAX)
+                pd_queue_flush(&r->q, true);
             return 0;
         }
     }
@@ -138,32 +145,39 @@ static int handle(pd_reader *r, const unsigned char *rec, size_t len, uint64_t o
 
 int pd_next(pd_reader *r, pd_record *out)
 {
+    pd_block_put(&r->pool, r->held); /* the record returned last is done with */
+    r->held = NULL;
     for (;;) {
         const unsigned char *rec;
         size_t len;
-        uint64_t off;
+        uint64_t off = 0;
+        pd_block *blk;
         int rc;
-        if (pd_queue_pop(&r->q, &rec, &len, &off)) {
-            if ((rc = deliver(r, rec, len, off, out)) != 0)
+        pd_qent e;
+        if (pd_queue_pop(&r->q, &e)) {
+            r->held = e.blk;
+            len = (size_t)e.rec[6] | (size_t)e.rec[7] << 8;
+            if ((rc = deliver(r, e.rec, len, e.offset, out)) != 0)
                 return rc;
+            pd_block_put(&r->pool, r->held);
+            r->held = NULL;
             continue;
         }
         if (r->z) {
             char msg[256];
-            rc = pd_inflate_next(r->z, &rec, &len, msg, sizeof msg);
+            rc = pd_inflate_next(r->z, &rec, &len, &blk, msg, sizeof msg);
             if (rc < 0)
                 return pd_fail(r, "compressed record at offset %llu: %s",
                                (unsigned long long)r->zoff, msg);
             if (rc == 1) {
-                if ((rc = handle(r, rec, len, r->zoff, false, out)) != 0)
+                if ((rc = handle(r, rec, len, r->zoff, blk, false, out)) != 0)
                     return rc;
                 continue;
             }
         }
         if (r->finished_input) {
-            if (r->q.n) {
-                if (pd_queue_flush(&r->q, true))
-                    return pd_fail(r, "out of memory");
+            if (pd_queue_waiting(&r->q)) {
+                pd_queue_flush(&r->q, true);
                 continue;
             }
             return 0;
@@ -181,7 +195,7 @@ int pd_next(pd_reader *r, pd_record *out)
                 r->counts.decompressed_bytes = pd_inflate_total(r->z);
             continue;
         }
-        if ((rc = handle(r, rec, len, off, true, out)) != 0)
+        if ((rc = handle(r, rec, len, off, r->src.blk, true, out)) != 0)
             return rc;
     }
 }

@@ -1,107 +1,149 @@
-/* Time order, as perf's ordered events give it: records are queued (copied)
- * and sorted by time (then by arrival); a FINISHED_ROUND releases the
- * records no later than the newest time of the round before it, since
- * every CPU's buffer has been read past that point. At the end, or when
- * the queue holds more than its bound, records are released all or by
- * half. */
+/* Time order, as perf's ordered events give it: records are queued where
+ * they were read (in their block, not copied) and sorted by time, then by
+ * arrival; a FINISHED_ROUND releases the records no later than the newest
+ * time of the round before it, since every CPU's buffer has been read past
+ * that point. At the end everything is released; when the queue holds
+ * more than its bound, the older half.
+ *
+ * A round arrives as one run of records in time order per CPU (perf
+ * empties each CPU's buffer in turn), after the records the last round
+ * kept, which are in order too: the sort merges those runs. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "pd_internal.h"
 
-static int bytes_append(pd_bytes *b, const unsigned char *p, size_t n, size_t *off)
+/* ---- blocks ---- */
+
+pd_block *pd_block_get(pd_pool *p)
 {
-    size_t need = (n + 7) & ~(size_t)7;
-    if (b->cap - b->len < need) {
-        size_t cap = b->cap ? b->cap : 1u << 16;
-        while (cap - b->len < need)
-            cap *= 2;
-        unsigned char *d = realloc(b->data, cap);
-        if (!d)
-            return -1;
-        b->data = d;
-        b->cap = cap;
+    pd_block *b = p->free;
+    if (b) {
+        p->free = b->next_free;
+    } else {
+        if (!(b = malloc(sizeof *b + PD_CHUNK)))
+            return NULL;
+        b->next_all = p->all;
+        p->all = b;
     }
-    memcpy(b->data + b->len, p, n);
-    *off = b->len;
-    b->len += need;
-    return 0;
+    b->next_free = NULL;
+    b->refs = 1;
+    p->live++;
+    return b;
 }
 
-void pd_queue_free(pd_queue *q)
+void pd_block_put(pd_pool *p, pd_block *b)
 {
+    if (b && --b->refs == 0) {
+        b->next_free = p->free;
+        p->free = b;
+        p->live--;
+    }
+}
+
+void pd_pool_free(pd_pool *p)
+{
+    for (pd_block *b = p->all, *next; b; b = next) {
+        next = b->next_all;
+        free(b);
+    }
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- the queue ---- */
+
+void pd_queue_free(pd_queue *q, pd_pool *pool)
+{
+    for (size_t i = q->next; i < q->n; i++)
+        pd_block_put(pool, q->ents[i].blk);
     free(q->ents);
-    free(q->arena.data);
-    free(q->ready);
-    free(q->ready_arena.data);
+    free(q->tmp);
     memset(q, 0, sizeof *q);
 }
 
-int pd_queue_push(pd_queue *q, uint64_t time, const unsigned char *rec, size_t len,
+static size_t rec_size(const unsigned char *rec)
+{
+    return (size_t)rec[6] | (size_t)rec[7] << 8;
+}
+
+int pd_queue_push(pd_queue *q, uint64_t time, const unsigned char *rec, pd_block *blk,
                   uint64_t offset)
 {
+    if (q->next == q->nready && q->nready) { /* the released ones are used up */
+        memmove(q->ents, q->ents + q->nready, (q->n - q->nready) * sizeof *q->ents);
+        q->n -= q->nready;
+        q->nready = q->next = 0;
+    }
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 1024;
         pd_qent *e = realloc(q->ents, cap * sizeof *e);
         if (!e)
             return -1;
         q->ents = e;
+        pd_qent *t = realloc(q->tmp, cap * sizeof *t);
+        if (!t)
+            return -1;
+        q->tmp = t;
         q->cap = cap;
     }
-    size_t off;
-    if (bytes_append(&q->arena, rec, len, &off))
-        return -1;
-    q->ents[q->n++] = (pd_qent){time, q->seq++, off, len, offset};
+    q->ents[q->n++] = (pd_qent){time, rec, blk, offset};
+    q->bytes += rec_size(rec);
     if (time > q->round_max)
         q->round_max = time;
     return 0;
 }
 
-size_t pd_queue_bytes(const pd_queue *q)
+/* The end of the run of entries in time order that starts at i. */
+static size_t run_end(const pd_qent *a, size_t i, size_t n)
 {
-    return q->arena.len;
+    while (i + 1 < n && a[i].time <= a[i + 1].time)
+        i++;
+    return i + 1;
 }
 
-static int cmp_ent(const void *a, const void *b)
+/* Merges a[0, m) and a[m, n) into out; on equal times the first run's
+ * entry goes first (it arrived first). */
+static void merge(const pd_qent *a, size_t m, size_t n, pd_qent *out)
 {
-    const pd_qent *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    size_t i = 0, j = m, k = 0;
+    while (i < m && j < n)
+        out[k++] = a[j].time < a[i].time ? a[j++] : a[i++];
+    memcpy(out + k, a + i, (m - i) * sizeof *a);
+    k += m - i;
+    memcpy(out + k, a + j, (n - j) * sizeof *a);
 }
 
-/* Releases the first k entries of the sorted queue; the rest are copied
- * into a new arena. Called only when the ready list is used up. */
-static int release(pd_queue *q, size_t k)
+/* Sorts the waiting entries (stable: by time, then arrival), merging
+ * neighbouring runs pass by pass. */
+static void sort_waiting(pd_queue *q)
 {
-    pd_bytes keep = {NULL, 0, 0};
-    for (size_t i = k; i < q->n; i++) {
-        size_t off;
-        if (bytes_append(&keep, q->arena.data + q->ents[i].off, q->ents[i].len, &off)) {
-            free(keep.data);
-            return -1;
+    size_t n = q->n - q->nready;
+    pd_qent *a = q->ents + q->nready, *b = q->tmp + q->nready;
+    while (run_end(a, 0, n) < n) {
+        for (size_t i = 0; i < n;) {
+            size_t m = run_end(a, i, n);
+            size_t e = m < n ? run_end(a, m, n) : n;
+            merge(a + i, m - i, e - i, b + i);
+            i = e;
         }
-        q->ents[i].off = off;
+        pd_qent *t = a;
+        a = b;
+        b = t;
     }
-    if (k > q->ready_cap) {
-        pd_qent *r = realloc(q->ready, k * sizeof *r);
-        if (!r) {
-            free(keep.data);
-            return -1;
-        }
-        q->ready = r;
-        q->ready_cap = k;
+    if (a != q->ents + q->nready) { /* the sorted entries are in tmp: swap the arrays */
+        memcpy(q->tmp, q->ents, q->nready * sizeof *q->ents);
+        pd_qent *t = q->ents;
+        q->ents = q->tmp;
+        q->tmp = t;
     }
-    if (k)
-        memcpy(q->ready, q->ents, k * sizeof *q->ents);
-    memmove(q->ents, q->ents + k, (q->n - k) * sizeof *q->ents);
-    q->n -= k;
-    q->nready = k;
-    q->next = 0;
-    free(q->ready_arena.data);
-    q->ready_arena = q->arena;
-    q->arena = keep;
-    return 0;
+}
+
+/* Releases the first k waiting entries (sorted). */
+static void release(pd_queue *q, size_t k)
+{
+    for (size_t i = q->nready; i < q->nready + k; i++)
+        q->bytes -= rec_size(q->ents[i].rec);
+    q->nready += k;
 }
 
 int pd_queue_round(pd_queue *q)
@@ -110,30 +152,30 @@ int pd_queue_round(pd_queue *q)
     bool any = q->any_round;
     q->prev_round_max = q->round_max;
     q->any_round = true;
-    if (!any || !q->n)
+    if (!any || !pd_queue_waiting(q))
         return 0;
-    qsort(q->ents, q->n, sizeof *q->ents, cmp_ent);
-    size_t k = 0;
-    while (k < q->n && q->ents[k].time <= limit)
+    sort_waiting(q);
+    size_t k = 0, w = pd_queue_waiting(q);
+    while (k < w && q->ents[q->nready + k].time <= limit)
         k++;
-    return k ? release(q, k) : 0;
+    release(q, k);
+    return 0;
 }
 
 int pd_queue_flush(pd_queue *q, bool all)
 {
-    if (!q->n)
+    size_t w = pd_queue_waiting(q);
+    if (!w)
         return 0;
-    qsort(q->ents, q->n, sizeof *q->ents, cmp_ent);
-    return release(q, all ? q->n : (q->n + 1) / 2);
+    sort_waiting(q);
+    release(q, all ? w : (w + 1) / 2);
+    return 0;
 }
 
-bool pd_queue_pop(pd_queue *q, const unsigned char **rec, size_t *len, uint64_t *offset)
+bool pd_queue_pop(pd_queue *q, pd_qent *out)
 {
     if (q->next >= q->nready)
         return false;
-    const pd_qent *e = &q->ready[q->next++];
-    *rec = q->ready_arena.data + e->off;
-    *len = e->len;
-    *offset = e->offset;
+    *out = q->ents[q->next++];
     return true;
 }

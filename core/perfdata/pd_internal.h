@@ -13,40 +13,57 @@
 #define PD_MAX_EVENTS 4096
 #define PD_MAX_FEATURE (64u << 20) /* a feature section larger than this is refused */
 #define PD_QUEUE_MAX (64u << 20)   /* bytes of queued records before half is released */
+#define PD_BLOCKS_MAX 96           /* blocks pinned by queued records before all are released */
 
-/* Bytes [pos, end) of an input, read through a sliding buffer. */
+/* A buffer that input is read (or inflated) into. Records are not copied
+ * out of it: a queued record points into its block, and a block is reused
+ * only when no queued record pins it any more. */
+typedef struct pd_block {
+    struct pd_block *next_free; /* in the pool's free list */
+    struct pd_block *next_all;  /* every block of the pool */
+    size_t refs;                /* queued records in it, +1 while it is being filled */
+    unsigned char data[];       /* PD_CHUNK bytes */
+} pd_block;
+
+typedef struct pd_pool {
+    pd_block *free, *all;
+    size_t nfree;
+    size_t live; /* blocks in use (not in the free list) */
+} pd_pool;
+
+/* A block with refs 1 (taken from the free list, or new); NULL on OOM. */
+pd_block *pd_block_get(pd_pool *p);
+/* Drops one reference; the block goes back to the pool at 0. */
+void pd_block_put(pd_pool *p, pd_block *b);
+/* Frees every block, pinned or not. */
+void pd_pool_free(pd_pool *p);
+
+/* Bytes [pos, end) of an input, read into blocks. */
 typedef struct pd_src {
     int fd;
-    uint64_t pos; /* input offset of buf[start] */
+    uint64_t pos; /* input offset of blk->data[start] */
     uint64_t end; /* where the data ends (UINT64_MAX: at EOF) */
-    unsigned char *buf;
-    size_t start, len, cap;
+    pd_pool *pool;
+    pd_block *blk; /* the block being read into, NULL before the first read */
+    size_t start, len;
     bool eof;
     bool failed; /* a read error (errno in err) */
     int err;
 } pd_src;
 
-/* A growable byte arena for strings and queued records. */
-typedef struct pd_bytes {
-    unsigned char *data;
-    size_t len, cap;
-} pd_bytes;
-
+/* A queued record: where it is, pinning its block. */
 typedef struct pd_qent {
-    uint64_t time, seq;
-    size_t off, len; /* in the arena */
+    uint64_t time;
+    const unsigned char *rec; /* header included; the size is in the header */
+    pd_block *blk;
     uint64_t offset; /* input offset */
 } pd_qent;
 
 typedef struct pd_queue {
-    pd_qent *ents;
+    pd_qent *ents, *tmp; /* ents[next, nready): released; [nready, n): waiting */
     size_t n, cap;
-    pd_bytes arena;
-    /* released records, returned in order from ready[next] */
-    pd_qent *ready;
-    size_t nready, next, ready_cap;
-    pd_bytes ready_arena;
-    uint64_t seq;
+    size_t nready, next;
+    size_t bytes; /* of the waiting records */
     uint64_t round_max, prev_round_max; /* newest time of this and the last round */
     bool any_round;
 } pd_queue;
@@ -74,7 +91,9 @@ struct pd_reader {
     pd_build_id *bids;
     size_t nbids, bids_cap;
 
+    pd_pool pool;
     pd_queue q;
+    pd_block *held;       /* the block of the record returned last from the queue */
     struct pd_inflate *z; /* COMPRESSED records, NULL until one comes */
     uint64_t zoff;        /* offset of the COMPRESSED record being inflated */
     pd_counts counts;
@@ -120,28 +139,36 @@ bool pd_record_time(const pd_reader *r, uint32_t type, const unsigned char *body
 void pd_update_id_pos(pd_reader *r);
 
 /* order.c */
-void pd_queue_free(pd_queue *q);
-/* Queues a record (copied). 0 or -1 (OOM). */
-int pd_queue_push(pd_queue *q, uint64_t time, const unsigned char *rec, size_t len,
+void pd_queue_free(pd_queue *q, pd_pool *pool);
+/* Queues record rec (its header first) of block blk, whose reference it
+ * takes over. 0 or -1 (OOM). */
+int pd_queue_push(pd_queue *q, uint64_t time, const unsigned char *rec, pd_block *blk,
                   uint64_t offset);
 /* FINISHED_ROUND: releases the records no later than the round before. */
 int pd_queue_round(pd_queue *q);
-/* Releases everything (end of input) or, when over its bound, the older half. */
+/* Releases everything (end of input) or the older half. */
 int pd_queue_flush(pd_queue *q, bool all);
-/* The next released record; false when none is ready. */
-bool pd_queue_pop(pd_queue *q, const unsigned char **rec, size_t *len, uint64_t *offset);
-size_t pd_queue_bytes(const pd_queue *q);
+/* The next released record (its block reference goes to the caller);
+ * false when none is ready. */
+bool pd_queue_pop(pd_queue *q, pd_qent *out);
+/* Records waiting (not released). */
+static inline size_t pd_queue_waiting(const pd_queue *q)
+{
+    return q->n - q->nready;
+}
 
 /* inflate.c: COMPRESSED records. */
 typedef struct pd_inflate pd_inflate;
-pd_inflate *pd_inflate_new(void);
+/* Inflated records go into blocks of pool. */
+pd_inflate *pd_inflate_new(pd_pool *pool);
 void pd_inflate_free(pd_inflate *z);
 /* Feeds a COMPRESSED record's payload. 0 or -1 (corrupt: message in err). */
 int pd_inflate_feed(pd_inflate *z, const unsigned char *p, size_t n, char *err, size_t errlen);
-/* The next whole record of the inflated stream: 1 (rec, len), 0 when more
- * input is needed, -1 on corrupt data (message in err). */
-int pd_inflate_next(pd_inflate *z, const unsigned char **rec, size_t *len, char *err,
-                    size_t errlen);
+/* The next whole record of the inflated stream: 1 (rec, len, and the
+ * block it is in), 0 when more input is needed, -1 on corrupt data or OOM
+ * (message in err). */
+int pd_inflate_next(pd_inflate *z, const unsigned char **rec, size_t *len, pd_block **blk,
+                    char *err, size_t errlen);
 /* Bytes inflated so far; bytes left over that are not a whole record. */
 uint64_t pd_inflate_total(const pd_inflate *z);
 size_t pd_inflate_pending(const pd_inflate *z);

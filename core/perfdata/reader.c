@@ -86,27 +86,37 @@ static ssize_t read_some(pd_src *s, void *buf, size_t n, uint64_t off)
 const unsigned char *pd_src_peek(pd_src *s, size_t n)
 {
     if (s->len >= n)
-        return s->buf + s->start;
+        return s->blk->data + s->start;
     if (s->failed)
         return NULL;
-    if (s->start) {
-        memmove(s->buf, s->buf + s->start, s->len);
-        s->start = 0;
+    if (n > PD_CHUNK) {
+        s->failed = true;
+        s->err = EFBIG;
+        return NULL;
     }
-    if (s->cap < n) {
-        size_t cap = n > PD_CHUNK ? n : PD_CHUNK;
-        unsigned char *b = realloc(s->buf, cap);
-        if (!b) {
-            s->failed = true;
-            s->err = ENOMEM;
-            return NULL;
+    if (!s->blk || s->start + n > PD_CHUNK) {
+        /* the rest of the block is too small: the bytes not yet used move
+         * to the start of a block, the same one when no queued record
+         * pins it */
+        if (s->blk && s->blk->refs == 1) {
+            memmove(s->blk->data, s->blk->data + s->start, s->len);
+        } else {
+            pd_block *b = pd_block_get(s->pool);
+            if (!b) {
+                s->failed = true;
+                s->err = ENOMEM;
+                return NULL;
+            }
+            if (s->len)
+                memcpy(b->data, s->blk->data + s->start, s->len);
+            pd_block_put(s->pool, s->blk);
+            s->blk = b;
         }
-        s->buf = b;
-        s->cap = cap;
+        s->start = 0;
     }
     while (s->len < n && !s->eof) {
         uint64_t at = s->pos + s->len;
-        size_t want = s->cap - s->len;
+        size_t want = PD_CHUNK - s->start - s->len;
         if (s->end != UINT64_MAX) {
             if (at >= s->end) {
                 s->eof = true;
@@ -115,7 +125,7 @@ const unsigned char *pd_src_peek(pd_src *s, size_t n)
             if (want > s->end - at)
                 want = (size_t)(s->end - at);
         }
-        ssize_t k = read_some(s, s->buf + s->len, want, at);
+        ssize_t k = read_some(s, s->blk->data + s->start + s->len, want, at);
         if (k < 0) {
             s->failed = true;
             s->err = errno;
@@ -125,7 +135,7 @@ const unsigned char *pd_src_peek(pd_src *s, size_t n)
             s->eof = true;
         s->len += (size_t)k;
     }
-    return s->len >= n ? s->buf + s->start : NULL;
+    return s->len >= n ? s->blk->data + s->start : NULL;
 }
 
 void pd_src_skip(pd_src *s, size_t n)
@@ -434,13 +444,18 @@ pd_reader *pd_open_prefix(int fd, const char *name, const void *head, size_t nhe
                           size_t errlen)
 {
     pd_reader *r = calloc(1, sizeof *r);
-    if (r && nhead && (r->src.buf = malloc(PD_CHUNK > nhead ? PD_CHUNK : nhead))) {
-        memcpy(r->src.buf, head, nhead);
-        r->src.len = nhead;
-        r->src.cap = PD_CHUNK > nhead ? PD_CHUNK : nhead;
+    if (r) {
+        r->src.pool = &r->pool;
+        if (nhead > PD_CHUNK || (nhead && !(r->src.blk = pd_block_get(&r->pool)))) {
+            pd_pool_free(&r->pool);
+            free(r);
+            r = NULL;
+        } else if (nhead) {
+            memcpy(r->src.blk->data, head, nhead);
+            r->src.len = nhead;
+        }
     }
-    if (!r || (nhead && !r->src.buf)) {
-        free(r);
+    if (!r) {
         snprintf(err, errlen, "%s: out of memory", name);
         return NULL;
     }
@@ -471,7 +486,7 @@ pd_reader *pd_open_prefix(int fd, const char *name, const void *head, size_t nhe
         unsigned char hdr[FILE_HEADER_SIZE];
         memcpy(hdr, h, sizeof hdr);
         if (lseek(fd, 0, SEEK_CUR) < 0) { /* a pipe: copy it to a file first */
-            int t = spool(r, fd, r->src.buf + r->src.start, r->src.len);
+            int t = spool(r, fd, r->src.blk->data + r->src.start, r->src.len);
             if (t < 0)
                 rc = -1;
             else
@@ -494,7 +509,6 @@ void pd_close(pd_reader *r)
         return;
     if (r->owned_fd >= 0)
         close(r->owned_fd);
-    free(r->src.buf);
     free(r->events);
     free(r->idmap.ids);
     free(r->idmap.events);
@@ -503,8 +517,9 @@ void pd_close(pd_reader *r)
     free(r->owned);
     free(r->cmdline);
     free(r->bids);
-    pd_queue_free(&r->q);
+    pd_queue_free(&r->q, &r->pool);
     pd_inflate_free(r->z);
+    pd_pool_free(&r->pool);
     for (size_t i = 0; i < r->nwarnings; i++)
         free(r->warnings[i]);
     free(r->warnings);

@@ -266,6 +266,73 @@ static void test_unfinished(void)
     free(b.p);
 }
 
+/* Many rounds, megabytes of records (so that they span several blocks),
+ * each round two runs in time order (two CPUs) and a record that belongs
+ * to the next round; plain, and each round in a COMPRESSED record. Every
+ * sample comes out once, intact (its ip follows from its time), in time
+ * order. */
+static void test_many_rounds(void)
+{
+    for (int z = 0; z < 2; z++) {
+        buf b = {0};
+        u64(&b, 0x32454c4946524550ULL);
+        u64(&b, 16);
+        hdr(&b, 64, 0, 8 + 128 + 8);
+        attr(&b);
+        u64(&b, 1);
+        size_t want = 0;
+        for (uint64_t round = 0; round < 40; round++) {
+            buf r = {0};
+            uint64_t base = round * 10000;
+            for (int cpu = 0; cpu < 2; cpu++)
+                for (uint64_t i = 0; i < 500; i++) {
+                    uint64_t t = base + 2 * i + (uint64_t)cpu;
+                    sample(&r, 0x400000 + t, 42, t);
+                }
+            sample(&r, 0x400000 + base + 10001, 42, base + 10001);
+            want += 1001;
+            if (z) {
+                size_t cap = ZSTD_compressBound(r.n);
+                unsigned char *c = malloc(cap);
+                size_t cn = ZSTD_compress(c, cap, r.p, r.n, 1);
+                CHECK(!ZSTD_isError(cn) && cn + 8 < 65536);
+                hdr(&b, 81, 0, (uint16_t)(8 + cn));
+                put(&b, c, cn);
+                free(c);
+            } else {
+                put(&b, r.p, r.n);
+            }
+            hdr(&b, 68, 0, 8);
+            free(r.p);
+        }
+        CHECK(b.n > (z ? 0 : (size_t)2 << 20));
+        int fd = mem_fd(&b);
+        char err[256];
+        pd_reader *rd = pd_open(fd, "rounds", err, sizeof err);
+        CHECK(rd != NULL);
+        pd_record rec;
+        size_t n = 0;
+        uint64_t last = 0;
+        bool ordered = true, intact = true;
+        int got;
+        while (rd && (got = pd_next(rd, &rec)) == 1) {
+            if (rec.type != PD_SAMPLE)
+                continue;
+            ordered &= rec.u.sample.time >= last;
+            intact &= rec.u.sample.ip == 0x400000 + rec.u.sample.time &&
+                      pd_u64(rec.u.sample.chain + 8) == rec.u.sample.ip;
+            last = rec.u.sample.time;
+            n++;
+        }
+        CHECK_MSG(rd && got == 0, z ? "compressed" : "plain");
+        CHECK_MSG(n == want, z ? "compressed" : "plain");
+        CHECK_MSG(ordered && intact, z ? "compressed" : "plain");
+        pd_close(rd);
+        close(fd);
+        free(b.p);
+    }
+}
+
 /* Every prefix of both files: never more samples than the whole, an error
  * or the records before the cut. */
 static void test_every_prefix(void)
@@ -357,6 +424,7 @@ int main(void)
     RUN(test_pipe_mode);
     RUN(test_other_byte_order);
     RUN(test_unfinished);
+    RUN(test_many_rounds);
     RUN(test_every_prefix);
     RUN(test_bit_flips);
     RUN(test_convert);
