@@ -34,6 +34,7 @@ typedef struct sym {
     uint32_t name; /* offset into names */
     uint32_t order;
     uint8_t bind, nonzero;
+    uint8_t module; /* kallsyms: a module's symbol ("name\t[module]") */
 } sym;
 
 struct pd_symtab {
@@ -46,8 +47,8 @@ struct pd_symtab {
     uint64_t bias;
 };
 
-static int add_sym(pd_symtab *t, uint64_t start, uint64_t size, int bind, const char *name,
-                   size_t len)
+static int push_sym(pd_symtab *t, uint64_t start, uint64_t size, int bind, size_t name,
+                    bool module)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
@@ -57,6 +58,17 @@ static int add_sym(pd_symtab *t, uint64_t start, uint64_t size, int bind, const 
         t->syms = s;
         t->cap = cap;
     }
+    if (name > UINT32_MAX)
+        return -1;
+    t->syms[t->n] = (sym){start,       start + size, (uint32_t)name, (uint32_t)t->n,
+                          (uint8_t)bind, size != 0,    module};
+    t->n++;
+    return 0;
+}
+
+static int add_sym(pd_symtab *t, uint64_t start, uint64_t size, int bind, const char *name,
+                   size_t len)
+{
     if (t->names_cap - t->names_len < len + 1) {
         size_t cap = t->names_cap ? t->names_cap : 1u << 16;
         while (cap - t->names_len < len + 1)
@@ -71,10 +83,9 @@ static int add_sym(pd_symtab *t, uint64_t start, uint64_t size, int bind, const 
     }
     memcpy(t->names + t->names_len, name, len);
     t->names[t->names_len + len] = '\0';
-    t->syms[t->n] = (sym){start, start + size, (uint32_t)t->names_len, (uint32_t)t->n,
-                          (uint8_t)bind, size != 0};
+    if (push_sym(t, start, size, bind, t->names_len, false))
+        return -1;
     t->names_len += len + 1;
-    t->n++;
     return 0;
 }
 
@@ -121,14 +132,16 @@ static bool better(const pd_symtab *t, const sym *a, const sym *b)
  * address the last one, which alone reaches the next address, is kept. */
 static void finish(pd_symtab *t, bool kallsyms)
 {
-    qsort(t->syms, t->n, sizeof *t->syms, cmp_sym);
+    bool sorted = true;
+    for (size_t i = 0; sorted && i + 1 < t->n; i++)
+        sorted = t->syms[i].start <= t->syms[i + 1].start;
+    if (!sorted) /* kallsyms is sorted already */
+        qsort(t->syms, t->n, sizeof *t->syms, cmp_sym);
     for (size_t i = 0; i + 1 < t->n; i++) {
         sym *p = &t->syms[i], *c = &t->syms[i + 1];
         if (p->end != p->start)
             continue;
-        bool pm = strchr(t->names + p->name, '[') != NULL;
-        bool cm = strchr(t->names + c->name, '[') != NULL;
-        if (kallsyms && pm != cm)
+        if (kallsyms && p->module != c->module)
             p->end = ((p->start + 4096) + 4095) & ~(uint64_t)4095;
         else
             p->end = c->start;
@@ -351,45 +364,97 @@ bool pd_symtab_srcline(pd_symtab *t, uint64_t vaddr, const char **file, int *lin
 
 /* ---- kallsyms ---- */
 
+/* The whole of fd (a /proc file has no size to ask for), NUL-terminated;
+ * NULL with errno on failure. */
+static char *read_all(int fd, size_t *len)
+{
+    size_t cap = 8u << 20, n = 0;
+    char *b = malloc(cap + 1);
+    while (b) {
+        if (n == cap) {
+            char *nb = realloc(b, 2 * cap + 1);
+            if (!nb)
+                break;
+            b = nb;
+            cap *= 2;
+        }
+        ssize_t k = read(fd, b + n, cap - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            break;
+        if (k == 0) {
+            b[n] = '\0';
+            *len = n;
+            return b;
+        }
+        n += (size_t)k;
+    }
+    int e = b ? errno : ENOMEM;
+    free(b);
+    errno = e;
+    return NULL;
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* kallsyms is read whole and its lines become the names in place (each
+ * line ends where its newline was), so nothing is copied. */
 pd_symtab *pd_symtab_kallsyms(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
-    FILE *f = NULL;
-    if (fd < 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode)) || !(f = fdopen(fd, "r"))) {
+    if (fd < 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode))) {
         snprintf(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
         if (fd >= 0)
             close(fd);
         return NULL;
     }
-    pd_symtab *t = calloc(1, sizeof *t);
-    char line[1024];
+    size_t len = 0;
+    char *text = read_all(fd, &len);
+    int e = errno;
+    close(fd);
+    pd_symtab *t = text ? calloc(1, sizeof *t) : NULL;
+    if (!t) {
+        snprintf(err, errlen, "%s: %s", path, text ? "out of memory" : strerror(e));
+        free(text);
+        return NULL;
+    }
+    t->names = text;
+    t->names_len = t->names_cap = len + 1;
     bool nonzero = false;
-    while (t && fgets(line, sizeof line, f)) {
-        char *end;
-        uint64_t addr = strtoull(line, &end, 16);
-        if (end == line || *end != ' ')
+    for (size_t i = 0; i < len;) {
+        /* "addr type name[\t[module]]\n" */
+        size_t line = i;
+        char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        i = end + 1;
+        text[end] = '\0';
+        uint64_t addr = 0;
+        size_t k = line;
+        for (int h; k < end && (h = hexval((unsigned char)text[k])) >= 0; k++)
+            addr = addr << 4 | (uint64_t)h;
+        if (k == line || k + 3 > end || text[k] != ' ' || text[k + 2] != ' ')
             continue;
-        char type = end[1];
-        if (!type || end[2] != ' ')
-            continue;
-        char *name = end + 3;
-        size_t len = strcspn(name, "\n");
-        name[len] = '\0';
+        char type = text[k + 1];
+        size_t name = k + 3;
         char u = (char)toupper((unsigned char)type);
-        if ((u != 'T' && u != 'W' && u != 'D' && u != 'B') || name[0] == '$')
+        if ((u != 'T' && u != 'W' && u != 'D' && u != 'B') || text[name] == '$')
             continue;
         int bind = u == 'W' ? STB_WEAK : isupper((unsigned char)type) ? STB_GLOBAL : STB_LOCAL;
         nonzero |= addr != 0;
-        if (add_sym(t, addr, 0, bind, name, strlen(name))) {
+        bool module = memchr(text + name, '[', end - name) != NULL;
+        if (push_sym(t, addr, 0, bind, name, module)) {
+            snprintf(err, errlen, "out of memory");
             pd_symtab_free(t);
-            t = NULL;
+            return NULL;
         }
-    }
-    fclose(f);
-    if (!t) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
     }
     if (!nonzero) { /* kptr_restrict: every address reads 0 */
         snprintf(err, errlen, "%s: all addresses are 0 (kernel.kptr_restrict)", path);
