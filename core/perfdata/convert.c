@@ -28,21 +28,34 @@
 
 #define MAX_STACK 127
 #define PERF_TYPE_TRACEPOINT 2
-#define CACHE_MAX (1u << 22)
+#define SPACE_MAX (1u << 22) /* addresses cached per address space before it starts over */
+#define KERNEL_SPACE PD_SYMS_KERNEL
 
-typedef struct centry {
-    uint64_t ip, gen;
-    uint32_t pid;
-    uint32_t id; /* frame id, 0 = empty slot */
-    uint8_t mode;
-} centry;
+/* A cached address: its frame id (0 = empty slot); hdr: an ip printed on
+ * a sample's header line (another frame line than in a callchain). */
+typedef struct fslot {
+    uint64_t ip;
+    uint32_t id, hdr;
+} fslot;
+
+/* The frame ids of the addresses seen in one address space: a process's
+ * user addresses at one generation of its maps (emptied when they change),
+ * or the kernel's. */
+typedef struct space {
+    uint32_t pid; /* KERNEL_SPACE for the kernel */
+    uint64_t gen;
+    fslot *slots;
+    size_t n, cap;
+} space;
 
 typedef struct conv {
     pd_reader *r;
     pd_syms *s;
     ps_parser *p;
-    centry *cache;
-    size_t ncache, cache_cap;
+    space *spaces; /* [0] is the kernel's */
+    size_t nspaces, spaces_cap;
+    uint32_t *space_of; /* open addressing by pid: spaces index + 1, 0 = empty */
+    size_t nspace_of;
     uint32_t *frames;
     char line[16384];
 } conv;
@@ -59,38 +72,94 @@ const char *pd_convert_unsupported(const pd_info *info)
     return NULL;
 }
 
-static uint64_t mix(uint64_t h)
+static size_t slot_of(uint64_t ip, size_t cap)
 {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
+    return (size_t)((ip * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
 }
 
-static bool cache_grow(conv *c)
+static size_t pid_slot(uint32_t pid, size_t cap)
 {
-    size_t cap = c->cache_cap ? c->cache_cap * 2 : 4096;
-    if (c->ncache >= CACHE_MAX) { /* bounded: start over */
-        memset(c->cache, 0, c->cache_cap * sizeof *c->cache);
-        c->ncache = 0;
+    return (size_t)((pid * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+}
+
+static bool space_grow(space *sp)
+{
+    if (sp->n >= SPACE_MAX) { /* bounded: start over */
+        memset(sp->slots, 0, sp->cap * sizeof *sp->slots);
+        sp->n = 0;
         return true;
     }
-    centry *t = calloc(cap, sizeof *t);
+    size_t cap = sp->cap ? sp->cap * 2 : 1024;
+    fslot *t = calloc(cap, sizeof *t);
     if (!t)
         return false;
-    for (size_t i = 0; i < c->cache_cap; i++) {
-        centry *e = &c->cache[i];
-        if (!e->id)
+    for (size_t i = 0; i < sp->cap; i++) {
+        if (!sp->slots[i].id)
             continue;
-        size_t j = (size_t)mix(e->ip ^ e->gen * 31 ^ e->pid ^ (uint64_t)e->mode << 56) & (cap - 1);
+        size_t j = slot_of(sp->slots[i].ip, cap);
         while (t[j].id)
             j = (j + 1) & (cap - 1);
-        t[j] = *e;
+        t[j] = sp->slots[i];
     }
-    free(c->cache);
-    c->cache = t;
-    c->cache_cap = cap;
+    free(sp->slots);
+    sp->slots = t;
+    sp->cap = cap;
     return true;
+}
+
+/* The address space of process pid (KERNEL_SPACE: the kernel's), emptied
+ * when the maps it was filled under have changed since. NULL on OOM. */
+static space *space_get(conv *c, uint32_t pid)
+{
+    uint64_t gen = pd_syms_generation(c->s, pid);
+    size_t idx = 0;
+    if (pid != KERNEL_SPACE) {
+        size_t mask = c->nspace_of - 1, i = pid_slot(pid, c->nspace_of);
+        for (; c->space_of[i]; i = (i + 1) & mask)
+            if (c->spaces[c->space_of[i] - 1].pid == pid)
+                break;
+        if (c->space_of[i]) {
+            idx = c->space_of[i] - 1;
+        } else {
+            if (c->nspaces == c->spaces_cap) {
+                size_t cap = c->spaces_cap * 2;
+                space *t = realloc(c->spaces, cap * sizeof *t);
+                if (!t)
+                    return NULL;
+                c->spaces = t;
+                c->spaces_cap = cap;
+            }
+            if ((c->nspaces + 1) * 2 > c->nspace_of) {
+                size_t cap = c->nspace_of * 2;
+                uint32_t *t = calloc(cap, sizeof *t);
+                if (!t)
+                    return NULL;
+                for (size_t k = 1; k < c->nspaces; k++) {
+                    size_t j = pid_slot(c->spaces[k].pid, cap);
+                    while (t[j])
+                        j = (j + 1) & (cap - 1);
+                    t[j] = (uint32_t)(k + 1);
+                }
+                free(c->space_of);
+                c->space_of = t;
+                c->nspace_of = cap;
+                mask = cap - 1;
+                for (i = pid_slot(pid, cap); c->space_of[i];)
+                    i = (i + 1) & mask;
+            }
+            idx = c->nspaces++;
+            c->spaces[idx] = (space){pid, gen, NULL, 0, 0};
+            c->space_of[i] = (uint32_t)(idx + 1);
+        }
+    }
+    space *sp = &c->spaces[idx];
+    if (sp->gen != gen) {
+        if (sp->slots)
+            memset(sp->slots, 0, sp->cap * sizeof *sp->slots);
+        sp->n = 0;
+        sp->gen = gen;
+    }
+    return sp;
 }
 
 /* The frame line of ip, formatted as perf prints it. */
@@ -110,30 +179,31 @@ static size_t format_frame(conv *c, uint64_t ip, const pd_frame *f)
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-/* mode: 0 user, 1 kernel; +2 for an ip printed on the header line. The
- * frame id, 0 when the text is no frame line, UINT32_MAX on OOM. */
-static uint32_t frame_of(conv *c, uint32_t pid, uint64_t ip, uint8_t mode)
+/* The frame id of ip in address space sp of process pid (kernel: a
+ * kernel address), as a frame line resolved and interned on its first
+ * sight; hdr: printed on the header line. 0 when the text is no frame
+ * line, UINT32_MAX on OOM. */
+static uint32_t frame_of(conv *c, space *sp, uint32_t pid, uint64_t ip, bool kernel, bool hdr)
 {
-    bool kernel = mode & 1;
-    uint64_t gen = kernel ? 0 : pd_syms_generation(c->s, pid);
-    uint32_t kpid = kernel ? UINT32_MAX : pid;
-    if ((c->ncache + 1) * 2 > c->cache_cap && !cache_grow(c))
-        return UINT32_MAX;
-    size_t mask = c->cache_cap - 1;
-    size_t j = (size_t)mix(ip ^ gen * 31 ^ kpid ^ (uint64_t)mode << 56) & mask;
-    for (; c->cache[j].id; j = (j + 1) & mask) {
-        const centry *e = &c->cache[j];
-        if (e->ip == ip && e->gen == gen && e->pid == kpid && e->mode == mode)
-            return e->id;
+    if (sp->cap) {
+        size_t mask = sp->cap - 1;
+        for (size_t j = slot_of(ip, sp->cap); sp->slots[j].id; j = (j + 1) & mask)
+            if (sp->slots[j].ip == ip && sp->slots[j].hdr == hdr)
+                return sp->slots[j].id;
     }
     pd_frame f;
     if (pd_syms_resolve(c->s, pid, ip, kernel, &f))
         return UINT32_MAX;
     size_t n = format_frame(c, ip, &f);
-    uint32_t id = ps_direct_frame(c->p, c->line, n, mode & 2);
+    uint32_t id = ps_direct_frame(c->p, c->line, n, hdr);
     if (id && id != UINT32_MAX) {
-        c->cache[j] = (centry){ip, gen, kpid, id, mode};
-        c->ncache++;
+        if ((sp->n + 1) * 2 > sp->cap && !space_grow(sp))
+            return UINT32_MAX;
+        size_t mask = sp->cap - 1, j = slot_of(ip, sp->cap);
+        while (sp->slots[j].id)
+            j = (j + 1) & mask;
+        sp->slots[j] = (fslot){ip, id, hdr};
+        sp->n++;
     }
     return id;
 }
@@ -165,6 +235,9 @@ static int sample(conv *c, const pd_record *rec)
     h.event = ev->name;
     h.event_len = strlen(ev->name);
     size_t n = 0;
+    space *user = space_get(c, sm->pid), *kern = space_get(c, KERNEL_SPACE);
+    if (!user || !kern)
+        return PS_ERR_NOMEM;
     if ((st & PD_S_CALLCHAIN) && sm->nchain) {
         bool kernel = false;
         for (size_t i = 0; i < sm->nchain && n < MAX_STACK; i++) {
@@ -176,7 +249,7 @@ static int sample(conv *c, const pd_record *rec)
                     break; /* perf discards a chain with a guest context */
                 continue;
             }
-            uint32_t id = frame_of(c, sm->pid, ip, kernel);
+            uint32_t id = frame_of(c, kernel ? kern : user, sm->pid, ip, kernel, false);
             if (id == UINT32_MAX)
                 return PS_ERR_NOMEM;
             if (id)
@@ -184,7 +257,7 @@ static int sample(conv *c, const pd_record *rec)
         }
     } else if ((st & PD_S_IP) && ev->type != PERF_TYPE_TRACEPOINT) {
         bool kernel = (rec->misc & PD_MISC_CPUMODE_MASK) == PD_MISC_KERNEL;
-        uint32_t id = frame_of(c, sm->pid, sm->ip, (uint8_t)(2 | kernel));
+        uint32_t id = frame_of(c, kernel ? kern : user, sm->pid, sm->ip, kernel, true);
         if (id == UINT32_MAX)
             return PS_ERR_NOMEM;
         if (id)
@@ -280,7 +353,20 @@ int pd_convert(pd_reader *r, pd_syms *s, ps_parser *p, const pd_convert_options 
                size_t errlen)
 {
     conv c = {.r = r, .s = s, .p = p};
-    if (!(c.frames = malloc(MAX_STACK * sizeof *c.frames))) {
+    c.frames = malloc(MAX_STACK * sizeof *c.frames);
+    c.spaces = calloc(16, sizeof *c.spaces);
+    c.space_of = calloc(32, sizeof *c.space_of);
+    if (c.spaces) {
+        c.spaces[0].pid = KERNEL_SPACE;
+        c.spaces[0].gen = pd_syms_generation(s, KERNEL_SPACE);
+        c.nspaces = 1;
+        c.spaces_cap = 16;
+        c.nspace_of = 32;
+    }
+    if (!c.frames || !c.spaces || !c.space_of) {
+        free(c.frames);
+        free(c.spaces);
+        free(c.space_of);
         snprintf(err, errlen, "out of memory");
         return PD_CONVERT_ERROR;
     }
@@ -333,7 +419,10 @@ int pd_convert(pd_reader *r, pd_syms *s, ps_parser *p, const pd_convert_options 
         snprintf(err, errlen, "out of memory");
         rc = PD_CONVERT_ERROR;
     }
-    free(c.cache);
+    for (size_t i = 0; i < c.nspaces; i++)
+        free(c.spaces[i].slots);
+    free(c.spaces);
+    free(c.space_of);
     free(c.frames);
     return rc;
 }

@@ -367,8 +367,10 @@ int pd_syms_record(pd_syms *s, const pd_record *r)
     case PD_MMAP2: {
         const char *fn = r->u.mmap.filename;
         if (r->u.mmap.pid == UINT32_MAX) { /* the kernel's maps */
-            if (strncmp(fn, "[kernel.kallsyms]", 17) == 0)
+            if (strncmp(fn, "[kernel.kallsyms]", 17) == 0 && s->kernel_start != r->u.mmap.start) {
                 s->kernel_start = r->u.mmap.start;
+                s->kernel_gen = ++s->gen;
+            }
             return 0;
         }
         char anon[64];

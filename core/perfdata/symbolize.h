@@ -61,7 +61,9 @@ int pd_syms_record(pd_syms *s, const pd_record *r);
 /* The thread's name as perf prints it (its last COMM, inherited through
  * FORK), or NULL when no record named it. */
 const char *pd_syms_comm(const pd_syms *s, uint32_t tid);
-/* A number that changes whenever process pid's maps change. */
+/* A number that changes whenever process pid's maps change (pid
+ * PD_SYMS_KERNEL: the kernel's). */
+#define PD_SYMS_KERNEL UINT32_MAX
 uint64_t pd_syms_generation(const pd_syms *s, uint32_t pid);
 
 /* Resolves ip of process pid (kernel: a kernel-mode address). 0 or -1

@@ -61,6 +61,7 @@ struct pd_syms {
     bool kernel_loaded;
     pd_symtab *kernel;
     uint64_t kernel_start; /* from the kernel MMAP record, 0 = none */
+    uint64_t kernel_gen;   /* changes when kernel_start does */
 
     char **warnings;
     size_t nwarnings, warnings_cap;

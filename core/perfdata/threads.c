@@ -218,6 +218,8 @@ int pd_fork(pd_syms *s, uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid
 
 uint64_t pd_syms_generation(const pd_syms *s, uint32_t pid)
 {
+    if (pid == PD_SYMS_KERNEL)
+        return s->kernel_gen;
     uint32_t idx;
     return pd_u32map_get(&s->proc_index, pid, &idx) ? s->procs[idx].gen : 0;
 }
