@@ -415,15 +415,16 @@ int pd_syms_resolve(pd_syms *s, uint32_t pid, uint64_t ip, bool kernel, pd_frame
         out->dso = "[kernel.kallsyms]";
         out->dso_len = 17;
         uint64_t start;
-        const char *name = pd_symtab_find(s->kernel, ip, &start);
+        size_t len;
+        const char *name = pd_symtab_find(s->kernel, ip, &start, &len);
         if (name) {
-            const char *tab = strchr(name, '\t');
+            const char *tab = memchr(name, '\t', len);
             out->sym = name;
-            out->sym_len = tab ? (size_t)(tab - name) : strlen(name);
+            out->sym_len = tab ? (size_t)(tab - name) : len;
             out->symoff = ip - start;
             if (tab) {
                 out->dso = tab + 1;
-                out->dso_len = strlen(tab + 1);
+                out->dso_len = len - out->sym_len - 1;
             }
         }
         return 0;
@@ -446,10 +447,11 @@ int pd_syms_resolve(pd_syms *s, uint32_t pid, uint64_t ip, bool kernel, pd_frame
     out->vaddr = vaddr;
     out->has_vaddr = true;
     out->dso_id = (int)m->dso;
-    const char *name = pd_symtab_find(d->symtab, vaddr, &start);
+    size_t len;
+    const char *name = pd_symtab_find(d->symtab, vaddr, &start, &len);
     if (name) {
         out->sym = name;
-        out->sym_len = strlen(name);
+        out->sym_len = len;
         out->symoff = vaddr - start;
     }
     return 0;

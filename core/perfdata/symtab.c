@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "symtab.h"
@@ -40,8 +41,10 @@ typedef struct sym {
 struct pd_symtab {
     sym *syms;
     size_t n, cap;
-    char *names;
+    char *names; /* NUL-terminated names; or a kallsyms text, each name ending at its newline */
     size_t names_len, names_cap;
+    bool text;   /* names is a kallsyms text */
+    bool mapped; /* names is a mapped file */
     Dwfl *dwfl; /* for source lines; NULL for kallsyms */
     Dwfl_Module *mod;
     uint64_t bias;
@@ -105,6 +108,14 @@ static size_t underscores(const char *s)
     return n;
 }
 
+/* The length of a symbol's name (up to its NUL, or its newline in a
+ * kallsyms text). */
+static size_t name_len(const pd_symtab *t, const sym *s)
+{
+    const char *p = t->names + s->name;
+    return t->text ? strcspn(p, "\n") : strlen(p);
+}
+
 /* perf's choose_best_symbol: true when a is kept over b. */
 static bool better(const pd_symtab *t, const sym *a, const sym *b)
 {
@@ -120,7 +131,7 @@ static bool better(const pd_symtab *t, const sym *a, const sym *b)
     size_t au = underscores(an), bu = underscores(bn);
     if (au != bu)
         return au < bu;
-    size_t al = strlen(an), bl = strlen(bn);
+    size_t al = name_len(t, a), bl = name_len(t, b);
     if (al != bl)
         return al > bl;
     return true;
@@ -164,7 +175,7 @@ static void finish(pd_symtab *t, bool kallsyms)
     t->n = k;
 }
 
-const char *pd_symtab_find(const pd_symtab *t, uint64_t addr, uint64_t *start)
+const char *pd_symtab_find(const pd_symtab *t, uint64_t addr, uint64_t *start, size_t *len)
 {
     if (!t || !t->n || addr < t->syms[0].start)
         return NULL;
@@ -181,6 +192,8 @@ const char *pd_symtab_find(const pd_symtab *t, uint64_t addr, uint64_t *start)
         return NULL;
     if (start)
         *start = s->start;
+    if (len)
+        *len = name_len(t, s);
     return t->names + s->name;
 }
 
@@ -196,7 +209,10 @@ void pd_symtab_free(pd_symtab *t)
     if (t->dwfl)
         dwfl_end(t->dwfl);
     free(t->syms);
-    free(t->names);
+    if (t->mapped)
+        munmap(t->names, t->names_len);
+    else
+        free(t->names);
     free(t);
 }
 
@@ -404,8 +420,8 @@ static int hexval(unsigned char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* kallsyms is read whole and its lines become the names in place (each
- * line ends where its newline was), so nothing is copied. */
+/* A kallsyms file is mapped (or, for /proc/kallsyms, read whole), and its
+ * lines are the names: each ends at its newline, nothing is copied. */
 pd_symtab *pd_symtab_kallsyms(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -416,26 +432,36 @@ pd_symtab *pd_symtab_kallsyms(const char *path, char *err, size_t errlen)
             close(fd);
         return NULL;
     }
+    pd_symtab *t = calloc(1, sizeof *t);
     size_t len = 0;
-    char *text = read_all(fd, &len);
+    char *text = NULL;
+    /* /proc files have no size: read those */
+    if (t && st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX) {
+        len = (size_t)st.st_size;
+        text = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (text == MAP_FAILED)
+            text = NULL;
+        t->mapped = text != NULL;
+    }
+    if (t && !text)
+        text = read_all(fd, &len);
     int e = errno;
     close(fd);
-    pd_symtab *t = text ? calloc(1, sizeof *t) : NULL;
-    if (!t) {
-        snprintf(err, errlen, "%s: %s", path, text ? "out of memory" : strerror(e));
-        free(text);
+    if (!t || !text) {
+        snprintf(err, errlen, "%s: %s", path, !t || !e ? "out of memory" : strerror(e));
+        free(t);
         return NULL;
     }
     t->names = text;
-    t->names_len = t->names_cap = len + 1;
+    t->names_len = t->names_cap = len;
+    t->text = true;
     bool nonzero = false;
     for (size_t i = 0; i < len;) {
         /* "addr type name[\t[module]]\n" */
         size_t line = i;
-        char *nl = memchr(text + i, '\n', len - i);
+        const char *nl = memchr(text + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - text) : len;
         i = end + 1;
-        text[end] = '\0';
         uint64_t addr = 0;
         size_t k = line;
         for (int h; k < end && (h = hexval((unsigned char)text[k])) >= 0; k++)
@@ -445,11 +471,12 @@ pd_symtab *pd_symtab_kallsyms(const char *path, char *err, size_t errlen)
         char type = text[k + 1];
         size_t name = k + 3;
         char u = (char)toupper((unsigned char)type);
-        if ((u != 'T' && u != 'W' && u != 'D' && u != 'B') || text[name] == '$')
-            continue;
+        if ((u != 'T' && u != 'W' && u != 'D' && u != 'B') || text[name] == '$' || !nl)
+            continue; /* a last line without newline is cut off */
         int bind = u == 'W' ? STB_WEAK : isupper((unsigned char)type) ? STB_GLOBAL : STB_LOCAL;
         nonzero |= addr != 0;
-        bool module = memchr(text + name, '[', end - name) != NULL;
+        /* a module's symbols end in "\t[module]" */
+        bool module = end > name && text[end - 1] == ']' && memchr(text + name, '\t', end - name);
         if (push_sym(t, addr, 0, bind, name, module)) {
             snprintf(err, errlen, "out of memory");
             pd_symtab_free(t);

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "perfdata/convert.h"
+#include "perfdata/symtab.h"
 
 typedef struct buf {
     unsigned char *p;
@@ -418,6 +419,60 @@ static void test_convert(void)
     free(b.p);
 }
 
+/* kallsyms with perf's rules: types other than T/W/D/B dropped, of two
+ * symbols at one address the one that reaches the next kept, a symbol
+ * reaching the next (the last core one only to the next page before the
+ * modules', the very last a page past its own), module symbols named
+ * "name\t[module]", and a last line without newline (cut off) ignored. */
+static void test_kallsyms(void)
+{
+    static const char text[] = "ffffffff81000000 T _text\n"
+                               "ffffffff81000000 T startup_64\n"
+                               "ffffffff81001000 t helper\n"
+                               "ffffffff81002000 r some_rodata\n"
+                               "ffffffff81003000 T last_core\n"
+                               "ffffffffc0001000 t mod_fn\t[kvm]\n"
+                               "ffffffffc0002000 t mod_fn2\t[kvm]\n"
+                               "ffffffffc0009000 t cut\t[kvm]";
+    char path[] = "/tmp/perfgo-test-kallsyms-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1));
+    close(fd);
+    char err[256];
+    pd_symtab *t = pd_symtab_kallsyms(path, err, sizeof err);
+    unlink(path);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    static const struct {
+        uint64_t addr;
+        const char *name; /* NULL: none */
+        uint64_t start;
+    } want[] = {
+        {0xffffffff81000010, "startup_64", 0xffffffff81000000},
+        {0xffffffff81002500, "helper", 0xffffffff81001000},
+        {0xffffffff81003fff, "last_core", 0xffffffff81003000},
+        {0xffffffff81004000, NULL, 0},
+        {0xffffffffc0001010, "mod_fn\t[kvm]", 0xffffffffc0001000},
+        {0xffffffffc0002fff, "mod_fn2\t[kvm]", 0xffffffffc0002000},
+        {0xffffffffc0003000, NULL, 0},
+        {0xffffffffc0009000, NULL, 0},
+        {0xffffffff80000000, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        uint64_t start = 0;
+        size_t len = 0;
+        const char *name = pd_symtab_find(t, want[i].addr, &start, &len);
+        char got[64] = "";
+        if (name)
+            snprintf(got, sizeof got, "%.*s", (int)len, name);
+        CHECK_MSG(want[i].name ? name && strcmp(got, want[i].name) == 0 : name == NULL,
+                  want[i].name ? want[i].name : got);
+        CHECK_MSG(!want[i].name || start == want[i].start, got);
+    }
+    pd_symtab_free(t);
+}
+
 int main(void)
 {
     RUN(test_file_mode);
@@ -428,5 +483,6 @@ int main(void)
     RUN(test_every_prefix);
     RUN(test_bit_flips);
     RUN(test_convert);
+    RUN(test_kallsyms);
     return CHECK_DONE();
 }
