@@ -16,6 +16,7 @@
  *   - an address belongs to the last symbol starting at or below it when
  *     it lies below that symbol's end, else to none ("[unknown]"). */
 #include <ctype.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -294,9 +295,66 @@ static int plt_symbols(pd_symtab *t, Elf *elf)
     return 0;
 }
 
+/* An open file whose build id is want (len bytes), or -1. */
+static int open_with_build_id(const char *path, const unsigned char *want, int len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0 || len <= 0)
+        return fd;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    const void *id = NULL;
+    ssize_t n = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
+    bool same = n == len && memcmp(id, want, (size_t)len) == 0;
+    if (elf)
+        elf_end(elf);
+    if (!same) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The separate debug file of a module, as libdwfl's standard search finds
+ * it (by build id under /usr/lib/debug/.build-id, then by .gnu_debuglink
+ * next to the file, in its .debug/ and under /usr/lib/debug), but never
+ * from a debuginfod server: dwfl_standard_find_debuginfo falls back to
+ * one, which loads libdebuginfod on first use (more than 10 ms) and, with
+ * DEBUGINFOD_URLS set, downloads files, which perf script does not do. A
+ * file found by its debug link must have the module's build id, when the
+ * module has one. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+                          GElf_Addr base, const char *file_name, const char *debuglink_file,
+                          GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                          debuglink_crc, debuginfo_file_name);
+    if (fd >= 0 || !file_name || !debuglink_file || strchr(debuglink_file, '/'))
+        return fd;
+    const unsigned char *id = NULL;
+    GElf_Addr vaddr;
+    int idlen = dwfl_module_build_id(mod, &id, &vaddr);
+    const char *slash = strrchr(file_name, '/');
+    int dirlen = slash ? (int)(slash - file_name) : 1;
+    const char *dir = slash ? file_name : ".";
+    char path[4096];
+    for (int k = 0; k < 3; k++) {
+        static const char *const fmt[] = {"%.*s/%s", "%.*s/.debug/%s", "/usr/lib/debug%.*s/%s"};
+        if (k == 2 && dir[0] != '/')
+            break;
+        int n = snprintf(path, sizeof path, fmt[k], dirlen, dir, debuglink_file);
+        if (n < 0 || (size_t)n >= sizeof path || strcmp(path, file_name) == 0)
+            continue;
+        if ((fd = open_with_build_id(path, id, idlen)) >= 0) {
+            *debuginfo_file_name = strdup(path);
+            return fd;
+        }
+    }
+    return -1;
+}
+
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = find_debuginfo,
     .section_address = dwfl_offline_section_address,
 };
 

@@ -139,6 +139,15 @@ describe("perfgo convert -i perf.data", function()
     assert.matches("sched_switch=%d+", totals(data .. ".pb.gz"))
   end)
 
+  it("finds a stripped binary's symbols in its debug file through the debug link", function()
+    sh("gcc -g -O1 -fno-omit-frame-pointer -fPIE -pie -Wl,--build-id=none -o main-dl main.c "
+      .. "-L. -lhot -Wl,-rpath," .. dir .. " && objcopy --only-keep-debug main-dl main-dl.debug && "
+      .. "strip --strip-all main-dl && objcopy --add-gnu-debuglink=main-dl.debug main-dl")
+    local data, script = record("dl", "-g -e cpu-clock -F 2000", "./main-dl 200")
+    same(data, script)
+    assert.matches(";main_spin %d+\n", folded(data)) -- stripped: only the debug file names it
+  end)
+
   it("equals the text path without callchains", function()
     local data, script = record("nocg", "-e cpu-clock -F 2000", "./main 200")
     same(data, script, { {}, { "--all" } })
