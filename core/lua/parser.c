@@ -48,6 +48,9 @@ static void lparser_release(lparser *lp)
     }
     free(lp->path_map);
     free(lp->buf);
+    free(lp->stack_label_text);
+    lp->stack_label_text = NULL;
+    lp->bo.nstack_labels = 0;
     lp->event_filter = lp->binary_root = lp->source = lp->buf = NULL;
     lp->kallsyms = lp->debug_dir = NULL;
     lp->path_map = NULL;
@@ -226,6 +229,7 @@ static int l_new(lua_State *L)
         if ((s = opt_str(L, 1, "debug_dir", &len)))
             lp->debug_dir = dup_or_die(L, s, len);
         read_path_map(L, 1, lp);
+        perfgo_parser_read_stack_labels(L, 1, lp);
     }
     lp->bo.binary_root = lp->binary_root;
     lp->bo.source = lp->source;

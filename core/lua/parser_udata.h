@@ -19,6 +19,8 @@ typedef struct lparser {
     char *kallsyms, *debug_dir; /* perf.data input: the recording's kallsyms, perf's cache */
     symmap_path *path_map;
     size_t npath_map;
+    ps_stack_label stack_labels[PS_MAX_STACK_LABELS]; /* their strings in stack_label_text */
+    char *stack_label_text;
     char *buf; /* read buffer for feed_file */
 } lparser;
 
@@ -26,6 +28,10 @@ typedef struct lparser {
  * into lp's parser; progress is the stack index of a progress function or
  * 0. Pushes true, "perf.data" | nil, message[, "unsupported"] and returns
  * their number. */
+/* Reads option `stack_labels` of the options table at t into lp (a list
+ * of {key=, caller=, prefix=, strip_package=}); raises on a bad one. */
+void perfgo_parser_read_stack_labels(lua_State *L, int t, lparser *lp);
+
 int perfgo_parser_feed_perfdata(lua_State *L, lparser *lp, int fd, const char *name,
                                 const char *head, size_t nhead, int progress);
 

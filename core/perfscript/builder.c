@@ -196,12 +196,13 @@ static bool num_label(builder *b, int k, int64_t v, prof_label_ids *out)
     return true;
 }
 
-/* The label set of a stack. Strings are interned in the order the labels
- * are listed (key, then value or unit), as prof_labelset does. 0 on OOM. */
-static uint64_t make_labels(builder *b, const ps_stack *st)
+/* The label set of a stack (vals: its stack label values). Strings are
+ * interned in the order the labels are listed (key, then value or unit),
+ * as prof_labelset does. 0 on OOM. */
+static uint64_t make_labels(builder *b, const ps_stack *st, const uint32_t *vals)
 {
     const ps_build_options *o = b->o;
-    prof_label_ids l[5];
+    prof_label_ids l[5 + PS_MAX_STACK_LABELS];
     size_t n = 0;
     ps_str thread = ps_comm_get(b->p, st->comm);
     if (o->label_comm) {
@@ -220,6 +221,9 @@ static uint64_t make_labels(builder *b, const ps_stack *st)
         return 0;
     if (o->label_cpu && st->cpu >= 0 && !num_label(b, L_CPU, st->cpu, &l[n++]))
         return 0;
+    for (size_t r = 0; r < o->nstack_labels && r < PS_MAX_STACK_LABELS; r++)
+        if (vals[r] && !psb_stack_label_add(b, r, vals[r], &l[n++]))
+            return 0;
     return prof_labelset_ids(b->prof, l, n);
 }
 
@@ -228,20 +232,29 @@ static uint64_t make_labels(builder *b, const ps_stack *st)
 static uint64_t stack_labels(builder *b, const ps_stack *st)
 {
     const ps_build_options *o = b->o;
-    if (!o->label_comm && !o->label_thread_comm && !o->label_pid && !o->label_tid && !o->label_cpu)
+    uint32_t vals[PS_MAX_STACK_LABELS] = {0};
+    if (o->nstack_labels)
+        psb_stack_label_values(b, st, vals);
+    else if (!o->label_comm && !o->label_thread_comm && !o->label_pid && !o->label_tid &&
+             !o->label_cpu)
         return 1; /* the empty set */
+    uint64_t v = 0;
+    for (size_t r = 0; r < PS_MAX_STACK_LABELS; r++)
+        v = v * 0x9e3779b97f4a7c15ull + vals[r];
     uint64_t h = ps_hash_mix(((uint64_t)st->comm << 32 ^ (uint64_t)(uint32_t)st->cpu) ^
-                             ps_hash_mix((uint64_t)st->pid * 31 + (uint64_t)st->tid));
+                             ps_hash_mix((uint64_t)st->pid * 31 + (uint64_t)st->tid) ^ v);
     size_t i = (size_t)h & (sizeof b->lsets / sizeof b->lsets[0] - 1);
     if (b->lsets[i].id && b->lsets[i].comm == st->comm && b->lsets[i].cpu == st->cpu &&
-        b->lsets[i].pid == st->pid && b->lsets[i].tid == st->tid)
+        b->lsets[i].pid == st->pid && b->lsets[i].tid == st->tid &&
+        memcmp(b->lsets[i].vals, vals, sizeof vals) == 0)
         return b->lsets[i].id;
-    uint64_t id = make_labels(b, st);
+    uint64_t id = make_labels(b, st, vals);
     if (id) {
         b->lsets[i].comm = st->comm;
         b->lsets[i].cpu = st->cpu;
         b->lsets[i].pid = st->pid;
         b->lsets[i].tid = st->tid;
+        memcpy(b->lsets[i].vals, vals, sizeof vals);
         b->lsets[i].id = id;
     }
     return id;
@@ -475,6 +488,7 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     size_t total = 0, maxn = 0;
     bool ok =
         cols && b.frames && b.loc && b.flags && b.prof && b.sm && psb_gather_frames(&b, nf) == 0 &&
+        psb_labels_init(&b, nf) == 0 &&
         /* about one location per frame (some get two) */
         prof_reserve_locations(b.prof, nf + nf / 8) == 0 && add_header(&b, cols, ncols) == 0 &&
         feed_sideband(&b) == 0 && prime_main_mapping(&b, &total, &maxn) == 0 &&
@@ -498,5 +512,6 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     free(b.loc_pid);
     free(b.flags);
     free(b.comm_ids);
+    psb_labels_free(&b);
     return b.prof;
 }

@@ -8,11 +8,28 @@
 #include "profile/profile.h"
 #include "profile/symmap.h"
 
+/* A label read off the stack (a rule declares it; rules/go.lua's
+ * `benchmark`): a sample whose stack holds a frame of function `caller`
+ * gets the label key = the function that frame called (the next frame
+ * toward the leaf; the innermost such frame when there are several),
+ * without its Go package path when strip_package ("a/b.BenchmarkX.func1"
+ * -> "BenchmarkX.func1"), if that name begins with `prefix` (NULL or ""
+ * = any). A sample without such a frame has no such label. */
+#define PS_MAX_STACK_LABELS 4
+typedef struct ps_stack_label {
+    const char *key;
+    const char *caller;
+    const char *prefix;
+    bool strip_package;
+} ps_stack_label;
+
 typedef struct ps_build_options {
     /* labels on each sample */
     bool label_comm;                      /* process comm (str) */
     bool label_thread_comm;               /* thread comm as perf printed it (str) */
     bool label_pid, label_tid, label_cpu; /* numbers with a unit */
+    const ps_stack_label *stack_labels;   /* at most PS_MAX_STACK_LABELS */
+    size_t nstack_labels;
     /* NULL: one column per event; else only that event's column */
     const char *event_filter;
     size_t event_filter_len;

@@ -52,15 +52,32 @@ typedef struct builder {
     uint64_t key_ids[5], unit_ids[5];
     uint64_t *comm_ids; /* per comm id: its string id, UINT64_MAX = not yet */
     size_t ncomm_ids;
-    /* label sets by what decides them (a stack's comm, pid, tid and cpu),
-     * direct-mapped: few threads, many stacks each */
+    /* stack labels (ps_build_options.stack_labels): per frame id, bit r
+     * when the frame's function is rule r's caller; per rule and name id,
+     * whether the name makes a value (SL_*) and its string id */
+    uint8_t *caller_mask;
+    int8_t *sl_ok[PS_MAX_STACK_LABELS];
+    uint64_t *sl_str[PS_MAX_STACK_LABELS];
+    uint64_t sl_key[PS_MAX_STACK_LABELS];
+    /* label sets by what decides them (a stack's comm, pid, tid, cpu and
+     * stack label values), direct-mapped: few threads, many stacks each */
     struct {
         uint32_t comm;
         int32_t cpu;
         int64_t pid, tid;
+        uint32_t vals[PS_MAX_STACK_LABELS];
         uint64_t id; /* 0 = empty */
     } lsets[64];
 } builder;
+
+/* Stack labels (builder_labels.c). Init after psb_gather_frames: -1 on
+ * OOM. psb_stack_label_values puts, per rule, the name id of the value
+ * (0 = none) into vals. psb_stack_label_add appends rule r's label for
+ * name id v to l (interning key, then value); false on OOM. */
+int psb_labels_init(builder *b, size_t nf);
+void psb_labels_free(builder *b);
+void psb_stack_label_values(builder *b, const ps_stack *st, uint32_t *vals);
+bool psb_stack_label_add(builder *b, size_t r, uint32_t v, prof_label_ids *l);
 
 /* Fills b->frames, b->flags and the name tables from the parser's frames
  * (nf = frame count + 1). -1 on OOM. */

@@ -51,7 +51,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* folded text always ends its lines */
         free(out);
 
+        /* the Go rule's benchmark label, and one that takes any callee of
+         * a common frame name */
+        static const ps_stack_label stack_labels[] = {
+            {.key = "benchmark", .caller = "testing.(*B).runN", .prefix = "Benchmark",
+             .strip_package = true},
+            {.key = "callee", .caller = "main"},
+        };
         ps_build_options bo = {
+            .stack_labels = stack_labels,
+            .nstack_labels = (knobs & 4) ? 2 : 1,
             .label_comm = true,
             .label_thread_comm = true,
             .label_pid = true,

@@ -5,12 +5,20 @@
 -- this file. Parse errors (strict mode) and unreadable files return
 -- nil, message; wrong arguments, bad options and out of memory raise.
 
+---A label read off each stack by the profile builder.
+---@class perfgo.StackLabel
+---@field key string the label's key ("benchmark")
+---@field caller string a function name: the label's value is the function it called (the next frame toward the leaf)
+---@field prefix? string the value must begin with this, else the sample gets no such label
+---@field strip_package? boolean drop the Go package path from the value ("a/b.BenchmarkX" -> "BenchmarkX")
+
 ---Options of parser.new, parse_file, parse_string and fold (the folded-text
 ---options are also accepted by Parser:folded). Wrong types raise.
 ---@class perfgo.parser.Options
 ---@field strict? boolean stop at the first unrecognized line (nil, "SOURCE:LINE: ...") instead of counting it
 ---@field profile? boolean false: finish() builds no profile and returns true (folded text only); default true
 ---@field labels? string|string[] pprof sample labels: "comm", "thread_comm", "pid", "tid", "cpu" (a list or "comm,tid")
+---@field stack_labels? perfgo.StackLabel[] labels read off each stack (at most 4)
 ---@field event_filter? string pprof: only this event's column; folded: only this event (default: the first seen)
 ---@field binary_root? string read profiled binaries as <binary_root>/<profiled path>
 ---@field path_map? table<string, string> profiled path -> local file; a key ending in "/" maps a directory
