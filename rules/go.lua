@@ -37,6 +37,18 @@ M.test_flags = {
   timeout = true, trace = true, v = false, paniconexit0 = false,
 }
 
+--- Labels read off the stack of every profile sample (perfgo.parser's
+--- stack_labels, applied in C while the profile is built): `benchmark`
+--- names the Benchmark function on the stack, the function that
+--- testing.(*B).runN called (a sub-benchmark's closure included, e.g.
+--- "BenchmarkFoo.func1"), without its package path. A name that does not
+--- start with "Benchmark" is no label: runN's own calls (runtime.GC), or a
+--- frame-pointer stack that skipped the benchmark's frame (a sample in a
+--- frameless leaf function it called).
+M.stack_labels = {
+  { key = "benchmark", caller = "testing.(*B).runN", prefix = "Benchmark", strip_package = true },
+}
+
 --- True when dir (or a parent) holds a go.mod.
 ---@param dir string
 ---@return boolean

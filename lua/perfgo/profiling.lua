@@ -103,6 +103,8 @@ function M.convert(ctx)
     -- remote runs: only the files copied back may translate addresses
     remote = ctx.target.kind == "remote",
     source = string.format("perf script of perfgo run %s (%s)", run.id, ctx.target.description),
+    -- labels the rule reads off the stacks (the Go rule: benchmark)
+    stack_labels = ctx.rule and ctx.rule.stack_labels,
   })
   local script_gz = fs.join(run.dir, "perf.script.gz")
   local gz, gerr = proc.spawn({ "gzip", "-c", "-6" }, { stdin = "pipe", stdout = { file = script_gz } })

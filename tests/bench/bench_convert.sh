@@ -154,6 +154,11 @@ for f in $files; do
     row "$path" "perfgo convert pprof" "$n" "$perfgo" convert -i "$path" -o "$work/out.pb.gz"
     eval "rss_pprof_${f%%.*}=\$(cat \"\$work/last_rss\")"
     eval "mbs_pprof_${f%%.*}=\$(cat \"\$work/last_mbs\")"
+    if "$perfgo" convert --help 2>/dev/null | grep -q benchmark; then
+        # what profile runs of Go benchmarks do: the benchmark label too
+        row "$path" "perfgo pprof+benchmark" "$n" "$perfgo" convert -i "$path" --labels benchmark \
+            -o "$work/out.pb.gz"
+    fi
     if command -v taskset >/dev/null 2>&1; then
         # single-threaded: on one CPU the file is read in place, no read-ahead
         row "$path" "perfgo pprof, 1 CPU" "$n" taskset -c 0 "$perfgo" convert -i "$path" -o "$work/out.pb.gz"

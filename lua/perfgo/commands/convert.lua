@@ -32,7 +32,8 @@ function M.define(cmd)
   cmd:option("--format", "Output format: pprof or folded. Default: folded when the output "
     .. "ends in .folded, else pprof.")
     :choices({ "pprof", "folded" })
-  cmd:option("--labels", "pprof sample labels, comma-separated: comm, thread_comm, pid, tid, cpu.")
+  cmd:option("--labels", "pprof sample labels, comma-separated: comm, thread_comm, pid, tid, cpu, "
+    .. "benchmark (the Go benchmark on each stack, as profile runs label it).")
   cmd:option("--event-filter", "Keep only samples of this event (folded: default the first event seen).")
   cmd:flag("--pid", "Folded: root frame comm-PID.")
   cmd:flag("--tid", "Folded: root frame comm-PID/TID.")
@@ -47,16 +48,22 @@ function M.define(cmd)
     .. "frames (default: perf's build-id cache, or this host's when it runs the recording's kernel).")
 end
 
+-- The sample labels and the stack labels (benchmark: the Go rule's) of
+-- --labels.
 local function labels_of(s)
   if not s then return nil end
-  local list = {}
+  local list, stack = {}, nil
   for name in s:gmatch("[^,%s]+") do
-    if not LABELS[name] then
-      errors.user(string.format("--labels: unknown label '%s' (use comm, thread_comm, pid, tid, cpu)", name))
+    if name == "benchmark" then
+      stack = require("perfgo.rules").load("go").stack_labels
+    elseif not LABELS[name] then
+      errors.user(string.format("--labels: unknown label '%s' (use comm, thread_comm, pid, tid, cpu, benchmark)",
+        name))
+    else
+      list[#list + 1] = name
     end
-    list[#list + 1] = name
   end
-  return list
+  return list, stack
 end
 
 local function is_tty(fd)
@@ -81,9 +88,11 @@ end
 ---@param format string "pprof" or "folded"
 ---@return table
 function M.parser_options(args, format)
+  local labels, stack_labels = labels_of(args.labels)
   return {
     profile = format == "pprof",
-    labels = labels_of(args.labels),
+    labels = labels,
+    stack_labels = stack_labels,
     event_filter = args.event_filter,
     pid = args.pid or nil,
     tid = args.tid or nil,
