@@ -10,7 +10,7 @@ local M = {
 }
 
 function M.define(cmd)
-  cmd:usage("Usage: perfgo view [0 | -N | ID-PREFIX] [--] [pprof flags...]")
+  cmd:usage("Usage: perfgo view [0 | -N | ID-PREFIX] [--bench NAME] [--] [pprof flags...]")
   cmd:description([[
 Opens one recorded run: 0 (the default) is the latest run that is not in
 progress, -1 the one before, or give a prefix of its id (perfgo list shows
@@ -20,6 +20,9 @@ remaining flags (-top, -http=:8080, -list FUNC, ...); without flags and
 without a terminal it prints -top. A stat run prints its table; any other
 run how it ended, its output paths and the last lines.]])
   cmd:argument("run", "Which run."):args("?")
+  cmd:option("--bench", "A profile of Go benchmarks: only this benchmark's samples (pprof -tagfocus on "
+    .. "the benchmark label; NAME with or without its Benchmark prefix, its sub-benchmark closures included).")
+    :argname("<name>")
 end
 
 --- view's own arguments: the selector (which may look like a flag, -1);
@@ -28,12 +31,31 @@ end
 --- the closest ids), never a file handed to pprof.
 M.split_args = function(argv)
   local own, rest = {}, {}
+  -- --bench NAME is view's own wherever it stands before "--"
+  local args = {}
+  local pos = 1
+  while pos <= #argv do
+    local a = argv[pos]
+    if a == "--" then
+      for j = pos, #argv do args[#args + 1] = argv[j] end
+      break
+    elseif a == "--bench" and argv[pos + 1] then
+      own[#own + 1] = "--bench=" .. argv[pos + 1]
+      pos = pos + 1
+    elseif a:match("^%-%-bench=") then
+      own[#own + 1] = a
+    else
+      args[#args + 1] = a
+    end
+    pos = pos + 1
+  end
+  argv = args
   local i = 1
   local first = argv[1]
   if first == "-h" or first == "--help" then
     return { first }, {}
   elseif first and first ~= "--" and (first:match("^%-%d+$") or first:sub(1, 1) ~= "-") then
-    own[1] = first:gsub("^%-", "N")
+    table.insert(own, 1, (first:gsub("^%-", "N")))
     i = 2
   end
   if argv[i] == "--" then i = i + 1 end
@@ -93,6 +115,13 @@ function M.run(args)
     local argv = M.pprof_argv()
     local flags = args.passthrough or {}
     if #flags == 0 and not require("perfgo.sys").isatty(1) then flags = { "-top" } end
+    if args.bench then
+      local benchlabels = require "perfgo.benchlabels"
+      local p, err = require("perfgo.pprof").read(profile)
+      if not p then errors.user(string.format("%s: %s", profile, tostring(err))) end
+      benchlabels.check(p, args.bench, "run " .. entry.id:sub(1, 8))
+      argv[#argv + 1] = "-tagfocus=" .. benchlabels.tagfocus(args.bench)
+    end
     for _, f in ipairs(flags) do argv[#argv + 1] = f end
     argv[#argv + 1] = profile
     -- in perfgo's process group: pprof's interactive mode reads the
@@ -101,6 +130,10 @@ function M.run(args)
       pgroup = false })
     require("perfgo.programs").check(r, argv[1])
     return r.code
+  end
+  if args.bench then
+    errors.user(string.format("--bench is for profiles of Go benchmarks; run %s is a %s run%s", entry.id:sub(1, 8),
+      tostring(rec.type), rec.type == "profile" and " without a profile" or ""))
   end
   if rec.type == "stat" and fs.is_file(fs.join(entry.dir, "stat.txt")) then
     io.stdout:write(fs.read(fs.join(entry.dir, "stat.txt")) or "")
