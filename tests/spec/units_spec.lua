@@ -1,0 +1,30 @@
+-- perfgo.units: values printed with their units.
+local units = require "perfgo.units"
+
+describe("units", function()
+  it("scales times given in nanoseconds, with four significant figures", function()
+    assert.equal("21.60 ns", units.time(21.6))
+    assert.equal("1.235 µs", units.time(1234.6))
+    assert.equal("1.000 ms", units.time(999999.9))
+    assert.equal("4.000 s", units.time(4e9))
+    assert.equal("-12.50 ms", units.time(-12.5e6))
+  end)
+
+  it("scales bytes and separates the thousands of counts", function()
+    assert.equal("512 B", units.bytes(512))
+    assert.equal("1.500 KiB", units.bytes(1536))
+    assert.equal("1,247,750,000", units.count(1247750000))
+    assert.equal("-1,000", units.count(-1000))
+    assert.equal("0.001200", units.count(0.0012))
+  end)
+
+  it("formats by unit: pprof's, perf stat's and the benchmark format's", function()
+    assert.equal("1.235 ms", units.format(1234567, "nanoseconds"))
+    assert.equal("12.34 ms", units.format(12.34, "msec"))
+    assert.equal("23.10 ns", units.format(23.1, "task-clock-ns/op"))
+    assert.equal("3 B", units.format(3, "B/op"))
+    assert.equal("42", units.format(42, "count"))
+    assert.equal("+1.235 ms", units.delta(1234567, "nanoseconds"))
+    assert.equal("-5", units.delta(-5, "count"))
+  end)
+end)
