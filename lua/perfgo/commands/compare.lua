@@ -1,11 +1,16 @@
---- `perfgo compare A B`: what changed between two runs. Stat runs: each
---- counter side by side with its relative change. Profile runs: the
---- functions whose flat and cumulative values changed most, as
---- `go tool pprof -diff_base A B` would count them.
+--- `perfgo compare A B`: what changed between two runs. Benchmark runs
+--- (a bench.txt): per benchmark and unit the medians with their 95%
+--- intervals, the change and the U test's p-value, as benchstat computes
+--- them (perfgo.benchcompare); --benchstat runs benchstat itself. Stat
+--- runs: each counter side by side with its relative change. Profile
+--- runs: the functions whose flat and cumulative values changed most, as
+--- `go tool pprof -diff_base A B` would count them (--bench: of one
+--- benchmark). Values are printed in their units.
 local fs = require "perfgo.fs"
 local json = require "perfgo.json"
 local errors = require "perfgo.errors"
 local runsel = require "perfgo.select"
+local units = require "perfgo.units"
 
 local M = {
   name = "compare",
@@ -13,13 +18,17 @@ local M = {
 }
 
 function M.define(cmd)
-  cmd:usage("Usage: perfgo compare A B [--top N]")
+  cmd:usage("Usage: perfgo compare A B [--top N] [--bench NAME] [--benchstat]")
   cmd:description("A and B are run selectors as for view: 0 (latest), -N, or an id prefix. "
     .. "B is compared against A (the base).")
   cmd:argument("a", "The base run.")
   cmd:argument("b", "The run compared with the base.")
   cmd:option("--top", "Profile runs: how many functions to show.")
     :convert(require("perfgo.runopts").count_option("--top")):default("15")
+  cmd:option("--bench", "Profile runs of Go benchmarks: compare only this benchmark's samples "
+    .. "(NAME with or without its Benchmark prefix, sub-benchmark closures included).")
+    :argname("<name>")
+  cmd:flag("--benchstat", "Benchmark runs: run benchstat (when on PATH) on the two bench.txt files.")
 end
 
 -- Selectors like -1 look like flags to argparse: protect them.
@@ -76,12 +85,6 @@ local function pct(a, b)
   return string.format("%+.1f%%", (b - a) / math.abs(a) * 100)
 end
 
-local function num(v)
-  if type(v) ~= "number" then return "-" end
-  if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%d", v) end
-  return string.format("%.3f", v)
-end
-
 --- Table of counters of two stat runs.
 ---@param a table[] events of A (stat.json)
 ---@param b table[] events of B
@@ -108,7 +111,9 @@ function M.stat_table(a, b)
     if (ea.state and ea.state ~= "counted") or (eb.state and eb.state ~= "counted") then
       note = note .. "  (" .. (ea.state ~= "counted" and ea.state or eb.state or "?") .. ")"
     end
-    lines[#lines + 1] = string.format("%-32s %18s %18s %9s%s", name, num(va), num(vb), pct(va, vb), note)
+    local unit = ea.unit or eb.unit
+    lines[#lines + 1] = string.format("%-32s %18s %18s %9s%s", name, va and units.format(va, unit) or "-",
+      vb and units.format(vb, unit) or "-", pct(va, vb), note)
   end
   if noisy then
     lines[#lines + 1] = "(within noise): the change is smaller than the runs' combined variation "
@@ -117,22 +122,28 @@ function M.stat_table(a, b)
   return table.concat(lines, "\n") .. "\n"
 end
 
---- Flat and cumulative totals by function name for one value column.
+--- Flat and cumulative totals by function name for one value column, of
+--- every sample or of one benchmark's (its benchmark label).
 ---@param profile table perfgo.pprof profile
 ---@param col integer
+---@param bench? string a benchmark name (perfgo.benchlabels.matches)
 ---@return table<string, {flat: number, cum: number}>, number total
-function M.function_totals(profile, col)
+function M.function_totals(profile, col, bench)
+  local benchlabels = require "perfgo.benchlabels"
   local totals, total = {}, 0
-  for stack, values in profile:samples() do
-    local v = values[col] or 0
-    total = total + v
-    local seen = {}
-    for i, frame in ipairs(stack) do
-      local name = frame.func or "?"
-      local t = totals[name]
-      if not t then t = { flat = 0, cum = 0 }; totals[name] = t end
-      if i == 1 then t.flat = t.flat + v end
-      if not seen[name] then t.cum = t.cum + v; seen[name] = true end
+  for stack, values, labels in profile:samples() do
+    local b = labels and labels[benchlabels.KEY]
+    if not bench or (type(b) == "string" and benchlabels.matches(b, bench)) then
+      local v = values[col] or 0
+      total = total + v
+      local seen = {}
+      for i, frame in ipairs(stack) do
+        local name = frame.func or "?"
+        local t = totals[name]
+        if not t then t = { flat = 0, cum = 0 }; totals[name] = t end
+        if i == 1 then t.flat = t.flat + v end
+        if not seen[name] then t.cum = t.cum + v; seen[name] = true end
+      end
     end
   end
   return totals, total
@@ -146,11 +157,11 @@ local function column(profile)
   return 1, types[1]
 end
 
---- The top changed functions of two profiles, as text.
-function M.profile_table(pa, pb, top)
+--- The top changed functions of two profiles (of one benchmark), as text.
+function M.profile_table(pa, pb, top, bench)
   local col, st = column(pa)
-  local ta, totala = M.function_totals(pa, col)
-  local tb, totalb = M.function_totals(pb, col)
+  local ta, totala = M.function_totals(pa, col, bench)
+  local tb, totalb = M.function_totals(pb, col, bench)
   local names, seen = {}, {}
   for n in pairs(ta) do names[#names + 1] = n; seen[n] = true end
   for n in pairs(tb) do if not seen[n] then names[#names + 1] = n end end
@@ -162,26 +173,68 @@ function M.profile_table(pa, pb, top)
     if dx ~= dy then return dx > dy end
     return x < y
   end)
-  local unit = st and (st.type .. "/" .. st.unit) or "value"
+  local kind = st and st.unit
+  local name = st and st.type or "value"
   local lines = {
-    string.format("%s: A total %s, B total %s (%s)", unit, num(totala), num(totalb), pct(totala, totalb)),
-    string.format("%12s %7s %12s %7s  %s", "flat delta", "", "cum delta", "", "function"),
+    string.format("%s%s: A total %s, B total %s (%s)", name, bench and (" of " .. bench) or "",
+      units.format(totala, kind), units.format(totalb, kind), pct(totala, totalb)),
+    string.format("%14s %7s %14s %7s  %s", "flat delta", "", "cum delta", "", "function"),
   }
   for i = 1, math.min(top, #names) do
     local n = names[i]
     local df, dc = delta(n, "flat"), delta(n, "cum")
-    lines[#lines + 1] = string.format("%12s %6.2f%% %12s %6.2f%%  %s", num(df),
-      totala ~= 0 and df / totala * 100 or 0, num(dc), totala ~= 0 and dc / totala * 100 or 0, n)
+    lines[#lines + 1] = string.format("%14s %6.2f%% %14s %6.2f%%  %s", units.delta(df, kind),
+      totala ~= 0 and df / totala * 100 or 0, units.delta(dc, kind), totala ~= 0 and dc / totala * 100 or 0, n)
   end
   return table.concat(lines, "\n") .. "\n"
+end
+
+-- The bench.txt of a run, or nil when it has none.
+local function bench_file(e)
+  local path = fs.join(e.dir, "bench.txt")
+  if e.record.type == "bench" or fs.is_file(path) then return path end
+  return nil
+end
+
+--- Runs benchstat on two bench.txt files; its exit code.
+local function run_benchstat(fa, fb)
+  local proc = require "perfgo.proc"
+  if not proc.which("benchstat") then
+    errors.user("--benchstat: no benchstat program on PATH (install it with "
+      .. "'go install golang.org/x/perf/cmd/benchstat@latest', or leave out --benchstat for perfgo's own table)")
+  end
+  local r = proc.run({ "benchstat", fa, fb }, { stdin = "null", stdout = "inherit", stderr = "inherit" })
+  require("perfgo.programs").check(r, "benchstat")
+  return r.code
 end
 
 function M.run(args)
   local runs = runsel.runs(runsel.repo_root())
   local a, b = load(args.a, runs), load(args.b, runs)
   local ta, tb = a.record.type, b.record.type
+  local fa, fb = bench_file(a), bench_file(b)
+  if args.benchstat and not (fa and fb) then
+    errors.user(string.format("--benchstat compares benchmark runs (perfgo test bench); %s is a %s run",
+      (fa and b or a).id:sub(1, 8), tostring(fa and tb or ta)))
+  end
+  if args.bench and not (ta == "profile" and tb == "profile") then
+    errors.user("--bench is for comparing two profiles of Go benchmarks")
+  end
   print(string.format("A: %s %s %s", a.id:sub(1, 8), tostring(ta), tostring(a.record.timestamp)))
   print(string.format("B: %s %s %s", b.id:sub(1, 8), tostring(tb), tostring(b.record.timestamp)))
+  if fa and fb then
+    for _, f in ipairs({ { fa, a }, { fb, b } }) do
+      if not fs.is_file(f[1]) then
+        errors.user(string.format("run %s has no bench.txt (it ended %s)", f[2].id:sub(1, 8), f[2].status))
+      end
+    end
+    if args.benchstat then
+      io.stdout:flush()
+      return run_benchstat(fa, fb)
+    end
+    io.stdout:write(require("perfgo.benchcompare").render(fs.read(fa) or "", fs.read(fb) or ""))
+    return 0
+  end
   if ta == "stat" and tb == "stat" then
     io.stdout:write(M.stat_table(stat_events(a), stat_events(b)))
     return 0
@@ -194,13 +247,14 @@ function M.run(args)
         errors.user(string.format("run %s has no readable profile (it ended %s): %s", e.id:sub(1, 8), e.status,
           tostring(err)))
       end
+      if args.bench then require("perfgo.benchlabels").check(p, args.bench, "run " .. e.id:sub(1, 8)) end
       return p
     end
     local pa, pb = profile_of(a), profile_of(b)
-    io.stdout:write(M.profile_table(pa, pb, args.top or 15))
+    io.stdout:write(M.profile_table(pa, pb, args.top or 15, args.bench))
     return 0
   end
-  errors.user(string.format("cannot compare a %s run with a %s run (both must be stat or both profile)",
+  errors.user(string.format("cannot compare a %s run with a %s run (both must be bench, stat or profile)",
     tostring(ta), tostring(tb)))
 end
 
