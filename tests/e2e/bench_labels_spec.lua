@@ -79,9 +79,11 @@ local function tally(profile, fn)
   return by, in_fn, total
 end
 
-local function keys(set)
+local function keys(set, labelled_only)
   local out = {}
-  for k in pairs(set) do out[#out + 1] = k end
+  for k in pairs(set) do
+    if k ~= "" or not labelled_only then out[#out + 1] = k end
+  end
   table.sort(out)
   return out
 end
@@ -98,14 +100,19 @@ describe("profiles labelled by benchmark", function()
   end)
   teardown(function() fixture.cleanup(repo) end)
 
-  it("labels every sample of a benchmark's hot function with that benchmark", function()
+  it("labels the samples of a benchmark's hot function with that benchmark, never another", function()
     assert.equals(0, r.code, r.stderr)
     local p = assert(require("perfgo.pprof").read(run_dir .. "/perf.pb.gz"))
     local by, alpha = tally(p, "hotAlpha")
     local _, beta, total = tally(p, "hotBeta")
-    assert.same({ "BenchmarkAlpha" }, keys(alpha))
-    assert.same({ "BenchmarkBeta.func1" }, keys(beta))
+    -- never another benchmark's label; none at all only for the few
+    -- samples that hit a prologue or epilogue, where the frame pointer
+    -- chain skips the caller
+    assert.same({ "BenchmarkAlpha" }, keys(alpha, true))
+    assert.same({ "BenchmarkBeta.func1" }, keys(beta, true))
     assert.is_true(alpha.BenchmarkAlpha > 50 and beta["BenchmarkBeta.func1"] > 50)
+    assert.is_true((alpha[""] or 0) <= alpha.BenchmarkAlpha / 20)
+    assert.is_true((beta[""] or 0) <= beta["BenchmarkBeta.func1"] / 20)
     -- the label totals and the unlabelled samples add up to the total
     local sum = 0
     for _, n in pairs(by) do sum = sum + n end
@@ -139,6 +146,14 @@ describe("profiles labelled by benchmark", function()
     -- the parent BenchmarkBeta may have a sample or two (its run of b.Run)
     assert.matches("%-%-bench Gamma matches no benchmark in run %x+ %(it has: BenchmarkAlpha, [%w, ]-"
       .. "BenchmarkBeta%.func1%)", x.stderr)
+  end)
+
+  it("compare --bench compares one benchmark's functions", function()
+    local c = t.perfgo({ "compare", "0", "0", "--bench", "Beta", "--top", "50" }, { cwd = repo.root, env = repo.env })
+    assert.equals(0, c.code, c.stderr)
+    assert.matches("cpu%-clock of Beta: A total [%d.]+ m?s, B total [%d.]+ m?s %(%+0%.0%%%)", c.stdout)
+    assert.matches("hotBeta", c.stdout)
+    assert.not_matches("hotAlpha", c.stdout)
   end)
 
   it("labels a perf.data read natively the same way", function()
