@@ -6,6 +6,16 @@
 --- the difference of their counts over the difference of their ops gives
 --- each event per op. Results are emitted as benchmark lines as they come
 --- and gathered into a bench.txt in the Go benchmark format.
+---
+--- Finding the benchmarks (Go 1.19): -test.list prints only top-level
+--- names and matches the whole pattern against them, so "Foo/bar" lists
+--- nothing; a run with -test.bench is what names sub-benchmarks and shows
+--- the b.N the testing package settles on for the -benchtime asked (its
+--- result lines; with -benchtime=<n>x it runs each benchmark once, 1x).
+--- -test.list=. is used only to name the package's benchmarks when the
+--- pattern selected none. Each measuring run selects its benchmark by a
+--- pattern anchored part by part and is checked to have run that
+--- benchmark alone, at the count asked.
 local benchfmt = require "perfgo.benchfmt"
 local benchenv = require "perfgo.benchenv"
 local perfstat = require "perfgo.perfstat"
