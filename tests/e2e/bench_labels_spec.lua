@@ -168,5 +168,13 @@ describe("profiles labelled by benchmark", function()
     assert.is_true((alpha.BenchmarkAlpha or 0) > 10 and (beta["BenchmarkBeta.func1"] or 0) > 10)
     assert.is_nil(alpha["BenchmarkBeta.func1"])
     assert.is_nil(beta.BenchmarkAlpha)
+    -- perfgo convert --labels benchmark writes them into the profile
+    local out = repo.dir .. "/labels.pb.gz"
+    local c = t.perfgo({ "convert", "-i", data, "--labels", "benchmark", "-o", out }, { env = repo.env })
+    assert.equals(0, c.code, c.stderr)
+    local tags = t.run({ "go", "tool", "pprof", "-tags", out }, { env = { PPROF_BINARY_PATH = "/nonexistent" } })
+    assert.equals(0, tags.code, tags.stderr)
+    assert.matches("benchmark: Total", tags.stdout)
+    assert.matches("BenchmarkAlpha", tags.stdout)
   end)
 end)
