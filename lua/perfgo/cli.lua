@@ -24,24 +24,99 @@ local function command_name(modname)
   return (modname:match("([^.]+)$"))
 end
 
--- The options of each command by target (for checking configured
--- defaults): what a value must look like, as argparse would check it.
-local function option_targets(parser)
+-- What an option is, as a configured default must look to fit it:
+-- recorded while a command defines it through argparse's public builder
+-- methods (perfgo never reads argparse's own fields).
+--   names    "-o --ssh-option"   target   "ssh_option" (the parsed key)
+--   flag     takes no value      many     repeatable
+--   choices  the allowed values  convert  argparse's converter
+
+-- argparse's own rule for the key of an option: the first long name
+-- (two equal leading characters) without them, else the first name
+-- without its one, with "-" as "_".
+local function default_target(names)
+  local first
+  for alias in names:gmatch("%S+") do
+    first = first or alias
+    if alias:sub(1, 1) == alias:sub(2, 2) then return (alias:sub(3):gsub("%-", "_")) end
+  end
+  return ((first or ""):sub(2):gsub("%-", "_"))
+end
+
+local function many_of(count)
+  if count == "*" or count == "+" then return true end
+  local n = tonumber(count) or tonumber(tostring(count):match("%-(%d+)$") or "")
+  return n ~= nil and n > 1
+end
+
+-- Properties an option may be given positionally (argparse's order:
+-- name, description, default, convert, args, count) or by a method.
+local NOTE = {
+  count = function(info, v) info.many = many_of(v) end,
+  args = function(info, v) info.flag = tonumber(v) == 0 end,
+  choices = function(info, v) info.choices = v end,
+  convert = function(info, v) info.convert = type(v) == "function" and v or nil end,
+  target = function(info, v) info.target = v end,
+}
+local POSITIONAL = { [4] = "convert", [5] = "args", [6] = "count" }
+
+-- A stand-in for an argparse object: every method call is passed on
+-- (stand-ins among the arguments replaced by what they stand for, `real`),
+-- then shown to note(method, args, result), which may return what the
+-- call returns instead; a call that returns the object returns the
+-- stand-in, so chains stay on it.
+local function stand_in(obj, real, note)
+  local proxy = {}
+  real[proxy] = obj
+  return setmetatable(proxy, { __index = function(_, key)
+    local method = obj[key]
+    if type(method) ~= "function" then return method end
+    return function(_, ...)
+      local args = table.pack(...)
+      for i = 1, args.n do args[i] = real[args[i]] or args[i] end
+      local res = method(obj, table.unpack(args, 1, args.n))
+      local instead = note(key, args, res)
+      if instead ~= nil then return instead end
+      if res == obj then return proxy end
+      return res
+    end
+  end })
+end
+
+--- Wraps an argparse command so that the options defined on it are
+--- recorded (to check configured defaults against them); returns the
+--- wrapper and the list the options are added to.
+---@param cmd table argparse command
+---@return table wrapper, table[] options
+function M.recording(cmd)
+  local list, real = {}, {}
+  return stand_in(cmd, real, function(key, args, res)
+    if key ~= "option" and key ~= "flag" then return nil end
+    local info = { names = args[1], flag = key == "flag" }
+    for i, prop in pairs(POSITIONAL) do
+      if args[i] ~= nil then NOTE[prop](info, args[i]) end
+    end
+    list[#list + 1] = info
+    return stand_in(res, real, function(k, a)
+      if NOTE[k] then NOTE[k](info, a[1]) end
+    end)
+  end), list
+end
+
+-- The options of each command by key, as configured defaults are
+-- checked against them.
+local function option_targets(recorded)
   local out = {}
-  for _, cmd in ipairs(parser._commands or {}) do
+  for name, list in pairs(recorded) do
     local set = {}
-    for _, opt in ipairs(cmd._options or {}) do
-      local target = opt._target or opt:_get_default_target()
-      if target then
-        set[(target:gsub("%-", "_"))] = {
-          flag = opt._maxargs == 0,
-          many = (opt._maxcount or 1) > 1,
-          choices = opt._choices,
-          convert = type(opt._convert) == "function" and opt._convert or nil,
+    for _, opt in ipairs(list) do
+      if type(opt.names) == "string" then
+        set[opt.target or default_target(opt.names)] = {
+          flag = opt.flag, many = opt.many, choices = opt.choices, convert = opt.convert,
         }
       end
     end
-    out[cmd._name] = set
+    out[name] = set
   end
   return out
 end
@@ -74,7 +149,7 @@ end
 ---@param extra? table[] command modules added by configuration
 ---@param only? string define only this command's options (when it is a
 --- built-in command, the others are named without loading their modules)
----@return table parser, table<string, table> commands
+---@return table parser, table<string, table> commands, table<string, table[]> options by command
 function M.parser(extra, only)
   local parser = argparse("perfgo")
     :description("Run a project's tests locally or on remote Linux hosts under perf, "
@@ -103,11 +178,16 @@ function M.parser(extra, only)
     end,
   })
   local lazy = only ~= nil and modnames[only] ~= nil
+  local recorded = {}
   local function define(mod)
     local cmd = parser:command(mod.name)
     cmd:summary(mod.summary)
     cmd:description(mod.summary)
-    if mod.define and (only == nil or only == mod.name) then mod.define(cmd) end
+    if mod.define and (only == nil or only == mod.name) then
+      local wrapper
+      wrapper, recorded[mod.name] = M.recording(cmd)
+      mod.define(wrapper)
+    end
     rawset(by_name, mod.name, mod)
   end
   for _, modname in ipairs(M.commands) do
@@ -119,7 +199,7 @@ function M.parser(extra, only)
     end
   end
   for _, mod in ipairs(extra or {}) do define(mod) end
-  return parser, by_name
+  return parser, by_name, recorded
 end
 
 --- Runs perfgo with the given arguments (arg[1..n]); returns the exit code.
@@ -138,7 +218,7 @@ function M.main(args)
   local ci = command_index(argv)
   local only
   if #layers == 0 then only = ci and argv[ci] or "" end
-  local parser, commands = M.parser(extra, only)
+  local parser, commands, recorded = M.parser(extra, only)
   -- A command may take arguments that are not its own (go test flags, a
   -- command line to exec): it splits them off before argparse sees them.
   local passthrough
@@ -154,7 +234,7 @@ function M.main(args)
     errors.user(parsed .. " (see 'perfgo --help')")
   end
   if parsed.command then
-    config.apply_defaults(layers, parsed.command, parsed, option_targets(parser))
+    config.apply_defaults(layers, parsed.command, parsed, option_targets(recorded))
   end
   parsed.passthrough = passthrough or {}
   parsed.argv = original
