@@ -49,8 +49,13 @@ return {
   },
 
   -- Rules for projects that are not Go: `perfgo test --rule cc ./prog.c`.
+  -- It extends the Go rule, so the binary runs as Go's test binaries do
+  -- (its `command`: in the package's directory, with the arguments after
+  -- the package); it says only how to find the program and build it.
   rules = {
     cc = {
+      extends = "go",
+      description = "A C program built with cc -O2 -g and frame pointers.",
       resolve = function(ctx)
         local src = fs.abspath(ctx.package_arg)
         if not fs.is_file(src) then
@@ -72,11 +77,6 @@ return {
           require("perfgo.errors").fail(1, "cc rule: compiling " .. ctx.package.pattern .. " failed")
         end
         ctx.binary = { path = out, name = name }
-      end,
-      command = function(ctx)
-        local argv = { ctx.staged_binary }
-        for _, a in ipairs(ctx.run_flags) do argv[#argv + 1] = a end
-        return argv, ctx.package.rel
       end,
     },
   },

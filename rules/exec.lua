@@ -4,11 +4,11 @@
 local errors = require "perfgo.errors"
 local fs = require "perfgo.fs"
 
-local M = { name = "exec" }
-
-function M.detect(_dir)
-  return true
-end
+-- What the rule is (rules/README.md); it builds nothing (the default build).
+local M = {
+  name = "exec",
+  description = "Any command, run as given in the current directory; nothing is built.",
+}
 
 ---@param ctx table
 function M.resolve(ctx)
@@ -24,9 +24,6 @@ function M.resolve(ctx)
     rel = fs.relative(ctx.cwd, ctx.repo.root) or ".",
   }
   ctx.build_flags, ctx.run_flags = {}, {}
-end
-
-function M.build(_ctx)
 end
 
 ---@param ctx table

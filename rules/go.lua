@@ -1,112 +1,28 @@
---- The Go rule: everything perfgo knows about Go test packages.
----
---- A rule is a table with:
----   name, detect(dir) -> bool,
----   resolve(ctx)  validates what to run and splits the user's arguments,
----   build(ctx)    produces the binary for ctx.target's platform,
----   command(ctx)  the argv and working directory to run on the target.
+--- The Go rule: a Go package's tests, built with `go test -c` for the
+--- target's platform and run as the test binary with its flags.
 local proc = require "perfgo.proc"
 local errors = require "perfgo.errors"
 local fs = require "perfgo.fs"
 local ui = require "perfgo.ui"
 local programs = require "perfgo.programs"
+local goflags = require "perfgo.goflags"
 
-local M = { name = "go" }
-
---- go test flags that change the build: they go to `go test -c`.
---- true: the flag takes a value; false: boolean.
-M.build_flags = {
-  a = false, asan = false, cover = false, linkshared = false, msan = false,
-  race = false, trimpath = false, work = false, x = false, n = false,
-  asmflags = true, buildmode = true, buildvcs = true, compiler = true,
-  covermode = true, coverpkg = true, gccgoflags = true, gcflags = true,
-  installsuffix = true, ldflags = true, mod = true, modfile = true,
-  overlay = true, p = true, pgo = true, pkgdir = true, tags = true,
-  toolexec = true,
+-- What the rule is (rules/README.md); its functions follow.
+local M = {
+  name = "go",
+  description = "A Go package's tests: go test -c for the target, then the test binary with -test.* flags.",
+  -- Labels read off the stack of every profile sample (perfgo.parser's
+  -- stack_labels, applied in C while the profile is built): `benchmark`
+  -- names the Benchmark function on the stack, the function that
+  -- testing.(*B).runN called (a sub-benchmark's closure included, e.g.
+  -- "BenchmarkFoo.func1"), without its package path. A name that does not
+  -- start with "Benchmark" is no label: runN's own calls (runtime.GC), or a
+  -- frame-pointer stack that skipped the benchmark's frame (a sample in a
+  -- frameless leaf function it called).
+  stack_labels = {
+    { key = "benchmark", caller = "testing.(*B).runN", prefix = "Benchmark", strip_package = true },
+  },
 }
-
---- Flags of the test binary (`go help testflag`): they reach it with the
---- `-test.` prefix. true: takes a value; false: boolean.
-M.test_flags = {
-  bench = true, benchmem = false, benchtime = true, blockprofile = true,
-  blockprofilerate = true, count = true, coverprofile = true, cpu = true,
-  cpuprofile = true, failfast = false, fuzz = true, fuzzminimizetime = true,
-  fuzztime = true, list = true, memprofile = true, memprofilerate = true,
-  mutexprofile = true, mutexprofilefraction = true, outputdir = true,
-  parallel = true, run = true, short = false, shuffle = true, skip = true,
-  timeout = true, trace = true, v = false, paniconexit0 = false,
-}
-
---- Labels read off the stack of every profile sample (perfgo.parser's
---- stack_labels, applied in C while the profile is built): `benchmark`
---- names the Benchmark function on the stack, the function that
---- testing.(*B).runN called (a sub-benchmark's closure included, e.g.
---- "BenchmarkFoo.func1"), without its package path. A name that does not
---- start with "Benchmark" is no label: runN's own calls (runtime.GC), or a
---- frame-pointer stack that skipped the benchmark's frame (a sample in a
---- frameless leaf function it called).
-M.stack_labels = {
-  { key = "benchmark", caller = "testing.(*B).runN", prefix = "Benchmark", strip_package = true },
-}
-
---- True when dir (or a parent) holds a go.mod.
----@param dir string
----@return boolean
-function M.detect(dir)
-  local d = dir
-  while true do
-    if fs.is_file(fs.join(d, "go.mod")) then return true end
-    local parent = fs.dirname(d)
-    if parent == d then return false end
-    d = parent
-  end
-end
-
---- Splits the arguments after the package into build flags (for
---- `go test -c`) and run flags (for the binary, `-test.` prefixed).
---- Unknown flags and positional arguments pass to the binary unchanged, as
---- `go test` does; everything after `-args` passes verbatim.
----@param args string[]
----@return string[] build, string[] run
-function M.split_flags(args)
-  local build, run = {}, {}
-  local i = 1
-  while i <= #args do
-    local a = args[i]
-    if a == "-args" or a == "--args" then
-      for j = i + 1, #args do run[#run + 1] = args[j] end
-      break
-    end
-    local name, eq, value = a:match("^%-%-?([%w_.]+)(=?)(.*)$")
-    if name and name:sub(1, 5) == "test." then name = name:sub(6) end
-    local takes_build = name and M.build_flags[name]
-    local takes_test = name and M.test_flags[name]
-    if takes_build ~= nil then
-      build[#build + 1] = a
-      if takes_build and eq == "" then
-        if i == #args then errors.user(string.format("flag %s needs a value", a)) end
-        build[#build + 1] = args[i + 1]
-        i = i + 1
-      end
-    elseif takes_test ~= nil then
-      local flag = "-test." .. name
-      if eq == "=" then
-        run[#run + 1] = flag .. "=" .. value
-      else
-        run[#run + 1] = flag
-        if takes_test then
-          if i == #args then errors.user(string.format("flag %s needs a value", a)) end
-          run[#run + 1] = args[i + 1]
-          i = i + 1
-        end
-      end
-    else
-      run[#run + 1] = a
-    end
-    i = i + 1
-  end
-  return build, run
-end
 
 -- A pattern that names a directory is listed from inside it, so that a
 -- package in a nested module (examples/go.mod) resolves from the repo root.
@@ -168,7 +84,7 @@ function M.resolve(ctx)
     dir = pkg.dir,
     rel = fs.relative(pkg.dir, ctx.repo.root) or ".",
   }
-  ctx.build_flags, ctx.run_flags = M.split_flags(ctx.passthrough or {})
+  ctx.build_flags, ctx.run_flags = goflags.split(ctx.passthrough or {})
 end
 
 --- Builds the test binary for the target's platform with `go test -c`.
@@ -189,7 +105,6 @@ function M.build(ctx)
   local r = programs.check(proc.run(argv, { cwd = ctx.package.dir, env = env, stdin = "null" }), "go")
   if r.code ~= 0 then
     io.stderr:write(r.stdout or "", r.stderr or "")
-    ctx.failed_step = "build"
     errors.fail(r.code ~= 0 and r.code or 1, string.format("build failed: %s (compiler output above)",
       table.concat(argv, " ")))
   end

@@ -13,6 +13,7 @@
 --- Unknown keys and misspelt step names stop perfgo with FILE:LINE.
 local errors = require "perfgo.errors"
 local fs = require "perfgo.fs"
+local declare = require "perfgo.declare"
 
 local M = {}
 
@@ -45,14 +46,17 @@ function M.user_file()
   return fs.is_file(p) and p or nil
 end
 
--- The first line of text where `name` appears as a table key.
-local function line_of(text, name)
-  local n = 1
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    if line:match("^%s*%[?[\"']?" .. name:gsub("%p", "%%%0") .. "[\"']?%]?%s*=") then return n end
-    n = n + 1
-  end
-  return 1
+-- The first line of text (at or after line `from`) where `name` appears
+-- as a table key.
+local function line_of(text, name, from)
+  return declare.line_of(text, name, from) or 1
+end
+
+--- The kinds of declared objects a perfgo.lua may add (perfgo.declare),
+--- each under its section.
+---@return perfgo.Kind[]
+function M.kinds()
+  return { require("perfgo.rules").KIND }
 end
 
 local function fail(path, line, msg)
@@ -122,8 +126,19 @@ function M.load(path)
       fail(path, line_of(text, name), string.format("commands.%s must be a table with a run function", name))
     end
   end
-  for name, rule in pairs(cfg.rules or {}) do
-    if type(rule) ~= "table" then fail(path, line_of(text, name), "rules." .. name .. " must be a table") end
+  cfg.where = {}
+  for _, kind in ipairs(M.kinds()) do
+    local section = kind.section
+    local from = line_of(text, section)
+    for name, decl in pairs(cfg[section] or {}) do
+      local label = section .. "." .. tostring(name)
+      local where = { path = path, text = text, line = declare.line_of(text, tostring(name), from), label = label }
+      if type(name) ~= "string" or not name:match("^[%a_][%w_-]*$") then
+        declare.fail(where, nil, nil, "a name of letters, digits, '_' and '-' is needed")
+      end
+      declare.check(kind, decl, where)
+      cfg.where[label] = where
+    end
   end
   cfg.path, cfg.text = path, text
   return cfg
@@ -160,9 +175,9 @@ function M.apply(layers, commands)
       workflow.hook(when, step, guard(fn))
     end
     for name, rule in pairs(cfg.rules or {}) do
-      local wrapped = { name = name, origin = cfg.path }
+      local wrapped = {}
       for k, v in pairs(rule) do wrapped[k] = type(v) == "function" and guard(v) or v end
-      rules.registered[name] = wrapped
+      rules.register(name, wrapped, cfg.where["rules." .. name])
     end
     for name, cmd in pairs(cfg.commands or {}) do
       commands[#commands + 1] = {

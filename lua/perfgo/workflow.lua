@@ -128,7 +128,7 @@ end
 function M.steps.execute(ctx)
   local perf = require "perfgo.perf"
   local argv, rel = ctx.rule.command(ctx)
-  if ctx.opts.go_profiles and ctx.rule.go_profile_flags then
+  if ctx.opts.go_profiles then
     for _, f in ipairs(ctx.rule.go_profile_flags(ctx.target:scratch(""))) do argv[#argv + 1] = f end
   end
   ctx.wrapped_argv = perf.wrap(ctx, argv)

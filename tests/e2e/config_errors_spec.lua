@@ -38,6 +38,19 @@ describe("perfgo.lua errors", function()
     assert.matches("perfgo%.lua:2: hooks: 'after_recrod'", r.stderr)
   end)
 
+  it("a rule's misspelt function names its line; an unknown parent names the line of extends", function()
+    local r = with_config("return { rules = {\n  cc = {\n    resolve = function() end,\n"
+      .. "    comand = function() end,\n  },\n} }\n")
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:4: rules%.cc: unknown key 'comand' %(a rule's keys: build, command, ", r.stderr)
+    assert.equals(1, t.lines(r.stderr))
+    r = with_config("return { rules = {\n  cc = {\n    extends = 'goo',\n  },\n} }\n",
+      { "test", "--rule", "cc", "./x" })
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:3: rules%.cc: extends 'goo', but there is no rule named 'goo'", r.stderr)
+    assert.equals(1, t.lines(r.stderr))
+  end)
+
   it("a default for an option no command has is reported", function()
     local r = with_config("return { defaults = {\n  remote_hots = 'box',\n} }\n")
     assert.equals(2, r.code)

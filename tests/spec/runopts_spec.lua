@@ -1,5 +1,5 @@
 local runopts = require "perfgo.runopts"
-local go = dofile(os.getenv("PERFGO_SOURCE_DIR") .. "/rules/go.lua")
+local go = { split_flags = require("perfgo.goflags").split }
 
 describe("perfgo test command line", function()
   it("keeps perfgo flags and PKG, passes go test flags through", function()
