@@ -29,42 +29,69 @@ function M.dir(ctx)
   return fs.join(dir, stamp .. "-" .. commit)
 end
 
-local function archive(ctx)
+-- Fills tmp with what the archive directory dir holds: the binary and the
+-- libraries copied back, the profile with its mappings pointing at them
+-- (in dir, where they will be), the script text and git-info.txt.
+-- Returns true, or nil and why not.
+local function fill(ctx, tmp, dir)
   local git = require "perfgo.git"
   local pprof = require "perfgo.pprof"
-  local dir = M.dir(ctx)
-  if fs.exists(dir) then dir = dir .. "-" .. ctx.run.id:sub(1, 8) end
-  assert(fs.mkdir_p(dir))
+  local ok, err = fs.mkdir_p(tmp)
+  if not ok then return nil, err end
   local rewrite = {}
+  local function copy(src, name)
+    local made, merr = fs.mkdir_p(fs.dirname(fs.join(tmp, name)))
+    if not made then return nil, merr end
+    local copied, cerr = fs.copy(src, fs.join(tmp, name))
+    if not copied then return nil, cerr end
+    rewrite[src] = fs.join(dir, name)
+    return true
+  end
   if ctx.binary then
-    local dest = fs.join(dir, ctx.binary.name)
-    assert(fs.copy(ctx.binary.path, dest))
-    rewrite[ctx.binary.path] = dest
+    ok, err = copy(ctx.binary.path, ctx.binary.name)
+    if not ok then return nil, err end
   end
   for _, a in ipairs(ctx.run.artifacts) do
     if a.type == "dso" then
-      local dest = fs.join(dir, a.file)
-      assert(fs.mkdir_p(fs.dirname(dest)))
-      assert(fs.copy(fs.join(ctx.run.dir, a.file), dest))
-      rewrite[fs.join(ctx.run.dir, a.file)] = dest
+      ok, err = copy(fs.join(ctx.run.dir, a.file), a.file)
+      if not ok then return nil, err end
     end
   end
-  local profile = assert(pprof.read(fs.join(ctx.run.dir, "perf.pb.gz")))
+  local profile, perr = pprof.read(fs.join(ctx.run.dir, "perf.pb.gz"))
+  if not profile then return nil, perr end
   profile:rewrite_mappings(rewrite)
-  assert(profile:write(fs.join(dir, "perf.pb.gz")))
+  ok, err = profile:write(fs.join(tmp, "perf.pb.gz"))
+  if not ok then return nil, err end
   local script = fs.join(ctx.run.dir, "perf.script.gz")
-  if fs.exists(script) then assert(fs.copy(script, fs.join(dir, "perf.script.gz"))) end
-  if ctx.git then assert(fs.write_atomic(fs.join(dir, "git-info.txt"), git.info_text(ctx.git))) end
-  return dir
+  if fs.exists(script) then
+    ok, err = fs.copy(script, fs.join(tmp, "perf.script.gz"))
+    if not ok then return nil, err end
+  end
+  if ctx.git then
+    ok, err = fs.write_atomic(fs.join(tmp, "git-info.txt"), git.info_text(ctx.git))
+    if not ok then return nil, err end
+  end
+  return true
 end
 
---- Archives a profile run. Failure is a warning, never a failed run.
+--- Archives a profile run: written into a temporary directory beside
+--- its place (a dot-directory, which `perfgo list` skips), then renamed
+--- into place, so the archive never holds half a run. Failure is a
+--- warning, never a failed run.
 ---@param ctx table
 ---@return string|nil dir
 function M.save(ctx)
-  local ok, dir = pcall(archive, ctx)
+  local dir = M.dir(ctx)
+  if fs.exists(dir) then dir = dir .. "-" .. ctx.run.id:sub(1, 8) end
+  local tmp = fs.join(fs.dirname(dir), ".incoming-" .. ctx.run.id:sub(1, 12))
+  local ok, err = fill(ctx, tmp, dir)
+  if ok then
+    ok, err = os.rename(tmp, dir)
+    if not ok then err = string.format("cannot rename %s to %s: %s", tmp, dir, err) end
+  end
   if not ok then
-    ui.warn("archiving the profile failed: %s", tostring(dir))
+    fs.remove_tree(tmp)
+    ui.warn("archiving the profile failed: %s", tostring(err))
     return nil
   end
   ui.info("archived: %s", dir)

@@ -15,8 +15,8 @@ end
 ---@param dir string
 ---@return string|nil
 function M.root(dir)
-  local ok, root = pcall(git, dir, "rev-parse", "--show-toplevel")
-  if ok and root and root ~= "" then return root end
+  local root = git(dir, "rev-parse", "--show-toplevel")
+  if root and root ~= "" then return root end
   return nil
 end
 

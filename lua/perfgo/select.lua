@@ -157,12 +157,7 @@ end
 ---@return string
 function M.repo_root()
   local cwd = fs.abspath(".")
-  local ok, git = pcall(require, "perfgo.git")
-  if ok then
-    local root = git.root(cwd)
-    if root then return root end
-  end
-  return cwd
+  return require("perfgo.git").root(cwd) or cwd
 end
 
 return M

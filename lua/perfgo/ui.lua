@@ -65,10 +65,4 @@ function M.bytes(n)
   return string.format("%d B", n)
 end
 
---- Whether step lines are shown.
----@return boolean
-function M.progress_enabled()
-  return show_steps
-end
-
 return M

@@ -75,6 +75,11 @@ describe("perfgo test (local)", function()
         assert.is_truthy(t.filesize(base .. "/" .. f), f)
       end
       assert.matches("commit: " .. rec.git.commit, t.read(base .. "/git-info.txt"))
+      -- written beside, then renamed into place: nothing else is left there
+      local p = io.popen("ls -A " .. t.quote(base:match("^(.*)/[^/]+$")))
+      local siblings = p:read("a")
+      p:close()
+      assert.is_nil(siblings:match("%.incoming"), siblings)
       os.remove(run_dir .. "/" .. "perfgo.test.linux." .. rec.target.arch)
       local lines = pprof({ "-lines", "-top", "perf.pb.gz" }, base)
       assert.equals(0, lines.code, lines.stderr)

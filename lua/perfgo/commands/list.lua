@@ -137,7 +137,8 @@ local function run_json(e)
   }
 end
 
---- Archived profiles: directories under the archive root holding perf.pb.gz.
+--- Archived profiles: directories under the archive root holding
+--- perf.pb.gz (not dot-directories).
 ---@param root string
 ---@return table[]
 function M.profiles(root)
@@ -155,7 +156,8 @@ function M.profiles(root)
     end
     for _, name in ipairs(fs.list(dir)) do
       local sub = fs.join(dir, name)
-      if fs.is_dir(sub) then walk(sub, depth + 1) end
+      -- a dot-directory is an archive being written (perfgo.archive)
+      if name:sub(1, 1) ~= "." and fs.is_dir(sub) then walk(sub, depth + 1) end
     end
   end
   walk(root, 0)
