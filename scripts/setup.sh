@@ -15,6 +15,8 @@ procps binutils file time
 "
 # perf.data reading: libdw symbolizes (the library perf uses), libzstd reads perf record -z
 PACKAGES="$PACKAGES libdw-dev libzstd-dev"
+# login shells of the test users in the remote-run tests (tests/sshd)
+PACKAGES="$PACKAGES zsh tcsh csh"
 
 missing=""
 for p in $PACKAGES; do

@@ -131,7 +131,9 @@ static const char prologue[] = "d=$1; shift; "
 static const char plain[] = "exec \"$@\"";
 
 /* See ssh.h: the command in its own session, a reader of the channel's
- * stdin that ends it when the channel closes. */
+ * stdin that ends it when the channel closes. With PERFGO_PIDS set (a
+ * directory), "PGID WRAPPER_PGID" is kept in $PERFGO_PIDS/PGID while the
+ * command runs, so that whoever watches the run can end both groups. */
 static const char watchdog[] =
     "exec 3<&0 </dev/null; "
     "if command -v setsid >/dev/null 2>&1; then setsid \"$@\" 3<&- & else \"$@\" 3<&- & fi; "
@@ -140,7 +142,48 @@ static const char watchdog[] =
     "kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null; sleep 2; "
     "kill -KILL -$p 2>/dev/null || kill -KILL $p 2>/dev/null; } >/dev/null 2>&1 & "
     "w=$!; exec 3<&-; "
-    "wait $p; s=$?; exec 2>/dev/null; kill $w; exit $s";
+    "if [ -n \"${PERFGO_PIDS:-}\" ]; then "
+    "read -r _ _ _ _ g _ </proc/$$/stat 2>/dev/null || g=; "
+    "echo \"$p $g\" >\"$PERFGO_PIDS/$p\" 2>/dev/null; fi; "
+    "wait $p; s=$?; exec 2>/dev/null; kill $w; "
+    "if [ -n \"${PERFGO_PIDS:-}\" ]; then rm -f \"$PERFGO_PIDS/$p\"; fi; exit $s";
+
+/* What reaches the remote login shell: a constant decoder, then the script
+ * in base64. The decoder is one single-quoted word without '!', '\\' or a
+ * newline, which sh, bash, dash, zsh, fish, tcsh and csh all pass on
+ * unchanged; every variable byte travels in the base64 word. Arguments
+ * after it are the script's "$@". */
+static const char decoder[] =
+    "sh -c 'c=$(printf %s \"$1\" | base64 -d) || exit 127; shift; eval \"$c\"' perfgo ";
+
+static int base64_add(struct ssh_str *out, const unsigned char *p, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char quad[4];
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        quad[0] = tab[(v >> 18) & 63];
+        quad[1] = tab[(v >> 12) & 63];
+        quad[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        quad[3] = i + 2 < n ? tab[v & 63] : '=';
+        if (ssh_str_add(out, quad, 4) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int ssh_login_command(struct ssh_str *out, const char *script)
+{
+    if (ssh_str_cat(out, decoder) != 0)
+        return -1;
+    if (*script == '\0')
+        script = ":";
+    return base64_add(out, (const unsigned char *)script, strlen(script));
+}
 
 static bool valid_name(const char *name)
 {
@@ -152,21 +195,15 @@ static bool valid_name(const char *name)
     return true;
 }
 
-int ssh_remote_command(struct ssh_str *out, const char *const *argv, const char *cwd,
+int ssh_command_script(struct ssh_str *out, const char *const *argv, const char *cwd,
                        const struct ssh_env *env, size_t n_env, enum ssh_wrap wrap)
 {
-    struct ssh_str script = {0};
-    int r = -1;
-    if (ssh_str_cat(&script, prologue) != 0 ||
-        ssh_str_cat(&script, wrap == SSH_WATCHDOG ? watchdog : plain) != 0)
-        goto done;
-    if (ssh_str_cat(out, "sh -c ") != 0 || ssh_quote(out, script.p) != 0 ||
-        ssh_str_cat(out, " perfgo ") != 0 || ssh_quote(out, cwd ? cwd : "") != 0)
-        goto done;
+    if (ssh_str_cat(out, "set -- ") != 0 || ssh_quote(out, cwd ? cwd : "") != 0)
+        return -1;
     for (size_t i = 0; i < n_env; i++) {
         if (!valid_name(env[i].name)) {
             errno = EINVAL;
-            goto done;
+            return -1;
         }
         struct ssh_str kv = {0};
         int bad = ssh_str_cat(&kv, env[i].name);
@@ -176,15 +213,26 @@ int ssh_remote_command(struct ssh_str *out, const char *const *argv, const char 
             bad = ssh_str_cat(out, " ") || ssh_quote(out, kv.p);
         ssh_str_free(&kv);
         if (bad)
-            goto done;
+            return -1;
     }
     if (ssh_str_cat(out, " --") != 0)
-        goto done;
+        return -1;
     for (size_t i = 0; argv[i] != NULL; i++)
         if (ssh_str_cat(out, " ") != 0 || ssh_quote(out, argv[i]) != 0)
-            goto done;
-    r = 0;
-done:
+            return -1;
+    if (ssh_str_cat(out, "\n") != 0 || ssh_str_cat(out, prologue) != 0 ||
+        ssh_str_cat(out, wrap == SSH_WATCHDOG ? watchdog : plain) != 0)
+        return -1;
+    return 0;
+}
+
+int ssh_remote_command(struct ssh_str *out, const char *const *argv, const char *cwd,
+                       const struct ssh_env *env, size_t n_env, enum ssh_wrap wrap)
+{
+    struct ssh_str script = {0};
+    int r = ssh_command_script(&script, argv, cwd, env, n_env, wrap);
+    if (r == 0)
+        r = ssh_login_command(out, script.p);
     ssh_str_free(&script);
     return r;
 }

@@ -1,10 +1,11 @@
 /*
  * SSH over one control master: a session resolves its destination with
- * `ssh -G`, opens (or reuses) a master whose socket lives in a private
+ * `ssh -G`, opens a master of its own whose socket lives in a private
  * directory, and runs every remote command as an argv that it quotes for a
- * POSIX shell itself and runs through `sh -c`, whatever the remote login
- * shell is. Files travel as byte streams over the master (cat, tar) or with
- * rsync using the master as its transport.
+ * POSIX shell itself. The remote login shell (whatever it is: sh, bash,
+ * zsh, fish, tcsh, csh) receives only a constant decoder and the script in
+ * base64, and `sh` runs the script. Files travel as byte streams over the
+ * master (cat, tar) or with rsync using the master as its transport.
  *
  * Processes are started through a struct proc_api (see proc/proc.h), so
  * this code uses whichever copy of the process layer is loaded.
@@ -59,9 +60,19 @@ struct ssh_env {
     const char *value;
 };
 
-/* The command string ssh sends: sh -c '<wrapper>' perfgo CWD ENV.. -- ARGV..
- * Every variable part is a quoted positional parameter. Returns 0 or -1
- * (out of memory, or a bad variable name: errno EINVAL). */
+/* The sh script that runs argv: `set -- CWD ENV.. -- ARGV..` (every
+ * variable part a quoted positional parameter), then the wrapper. Returns
+ * 0 or -1 (out of memory, or a bad variable name: errno EINVAL). */
+int ssh_command_script(struct ssh_str *out, const char *const *argv, const char *cwd,
+                       const struct ssh_env *env, size_t n_env, enum ssh_wrap wrap);
+
+/* The command string for the remote login shell that makes `sh` run
+ * script: sh -c '<decoder>' perfgo <script in base64>. Only characters
+ * every shell takes literally travel outside the constant decoder. Words
+ * appended to it become the script's "$@". */
+int ssh_login_command(struct ssh_str *out, const char *script);
+
+/* ssh_login_command of ssh_command_script: what ssh sends to run argv. */
 int ssh_remote_command(struct ssh_str *out, const char *const *argv, const char *cwd,
                        const struct ssh_env *env, size_t n_env, enum ssh_wrap wrap);
 

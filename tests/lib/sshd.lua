@@ -59,6 +59,41 @@ function M.auth_count(srv)
   return n
 end
 
+--- Counts the sessions (one per remote command, over any connection) sshd
+--- has started so far.
+---@param srv SshdServer
+---@return integer
+function M.session_count(srv)
+  local f = io.open(srv.log, "rb")
+  if not f then return 0 end
+  local n = 0
+  for line in f:lines() do
+    if line:find("Starting session:", 1, true) then n = n + 1 end
+  end
+  f:close()
+  return n
+end
+
+--- Creates a test user whose login shell is `shell` (bash, dash, zsh,
+--- fish, tcsh, csh or a path), with empty start-up files; its name is
+--- unique to this call. Needs root. Log in as NAME@srv.alias.
+---@param shell string
+---@return string name
+function M.add_user(shell)
+  local p = assert(io.popen("sh " .. quote(script()) .. " adduser " .. quote(shell) .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  local name = out:match("^(perfgo%-t[%w-]+)\n$")
+  if not ok or not name then error("cannot create a test user with login shell " .. shell .. ":\n" .. out) end
+  return name
+end
+
+--- Ends a test user's processes and removes it with its home directory.
+---@param name string
+function M.remove_user(name)
+  if name then os.execute("sh " .. quote(script()) .. " deluser " .. quote(name)) end
+end
+
 --- Kills the server and the connections it serves (sessions open on it
 --- break); keep_dir leaves the directory for a later look.
 ---@param srv SshdServer

@@ -1,8 +1,12 @@
 #!/bin/sh
 # A throwaway OpenSSH server on 127.0.0.1 for tests.
 #
-#   tests/sshd/sshd.sh start [DIR]   starts sshd, prints its facts as KEY=VALUE
-#   tests/sshd/sshd.sh stop DIR      stops it (listener and its connections)
+#   tests/sshd/sshd.sh start [DIR]         starts sshd, prints its facts as KEY=VALUE
+#   tests/sshd/sshd.sh stop DIR            stops it (listener and its connections)
+#   tests/sshd/sshd.sh adduser SHELL [TAG] creates a test user whose login shell is
+#                                          SHELL (bash, dash, zsh, fish, tcsh, csh or
+#                                          a path) and prints its name
+#   tests/sshd/sshd.sh deluser NAME        ends the user's processes, removes it
 #
 # Everything lives in DIR (a new /tmp/perfgo-sshd.XXXXXX when not given):
 # a generated host key, a generated client key in authorized_keys, a
@@ -13,6 +17,12 @@
 # "Accepted publickey" line per authentication).
 #
 # Printed: dir, port, alias, config, identity, known_hosts, log, user, pid.
+#
+# Test users (root only) are made with `useradd -p '*'` (no password, but not
+# locked, so sshd accepts their key), a home directory and empty shell
+# start-up files; their names start with perfgo-t and end in random hex, so
+# parallel test runs never collide. Every server's authorized_keys is
+# readable by them: log in as `NAME@perfgo-test`.
 set -eu
 # A PERFGO_SANITIZE build's tests preload libasan into every process they
 # start (plain lua5.4 loads sanitized modules); sshd and ps are not built
@@ -20,7 +30,7 @@ set -eu
 unset LD_PRELOAD
 
 usage() {
-    echo "usage: $0 start [DIR] | stop DIR" >&2
+    echo "usage: $0 start [DIR] | stop DIR | adduser SHELL [TAG] | deluser NAME" >&2
     exit 2
 }
 
@@ -47,7 +57,9 @@ start() {
     fi
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    chmod 700 "$dir"
+    # Test users read authorized_keys as themselves: the directory is
+    # searchable, the private keys stay readable by the owner only.
+    chmod 711 "$dir"
     sshd=$(find_sshd)
     user=$(id -un)
     # Privilege separation wants this directory (missing on a fresh machine).
@@ -56,7 +68,8 @@ start() {
     ssh-keygen -q -t ed25519 -N '' -C perfgo-test-host -f "$dir/host_key" </dev/null >/dev/null
     ssh-keygen -q -t ed25519 -N '' -C perfgo-test-client -f "$dir/client_key" </dev/null >/dev/null
     cp "$dir/client_key.pub" "$dir/authorized_keys"
-    chmod 600 "$dir/authorized_keys" "$dir/host_key" "$dir/client_key"
+    chmod 600 "$dir/host_key" "$dir/client_key"
+    chmod 644 "$dir/authorized_keys"
     : >"$dir/sshd.log"
 
     tries=0
@@ -139,8 +152,50 @@ stop() {
     rm -f "$dir/sshd.pid"
 }
 
+adduser() {
+    shell=${1:-}
+    [ -n "$shell" ] || usage
+    [ "$(id -u)" -eq 0 ] || { echo "sshd.sh: adduser needs root" >&2; exit 1; }
+    case $shell in
+    /*) path=$shell ;;
+    *) path=$(command -v "$shell" 2>/dev/null || true) ;;
+    esac
+    [ -n "$path" ] && [ -x "$path" ] || {
+        echo "sshd.sh: no login shell '$shell' (install it, see scripts/setup.sh)" >&2
+        exit 1
+    }
+    tag=$(printf %s "${2:-$(basename "$path")}" | tr -c 'a-z0-9' '-' | cut -c1-8)
+    name=perfgo-t$tag-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+    useradd -m -p '*' -s "$path" -K UMASK=022 "$name" >/dev/null
+    home=$(getent passwd "$name" | cut -d: -f6)
+    # Empty start-up files: nothing that prints or takes time.
+    for f in "$home"/.bashrc "$home"/.profile "$home"/.bash_logout; do
+        [ -f "$f" ] && : >"$f"
+    done
+    echo "$name"
+}
+
+deluser() {
+    name=${1:-}
+    case $name in
+    perfgo-t*) ;;
+    *) echo "sshd.sh: refusing to remove '$name' (not a test user)" >&2; exit 2 ;;
+    esac
+    getent passwd "$name" >/dev/null || return 0
+    # Whatever the user still runs goes first, each by its process id.
+    for _ in 1 2 3 4 5; do
+        pids=$(ps -o pid= -u "$name" 2>/dev/null || true)
+        [ -n "$pids" ] || break
+        for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+        sleep 0.1
+    done
+    userdel -r "$name" >/dev/null 2>&1 || userdel -f -r "$name" >/dev/null 2>&1 || true
+}
+
 case "${1:-}" in
 start) shift; start "$@" ;;
 stop) shift; stop "$@" ;;
+adduser) shift; adduser "$@" ;;
+deluser) shift; deluser "$@" ;;
 *) usage ;;
 esac
