@@ -1,14 +1,14 @@
-# perfgo_module(NAME BINDING file.c [CORE objlib...] [LIBS lib...])
+# perfgo_module(NAME BINDING file.c... [CORE objlib...] [LIBS lib...])
 #
 # A native Lua module `perfgo.NAME`. CORE names the pure-C object libraries
-# it is made of, BINDING the one file in core/lua/ that includes lua.h and
-# defines luaopen_perfgo_NAME. The objects are compiled once and used twice:
+# it is made of, BINDING the files in core/lua/ that include lua.h (one of
+# them defines luaopen_perfgo_NAME). The objects are compiled once and used twice:
 #   - linked into the `perfgo` host, which registers the module in
 #     package.preload;
 #   - as the loadable module <build>/perfgo/NAME.so, installed under
 #     lib/lua/5.4/perfgo/, for plain lua5.4 and busted.
 function(perfgo_module name)
-    cmake_parse_arguments(M "" "BINDING" "CORE;LIBS" ${ARGN})
+    cmake_parse_arguments(M "" "" "BINDING;CORE;LIBS" ${ARGN})
     add_library(perfgo_${name}_binding OBJECT ${M_BINDING})
     target_link_libraries(perfgo_${name}_binding PRIVATE perfgo_lua_headers)
     target_include_directories(perfgo_${name}_binding PRIVATE ${PROJECT_SOURCE_DIR}/core)

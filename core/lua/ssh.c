@@ -14,6 +14,7 @@
 
 #include "proc/proc.h"
 #include "ssh/ssh.h"
+#include "ssh_lua.h"
 
 #define SESSION_MT "perfgo.ssh.session"
 
@@ -433,6 +434,94 @@ static int l_remove_tree(lua_State *L)
     return simple(L, argv, "rm -rf");
 }
 
+/* session:channel(script, {heartbeat = seconds}) -> channel | nil, message */
+static int l_channel(lua_State *L)
+{
+    struct ssh_session *s = open_session(L, 1);
+    const char *script = luaL_checkstring(L, 2);
+    double heartbeat = 1.0;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "heartbeat");
+        heartbeat = luaL_optnumber(L, -1, 1.0);
+        lua_pop(L, 1);
+        luaL_argcheck(L, heartbeat > 0, 3, "heartbeat must be positive");
+    }
+    return perfgo_ssh_push_channel(L, s, script, heartbeat);
+}
+
+/* session:rsync_shell() -> the -e argument for rsync | nil, message */
+static int l_rsync_shell(lua_State *L)
+{
+    struct ssh_session *s = open_session(L, 1);
+    char err[512];
+    char *rsh = ssh_rsync_shell(s, err, sizeof err);
+    if (rsh == NULL)
+        return fail(L, err);
+    lua_pushstring(L, rsh);
+    free(rsh);
+    return 1;
+}
+
+/* ssh.login_command(script) -> what the remote login shell gets to run the
+ * sh script (words appended become its "$@") */
+static int l_login_command(lua_State *L)
+{
+    const char *script = luaL_checkstring(L, 1);
+    struct ssh_str out = {0};
+    if (ssh_login_command(&out, script) != 0) {
+        ssh_str_free(&out);
+        return luaL_error(L, "out of memory");
+    }
+    lua_pushlstring(L, out.p, out.len);
+    ssh_str_free(&out);
+    return 1;
+}
+
+/* ssh.base64(s) -> s in base64 */
+static int l_base64(lua_State *L)
+{
+    size_t n;
+    const char *data = luaL_checklstring(L, 1, &n);
+    struct ssh_str out = {0};
+    if (ssh_base64(&out, data, n) != 0) {
+        ssh_str_free(&out);
+        return luaL_error(L, "out of memory");
+    }
+    lua_pushlstring(L, out.p ? out.p : "", out.len);
+    ssh_str_free(&out);
+    return 1;
+}
+
+/* ssh.command_script(argv, {cwd=, env=, watchdog=}) -> the sh script that
+ * runs argv */
+static int l_command_script(lua_State *L)
+{
+    int oidx = lua_istable(L, 2) ? 2 : 0;
+    lua_settop(L, 2);
+    const char **argv = string_list(L, 1, "argv", NULL);
+    if (argv[0] == NULL)
+        luaL_argerror(L, 1, "argv must have a program name");
+    bool watchdog = false;
+    if (oidx) {
+        lua_getfield(L, oidx, "watchdog");
+        watchdog = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    const char *cwd;
+    size_t n_env;
+    struct ssh_env *env = remote_env(L, oidx, &cwd, &n_env);
+    struct ssh_str out = {0};
+    if (ssh_command_script(&out, argv, cwd, env, n_env, watchdog ? SSH_WATCHDOG : SSH_PLAIN) != 0) {
+        ssh_str_free(&out);
+        if (errno == EINVAL)
+            return luaL_error(L, "opts.env: bad variable name");
+        return luaL_error(L, "out of memory");
+    }
+    lua_pushlstring(L, out.p, out.len);
+    ssh_str_free(&out);
+    return 1;
+}
+
 static int l_alive(lua_State *L)
 {
     struct lsession *u = check_session(L, 1);
@@ -443,6 +532,12 @@ static int l_alive(lua_State *L)
 static int l_target(lua_State *L)
 {
     lua_pushstring(L, ssh_target(open_session(L, 1)));
+    return 1;
+}
+
+static int l_destination(lua_State *L)
+{
+    lua_pushstring(L, ssh_destination(open_session(L, 1)));
     return 1;
 }
 
@@ -518,16 +613,25 @@ int luaopen_perfgo_ssh(lua_State *L)
         {"mkdir_p", l_mkdir_p},
         {"remove_tree", l_remove_tree},
         {"alive", l_alive},
+        {"channel", l_channel},
+        {"rsync_shell", l_rsync_shell},
         {"target", l_target},
         {"control_path", l_control_path},
+        {"destination", l_destination},
         {"close", l_close},
         {NULL, NULL},
     };
     static const luaL_Reg meta[] = {
         {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
     static const luaL_Reg funcs[] = {
-        {"connect", l_connect}, {"quote", l_quote}, {"goarch", l_goarch},
-        {"goos", l_goos},       {NULL, NULL},
+        {"connect", l_connect},
+        {"quote", l_quote},
+        {"goarch", l_goarch},
+        {"goos", l_goos},
+        {"login_command", l_login_command},
+        {"command_script", l_command_script},
+        {"base64", l_base64},
+        {NULL, NULL},
     };
     /* The process layer: perfgo.proc's module table and its C API. */
     lua_getglobal(L, "require");
@@ -542,6 +646,7 @@ int luaopen_perfgo_ssh(lua_State *L)
     lua_setfield(L, -2, "api");
     int procinfo = lua_gettop(L);
 
+    perfgo_ssh_channel_register(L);
     if (luaL_newmetatable(L, SESSION_MT)) {
         luaL_setfuncs(L, meta, 0);
         luaL_newlib(L, methods);

@@ -156,8 +156,9 @@ static const char watchdog[] =
 static const char decoder[] =
     "sh -c 'c=$(printf %s \"$1\" | base64 -d) || exit 127; shift; eval \"$c\"' perfgo ";
 
-static int base64_add(struct ssh_str *out, const unsigned char *p, size_t n)
+int ssh_base64(struct ssh_str *out, const void *data, size_t n)
 {
+    const unsigned char *p = data;
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char quad[4];
     for (size_t i = 0; i < n; i += 3) {
@@ -182,7 +183,7 @@ int ssh_login_command(struct ssh_str *out, const char *script)
         return -1;
     if (*script == '\0')
         script = ":";
-    return base64_add(out, (const unsigned char *)script, strlen(script));
+    return ssh_base64(out, script, strlen(script));
 }
 
 static bool valid_name(const char *name)

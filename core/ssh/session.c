@@ -1,6 +1,7 @@
 /*
  * An ssh session: destination resolved with `ssh -G`, one control master
- * (ControlMaster=auto, short ControlPersist, ConnectTimeout, ServerAlive),
+ * of its own (a socket name no other session uses, short ControlPersist,
+ * ConnectTimeout, ServerAlive),
  * remote commands over it, files over it, close with `ssh -O exit`.
  * Host key checking and everything else stays as the user's ssh config
  * says: only the options listed here are added.
@@ -10,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ssh_internal.h"
@@ -217,7 +221,7 @@ static int start_master(struct ssh_session *s, int persist, char *err, size_t er
     /* In our own process group, so ssh can still ask for a passphrase on
      * the terminal; -f puts the master in the background once it is in. */
     if (ssh_argv_extend(&a, &s->base) || ssh_argv_push(&a, "-o") ||
-        ssh_argv_push(&a, "ControlMaster=auto") || ssh_argv_push(&a, "-o") ||
+        ssh_argv_push(&a, "ControlMaster=yes") || ssh_argv_push(&a, "-o") ||
         ssh_argv_push(&a, opt) || ssh_argv_push(&a, "-f") || ssh_argv_push(&a, "-N") ||
         ssh_argv_push(&a, "--") || ssh_argv_push(&a, s->dest)) {
         snprintf(err, errlen, "out of memory");
@@ -271,7 +275,15 @@ struct ssh_session *ssh_connect(const struct ssh_connect_opts *o, const struct p
     }
     if (resolve(s, err, errlen) != 0)
         goto fail;
+    /* A master of our own, named by the target and a random part: another
+     * session (another perfgo run) never uses it, and we never end theirs. */
     ssh_short_hash(s->target, hash);
+    unsigned char rnd[4] = {0};
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        uint32_t mix = (uint32_t)getpid() ^ (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)s;
+        memcpy(rnd, &mix, sizeof rnd);
+    }
+    snprintf(hash + 8, sizeof hash - 8, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
     size_t len = strlen(dir) + sizeof "/ssh-" + sizeof hash;
     /* ssh binds "<path>.<16 random chars>" first: stay under sun_path. */
     if (len + 18 > 104) {
@@ -293,16 +305,26 @@ struct ssh_session *ssh_connect(const struct ssh_connect_opts *o, const struct p
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (!ssh_alive(s)) {
-        if (start_master(s, o->persist, err, errlen) != 0)
-            goto fail;
-        s->owns_master = true;
-    }
+    if (start_master(s, o->persist, err, errlen) != 0)
+        goto fail;
+    s->owns_master = true;
     return s;
 fail:
     s->closed = true;
     ssh_free(s);
     return NULL;
+}
+
+int ssh_session_argv(const struct ssh_session *s, struct ssh_argv *out, const char *remote_cmd)
+{
+    /* Over the master only (ControlMaster=no); BatchMode so a client that
+     * has to fall back to its own connection never waits on a prompt. */
+    int rc = ssh_argv_extend(out, &s->base) || ssh_argv_push(out, "-o") ||
+             ssh_argv_push(out, "ControlMaster=no") || ssh_argv_push(out, "-o") ||
+             ssh_argv_push(out, "BatchMode=yes") || ssh_argv_push(out, "-T") ||
+             ssh_argv_push(out, "--") || ssh_argv_push(out, s->dest) ||
+             ssh_argv_push(out, remote_cmd);
+    return rc ? -1 : 0;
 }
 
 int ssh_command_argv(const struct ssh_session *s, struct ssh_argv *out, const char *const *argv,
@@ -313,19 +335,19 @@ int ssh_command_argv(const struct ssh_session *s, struct ssh_argv *out, const ch
         ssh_str_free(&cmd);
         return -1;
     }
-    /* Over the master only (ControlMaster=no); BatchMode so a client that
-     * has to fall back to its own connection never waits on a prompt. */
-    int rc = ssh_argv_extend(out, &s->base) || ssh_argv_push(out, "-o") ||
-             ssh_argv_push(out, "ControlMaster=no") || ssh_argv_push(out, "-o") ||
-             ssh_argv_push(out, "BatchMode=yes") || ssh_argv_push(out, "-T") ||
-             ssh_argv_push(out, "--") || ssh_argv_push(out, s->dest) || ssh_argv_push(out, cmd.p);
+    int rc = ssh_session_argv(s, out, cmd.p);
     ssh_str_free(&cmd);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 const char *ssh_target(const struct ssh_session *s)
 {
     return s->target;
+}
+
+const char *ssh_destination(const struct ssh_session *s)
+{
+    return s->dest;
 }
 
 const char *ssh_control_path(const struct ssh_session *s)

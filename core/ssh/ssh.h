@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "proc/proc.h"
 
@@ -71,6 +72,9 @@ int ssh_command_script(struct ssh_str *out, const char *const *argv, const char 
  * every shell takes literally travel outside the constant decoder. Words
  * appended to it become the script's "$@". */
 int ssh_login_command(struct ssh_str *out, const char *script);
+
+/* Appends data in base64 (RFC 4648, padded, no line breaks). */
+int ssh_base64(struct ssh_str *out, const void *data, size_t n);
 
 /* ssh_login_command of ssh_command_script: what ssh sends to run argv. */
 int ssh_remote_command(struct ssh_str *out, const char *const *argv, const char *cwd,
@@ -125,6 +129,8 @@ bool ssh_alive(const struct ssh_session *s);
 /* "user@host:port" as resolved, and the control socket path. */
 const char *ssh_target(const struct ssh_session *s);
 const char *ssh_control_path(const struct ssh_session *s);
+/* The host as ssh is given it (a name or an alias, without user and port). */
+const char *ssh_destination(const struct ssh_session *s);
 
 struct ssh_result {
     int code;
@@ -163,6 +169,32 @@ int ssh_platform(struct ssh_session *s, const char **os, const char **arch, char
 
 /* Remote $HOME (cached). */
 const char *ssh_home(struct ssh_session *s, char *err, size_t errlen);
+
+/* The -e argument that makes rsync reach the host over the master, or NULL
+ * with err when an option cannot be said in rsync's -e syntax. Owned by
+ * the caller (free). */
+char *ssh_rsync_shell(const struct ssh_session *s, char *err, size_t errlen);
+
+/* A channel: a long-lived remote sh script that we talk to through its
+ * stdin and stdout (see channel.c). While it is open a thread writes "\n"
+ * to its stdin every `heartbeat` seconds (default 1), between our writes. */
+struct ssh_channel;
+struct ssh_channel *ssh_channel_open(struct ssh_session *s, const char *script, double heartbeat,
+                                     char *err, size_t errlen);
+/* Writes all of buf. 0, or -1 with errno (ETIMEDOUT; EINTR on a signal;
+ * EPIPE when the command is gone). timeout < 0: no limit. */
+int ssh_channel_write(struct ssh_channel *c, const char *buf, size_t n, double timeout);
+/* Reads what arrives, up to n bytes: the count, 0 at end of file, or -1
+ * with errno (ETIMEDOUT, EINTR on a signal). */
+ssize_t ssh_channel_read(struct ssh_channel *c, char *buf, size_t n, double timeout);
+/* What the command wrote on its stderr so far (up to 64 KiB). */
+const char *ssh_channel_stderr(struct ssh_channel *c, size_t *len);
+/* Stops the heartbeat and closes its stdin, reads the rest of its output
+ * for up to grace seconds, then reaps it (ending it if it still runs).
+ * Returns its exit code, or -1. Idempotent. */
+int ssh_channel_close(struct ssh_channel *c, double grace);
+bool ssh_channel_running(struct ssh_channel *c);
+void ssh_channel_free(struct ssh_channel *c);
 
 /* ssh -O exit and the socket removed, when this session started the
  * master; a master it joined is left to its owner. The session stays

@@ -18,6 +18,10 @@ struct ssh_session {
     int remote_rsync; /* -1 unknown, 0 no, 1 yes */
 };
 
+/* The local argv that runs remote_cmd (a login-shell command string) over
+ * the master. */
+int ssh_session_argv(const struct ssh_session *s, struct ssh_argv *out, const char *remote_cmd);
+
 /* Runs a local argv, captures piped stdout and stderr. */
 int ssh_run_local(const struct proc_api *api, char *const *argv, const struct proc_io_spec *in,
                   const struct proc_io_spec *out, bool same_pgroup, struct ssh_result *r, char *err,

@@ -125,6 +125,19 @@ static int rsync_rsh(const struct ssh_session *s, struct ssh_str *rsh)
     return ssh_str_cat(rsh, " -o ControlMaster=no -o BatchMode=yes");
 }
 
+char *ssh_rsync_shell(const struct ssh_session *s, char *err, size_t errlen)
+{
+    struct ssh_str rsh = {0};
+    if (rsync_rsh(s, &rsh) != 0) {
+        ssh_str_free(&rsh);
+        snprintf(err, errlen,
+                 "an ssh option cannot be passed to rsync -e (quotes and backslashes, or out "
+                 "of memory)");
+        return NULL;
+    }
+    return rsh.p;
+}
+
 static int put_rsync(struct ssh_session *s, const char *list, const char *base,
                      const char *remote_dir, struct ssh_argv *sent, char *err, size_t errlen)
 {

@@ -15,6 +15,7 @@ M.commands = {
   "perfgo.commands.list",
   "perfgo.commands.view",
   "perfgo.commands.compare",
+  "perfgo.commands.clean",
   "perfgo.commands.version",
   "perfgo.commands.convert",
 }

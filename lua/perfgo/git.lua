@@ -43,18 +43,43 @@ function M.info(root)
   return info
 end
 
---- Tracked files plus untracked files that are not ignored, relative to
---- root: the working tree a remote run needs.
+-- perfgo's own directory (the run history, binaries) is never part of
+-- the tree a run needs, whether or not the repository ignores it.
+local function is_perfgo_dir(name)
+  return name == ".perfgo" or name:sub(1, 8) == ".perfgo/"
+end
+
+-- The files under root of a directory that is not a git work tree: every
+-- regular file and symbolic link, without .git and .perfgo.
+local function plain_files(root)
+  local r = proc.run({ "find", ".", "(", "-name", ".git", "-o", "-name", ".perfgo", ")", "-prune", "-o",
+    "(", "-type", "f", "-o", "-type", "l", ")", "-print0" }, { cwd = root, stdin = "null", timeout = 300 })
+  if r.code ~= 0 then
+    return nil, "cannot list the files of " .. root .. ": " .. (r.stderr or ""):gsub("%s+$", "")
+  end
+  local files = {}
+  for name in r.stdout:gmatch("([^%z]+)%z") do files[#files + 1] = name:gsub("^%./", "") end
+  return files
+end
+
+--- The files a remote run needs, relative to root: in a git work tree the
+--- tracked files plus untracked files that are not ignored (never
+--- .perfgo/); elsewhere every file under root but .git/ and .perfgo/.
 ---@param root string
 ---@return string[]|nil, string?
 function M.files(root)
+  if not M.root(root) then return plain_files(root) end
   local r = proc.run({ "git", "-C", root, "ls-files", "-z", "--cached", "--others",
-    "--exclude-standard" }, { stdin = "null" })
+    "--exclude-standard" }, { stdin = "null", timeout = 300 })
   if r.code ~= 0 then return nil, "git ls-files failed: " .. (r.stderr or "") end
-  local files = {}
+  local files, seen = {}, {}
   for name in r.stdout:gmatch("([^%z]+)%z") do
-    -- deleted-but-tracked files are listed by --cached; skip what is gone
-    if fs.exists(fs.join(root, name)) then files[#files + 1] = name end
+    -- deleted-but-tracked files are listed by --cached; skip what is gone;
+    -- a file with unmerged stages is listed once per stage
+    if not is_perfgo_dir(name) and not seen[name] and fs.exists(fs.join(root, name)) then
+      seen[name] = true
+      files[#files + 1] = name
+    end
   end
   return files
 end

@@ -167,27 +167,15 @@ function M.preflight(ctx)
   if ctx.mode == "run" then return end
   local check = require "perfgo.perfcheck"
   local t = ctx.target
-  local function read(path)
-    local r = t:run({ "cat", path }, { stdin = "null" })
-    return r.code == 0 and r.stdout or nil
-  end
-  local found = t:run({ "sh", "-c", "command -v perf" }, { stdin = "null" })
-  local uid = t:run({ "id", "-u" }, { stdin = "null" })
-  local facts = {
-    perf_found = found.code == 0 and (found.stdout or "") ~= "",
-    paranoid = read("/proc/sys/kernel/perf_event_paranoid"),
-    kptr_restrict = ctx.mode == "profile" and read("/proc/sys/kernel/kptr_restrict") or nil,
-    root = tonumber(uid.stdout) == 0,
-    system_wide = ctx.mode == "c2c",
-  }
   local events = ctx.opts.event or {}
-  if facts.perf_found and #events > 0 then
-    facts.probe = t:run(check.probe_argv(events), { stdin = "null", env = M.env })
+  local facts = t:perf_facts({ events = events, kptr = ctx.mode == "profile" })
+  facts.system_wide = ctx.mode == "c2c"
+  if facts.probe then
     facts.events = events
     if #events > 1 and check.probe(facts.probe) then
       -- name the event perf refuses as it was given: probe them one by one
       for _, e in ipairs(events) do
-        local one = t:run(check.probe_argv({ e }), { stdin = "null", env = M.env })
+        local one = t:run(check.probe_argv({ e }), { stdin = "null", env = M.env, timeout = 30 })
         if check.probe(one) then facts.probe, facts.events = one, { e } break end
       end
     end
@@ -206,9 +194,8 @@ end
 ---@param ctx table
 function M.probe_c2c(ctx)
   local t = ctx.target
-  local data = "/tmp/perfgo-c2c-probe." .. ctx.run_id:sub(1, 12) .. ".data"
-  local r = t:run({ "perf", "c2c", "record", "-o", data, "--", "true" }, { stdin = "null", env = M.env })
-  t:run({ "rm", "-f", data }, { stdin = "null" })
+  local r = t:run({ "perf", "c2c", "record", "-o", t:scratch("c2c-probe.data"), "--", "true" },
+    { stdin = "null", env = M.env, timeout = 60 })
   if r.code ~= 0 then
     errors.fail(2, string.format("perf c2c cannot record on %s: %s. It samples memory accesses "
       .. "(mem-loads/mem-stores), which need hardware PMU access (not available in most VMs); "

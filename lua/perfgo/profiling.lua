@@ -36,28 +36,37 @@ function M.fetch_dsos(ctx)
   end
   local dir = fs.join(ctx.run.dir, "dsos")
   local before = select(2, proc.interrupted()) or 0
+  local want, seen = {}, {}
   for line in (r.stdout or ""):gmatch("[^\n]+") do
     local path = line:match("^%x+%s+(.+)$")
-    if (select(2, proc.interrupted()) or 0) > before then break end
-    if path and is_fetchable(path) and map[path] == nil then
-      fs.mkdir_p(dir)
-      local tmp = fs.join(dir, ".incoming")
-      local ok = ctx.target:get(path, tmp)
-      if ok then
-        local sum = proc.run({ "sha256sum", tmp }, { stdin = "null" })
-        local hash = (sum.stdout or ""):match("^(%x+)")
-        if hash then
-          local name = hash:sub(1, 16) .. "-" .. fs.basename(path)
-          local dest = fs.join(dir, name)
-          os.rename(tmp, dest)
-          map[path] = dest
-          history.add_artifact(ctx.run, "dso", "dsos/" .. name)
-        end
-      else
-        ui.warn("could not copy %s from %s: its frames will have names but no lines", path, ctx.target.host)
-      end
-      os.remove(tmp)
+    if path and is_fetchable(path) and map[path] == nil and not seen[path] then
+      seen[path] = true
+      want[#want + 1] = { path, fs.join(dir, string.format(".incoming-%d", #want + 1)) }
     end
+  end
+  -- Ctrl-C since the list was asked for: no copying
+  if #want == 0 or (select(2, proc.interrupted()) or 0) > before then return map end
+  fs.mkdir_p(dir)
+  -- One request for all of them (no SSH session per file).
+  local missing = {}
+  for _, p in ipairs(ctx.target:get_many(want)) do missing[p] = true end
+  for _, w in ipairs(want) do
+    local path, tmp = w[1], w[2]
+    local hash
+    if not missing[path] then
+      local sum = proc.run({ "sha256sum", tmp }, { stdin = "null", timeout = 120 })
+      hash = (sum.stdout or ""):match("^(%x+)")
+    end
+    if hash then
+      local name = hash:sub(1, 16) .. "-" .. fs.basename(path)
+      local dest = fs.join(dir, name)
+      os.rename(tmp, dest)
+      map[path] = dest
+      history.add_artifact(ctx.run, "dso", "dsos/" .. name)
+    else
+      ui.warn("could not copy %s from %s: its frames will have names but no lines", path, ctx.target.host)
+    end
+    os.remove(tmp)
   end
   return map
 end

@@ -8,7 +8,14 @@
 ---   target:run(argv, opts) like proc.run, opts.cwd relative to the repo root
 ---   target:spawn(argv, opts) like proc.spawn (for streaming output)
 ---   target:get(path, local_path)  copy a target file here
+---   target:get_many({{path, local_path}, ...})  several at once; returns the
+---                          paths that could not be read
+---   target:perf_facts()    what perf.preflight decides on (perfcheck)
 ---   target:cleanup(ctx)    remove what the run left there
+---
+--- Commands whose output is only captured are helpers: they have a time
+--- limit (PERFGO_HELPER_TIMEOUT, default 300 s) and a clear error when
+--- they outlive it, locally and remotely.
 local proc = require "perfgo.proc"
 local errors = require "perfgo.errors"
 local fs = require "perfgo.fs"
@@ -57,6 +64,20 @@ local function remote_opts(opts)
   return out
 end
 
+-- A helper command: output only captured (or written to a file), nothing
+-- live, nothing fed on stdin. Helpers get a time limit; remotely the agent
+-- runs them, without a new SSH session.
+local function captured(opts)
+  local function ok(s) return s == nil or s == "pipe" or (type(s) == "table" and s.file ~= nil) end
+  return ok(opts.stdout) and (opts.stderr == nil or opts.stderr == "pipe") and opts.input == nil
+    and (opts.stdin == nil or opts.stdin == "null")
+end
+
+--- Seconds a helper command may take ($PERFGO_HELPER_TIMEOUT, default 300).
+function M.helper_timeout()
+  return tonumber(os.getenv("PERFGO_HELPER_TIMEOUT") or "") or 300
+end
+
 --- The platform of the machine perfgo runs on.
 ---@return {os: string, arch: string}
 function M.new_local_platform()
@@ -102,7 +123,56 @@ local function local_opts(self, opts)
 end
 
 function Local:run(argv, opts)
-  return proc.run(argv, local_opts(self, opts))
+  opts = opts or {}
+  local o = local_opts(self, opts)
+  local limit
+  if captured(opts) then
+    limit = opts.timeout or M.helper_timeout()
+    o.timeout = limit
+  end
+  local r = proc.run(argv, o)
+  if r.timed_out and limit then
+    errors.fail(1, string.format("'%s' did not finish within %d s on %s (PERFGO_HELPER_TIMEOUT sets the limit)",
+      table.concat({ argv[1], argv[2] }, " "), limit, self.description))
+  end
+  return r
+end
+
+--- The facts perf.preflight decides on (perfcheck.preflight), gathered
+--- here with time limits.
+---@param o {events?: string[], kptr?: boolean}
+function Local:perf_facts(o)
+  local check = require "perfgo.perfcheck"
+  local function read(path)
+    local f = io.open(path, "rb")
+    if not f then return nil end
+    local v = f:read("a")
+    f:close()
+    return v
+  end
+  local found = proc.which("perf") ~= nil
+  local facts = {
+    perf_found = found,
+    paranoid = read("/proc/sys/kernel/perf_event_paranoid"),
+    kptr_restrict = o.kptr and read("/proc/sys/kernel/kptr_restrict") or nil,
+    root = tonumber((self:run({ "id", "-u" }, { stdin = "null" }).stdout or "")) == 0,
+  }
+  if found and o.events and #o.events > 0 then
+    local r = proc.run(check.probe_argv(o.events), { stdin = "null", env = check.ENV, timeout = 30 })
+    if r.timed_out then
+      errors.fail(1, "perf did not answer within 30 s on this machine while checking the events")
+    end
+    facts.probe = r
+  end
+  return facts
+end
+
+function Local:get_many(list)
+  local missing = {}
+  for _, p in ipairs(list) do
+    if not self:get(p[1], p[2]) then missing[#missing + 1] = p[1] end
+  end
+  return missing
 end
 
 function Local:spawn(argv, opts)
@@ -123,61 +193,72 @@ end
 local Remote = {}
 Remote.__index = Remote
 
---- A remote Linux host reached over one SSH control master.
+-- What each workflow step is doing, for "connection to H lost while ...".
+local STEP_WORDS = {
+  resolve = "connecting", build = "building", stage = "syncing", execute = "executing",
+  collect = "collecting", convert = "converting", archive = "archiving", record = "cleaning up",
+}
+
+--- The name of a repository's files on a host: its directory name and a
+--- hash of this machine and its path, so checkouts never share them.
+---@param root string
+---@return string
+function M.repo_key(root)
+  local sys = require "perfgo.sys"
+  local name = fs.basename(root):gsub("[^%w._-]", "_")
+  return string.format("%s-%s", name, M.short_hash((sys.hostname() or "") .. ":" .. root))
+end
+
+--- A remote Linux host: its own SSH master, and an agent that lives as
+--- long as the run (perfgo.remote).
 ---@param ctx table
 function M.new_remote(ctx)
-  local ssh = require "perfgo.ssh"
+  local remote = require "perfgo.remote"
   local opts = ctx.opts
   ui.step("connecting to %s", opts.remote_host)
-  local options = {}
-  for _, kv in ipairs(opts.ssh_option or {}) do
-    local k, v = kv:match("^([^=]+)=(.*)$")
-    if not k then errors.user(string.format("--ssh-option %s: expected KEY=VALUE", kv)) end
-    options[k] = v
-  end
-  local session, err = ssh.connect({ host = opts.remote_host, config = opts.ssh_config, options = options })
-  if not session then
-    errors.fail(1, string.format("cannot connect to %s: %s", opts.remote_host, err))
-  end
-  local self = setmetatable({ kind = "remote", session = session, host = opts.remote_host,
-    keep = opts.keep }, Remote)
-  local platform, perr = session:platform()
-  if not platform then errors.fail(1, string.format("%s: cannot detect the platform: %s", self.host, perr)) end
-  self.platform = platform
-  self.description = string.format("%s (%s/%s)", self.host, platform.os, platform.arch)
-  local r = session:run({ "sh", "-c", 'printf %s "${XDG_CACHE_HOME:-$HOME/.cache}"' })
-  if r.code ~= 0 or r.stdout == "" then
-    errors.fail(1, string.format("%s: cannot find the cache directory: %s", self.host, r.stderr or ""))
-  end
-  local name = fs.basename(ctx.repo.root):gsub("[^%w._-]", "_")
-  self.root = string.format("%s/perfgo/repositories/%s-%s", r.stdout, name, M.short_hash(ctx.repo.root))
-  self.scratch_dir = self.root .. "/.perfgo-run-" .. ctx.run_id:sub(1, 8)
+  local options = remote.ssh_options(opts.ssh_option)
+  local events
+  if ctx.mode and ctx.mode ~= "run" then events = opts.event or {} end
+  local host = remote.connect({
+    host = opts.remote_host, config = opts.ssh_config, options = options,
+    key = M.repo_key(ctx.repo.root), run_id = ctx.run_id, keep = opts.keep, events = events,
+    step = function() return STEP_WORDS[ctx.current_step] or ctx.current_step or "working" end,
+  })
+  local self = setmetatable({ kind = "remote", host = opts.remote_host, remote = host, keep = opts.keep }, Remote)
+  self.platform = host.platform
+  self.description = string.format("%s (%s/%s)", self.host, host.platform.os, host.platform.arch)
+  self.scratch_dir = host.run_dir
+  self.root = host.run_dir .. "/tree"
+  local f = host.facts
+  ui.step("%s: %s/%s, %s, run directory %s", self.host, host.platform.os, host.platform.arch,
+    (f.perf or "") ~= "" and (f.perf_version ~= "" and f.perf_version or "perf") or "no perf", host.run_dir)
   return self
 end
 
-local function check(r, what)
-  if r.code ~= 0 then
-    errors.fail(1, string.format("%s failed: %s", what, (r.stderr or ""):gsub("%s+$", "")))
-  end
-  return r
+--- perf facts for perf.preflight (see perfcheck.preflight): gathered by
+--- the agent when it started, the event probe included.
+---@param o {events?: string[], kptr?: boolean}
+function Remote:perf_facts(o)
+  local facts = self.remote:perf_facts()
+  if not o.kptr then facts.kptr_restrict = nil end
+  return facts
 end
 
 function Remote:stage(ctx)
   local git = require "perfgo.git"
   local files, err = git.files(ctx.repo.root)
   if not files then errors.fail(1, err) end
-  ui.step("syncing %d files to %s:%s", #files, self.host, self.root)
-  local ok, perr = self.session:put_tree(files, self.root, { base = ctx.repo.root })
-  if not ok then errors.fail(1, string.format("syncing to %s failed: %s", self.host, perr)) end
-  check(self.session:run({ "mkdir", "-p", self.scratch_dir }), "creating " .. self.scratch_dir)
+  local what = ctx.binary and (" and " .. ctx.binary.name) or ""
+  ui.step("syncing %d files%s to %s", #files, what, self.host)
+  local r = self.remote:sync(files, ctx.repo.root, ctx.binary)
+  local bin = ""
   if ctx.binary then
-    local remote_bin = self.scratch_dir .. "/" .. ctx.binary.name
-    ui.step("copying %s (%s)", ctx.binary.name, ui.bytes(fs.size(ctx.binary.path) or 0))
-    local pok, perr2 = self.session:put(ctx.binary.path, remote_bin)
-    if not pok then errors.fail(1, string.format("copying the test binary failed: %s", perr2)) end
-    check(self.session:run({ "chmod", "+x", remote_bin }), "chmod " .. remote_bin)
-    ctx.staged_binary = remote_bin
+    ctx.staged_binary = self.scratch_dir .. "/bin/" .. ctx.binary.name
+    bin = string.format("; %s: %s of %s", ctx.binary.name, ui.bytes(r.binary_sent or 0),
+      ui.bytes(fs.size(ctx.binary.path) or 0))
   end
+  ui.step("synced to %s: %d of %d files changed, %s sent%s", self.host, r.changed, r.files, ui.bytes(r.sent), bin)
+  ctx.sync = r
 end
 
 function Remote:path(rel)
@@ -186,35 +267,45 @@ function Remote:path(rel)
 end
 
 function Remote:scratch(name)
+  if name == nil or name == "" then return self.scratch_dir end
   return self.scratch_dir .. "/" .. name
 end
 
 function Remote:run(argv, opts)
+  opts = opts or {}
   local o = remote_opts(opts)
-  if opts and opts.cwd then o.cwd = self:path(opts.cwd) end
-  return self.session:run(argv, o)
+  if opts.cwd then o.cwd = self:path(opts.cwd) end
+  if captured(opts) then return self.remote:run(argv, o) end
+  return self.remote:run_session(argv, o)
 end
 
 function Remote:spawn(argv, opts)
+  opts = opts or {}
   local o = remote_opts(opts)
-  if opts and opts.cwd then o.cwd = self:path(opts.cwd) end
-  return self.session:spawn(argv, o)
+  if opts.cwd then o.cwd = self:path(opts.cwd) end
+  return self.remote:spawn_session(argv, o)
 end
 
+--- Copies one remote file here; nil, message when it cannot be read.
 function Remote:get(path, local_path)
-  return self.session:get(path, local_path)
+  local missing = self.remote:fetch({ { path, local_path } }, "copying " .. path)
+  if #missing > 0 then return nil, "cannot read " .. path end
+  return true
+end
+
+--- Copies several remote files here in one go: {{remote, local}, ...};
+--- returns the remote paths that could not be read.
+function Remote:get_many(list)
+  return self.remote:fetch(list, "copying files")
 end
 
 function Remote:cleanup(_ctx)
-  if not self.session then return end
+  if not self.remote then return end
   if self.keep then
-    ui.info("kept the remote working directory %s:%s", self.host, self.root)
-    self.session:run({ "rm", "-rf", self.scratch_dir })
-  else
-    self.session:run({ "rm", "-rf", self.root })
+    ui.info("kept the remote working directory %s:%s", self.host, self.scratch_dir)
   end
-  self.session:close()
-  self.session = nil
+  self.remote:close()
+  self.remote = nil
 end
 
 --- The target the options ask for.

@@ -4,14 +4,18 @@ local t = require "testutil"
 local fixture = require "fixture"
 local sshd = require "sshd"
 
--- The remote working directories of this fixture repository (the remote
--- is this machine, as the same user).
-local function remote_dirs(repo)
-  local target = require "perfgo.target"
-  local dir = os.getenv("HOME") .. "/.cache/perfgo/repositories/repo-" .. target.short_hash(repo.root)
-  local f = io.open(dir .. "/go.mod") or io.open(dir .. "/examples/go.mod")
-  if f then f:close(); return { dir } end
-  return {}
+-- Where a run's files are on the host, from what the run recorded (the
+-- remote is this machine): {run = <its directory>, repo = <the
+-- repository's directory>}. The workdir is <repo>/runs/<id>/tree/<package>.
+local function remote_paths(rec)
+  local workdir = assert(rec.target and rec.target.workdir, "the record names no remote workdir")
+  local run, repo = workdir:match("^((.*)/runs/[%x]+)/tree")
+  assert(run, "unexpected remote workdir " .. workdir)
+  return { run = run, repo = repo }
+end
+
+local function exists(path)
+  return os.execute("test -e " .. t.quote(path)) == true
 end
 
 describe("perfgo test --remote-host", function()
@@ -44,7 +48,12 @@ describe("perfgo test --remote-host", function()
     local top = t.run({ "go", "tool", "pprof", "-lines", "-top", dir .. "/perf.pb.gz" })
     assert.equals(0, top.code, top.stderr)
     assert.matches("Unpadded%)%.Add [^\n]*counters%.go:%d+", top.stdout)
-    assert.same({}, remote_dirs(repo))
+    -- the run's directory is gone; the mirror (the cache for the next
+    -- sync) holds the tree
+    local paths = remote_paths(rec)
+    assert.is_false(exists(paths.run), paths.run .. " was left on the host")
+    assert.is_true(exists(paths.repo .. "/mirror/tree/examples/false-sharing/counters.go"))
+    assert.is_false(exists(paths.repo .. "/mirror/tree/.perfgo"))
   end)
 
   it("keeps the remote dir with --keep and says where", function()
@@ -53,10 +62,15 @@ describe("perfgo test --remote-host", function()
     assert.equals(1, r.code)
     assert.matches("Answer%(%) = 41", r.stdout)
     assert.matches("kept the remote working directory", r.stderr)
-    local kept = remote_dirs(repo)
-    assert.equals(1, #kept)
-    assert.matches(kept[1]:gsub("%p", "%%%0"), r.stderr)
-    os.execute("rm -rf " .. t.quote(kept[1]))
+    local paths = remote_paths(fixture.record(fixture.latest(repo)))
+    assert.matches(paths.run:gsub("%p", "%%%0"), r.stderr)
+    assert.is_true(exists(paths.run .. "/tree/app/fails/fails_test.go"))
+    assert.is_true(exists(paths.run .. "/bin"))
+    local c = t.perfgo({ "clean", "--remote-host", server.alias, "--ssh-config", server.config },
+      { cwd = repo.root, env = repo.env })
+    assert.equals(0, c.code, c.stderr)
+    assert.is_false(exists(paths.run))
+    assert.is_false(exists(paths.repo))
   end)
 
   it("exec profile brings back the remote's own files and symbolizes with them", function()

@@ -1,0 +1,154 @@
+/*
+ * perfgo.ssh channels: session:channel(script, {heartbeat=}) runs a sh
+ * script on the host that perfgo talks to through its stdin and stdout
+ * (core/ssh/channel.c). A channel is a full userdata
+ * "perfgo.ssh.channel"; __gc and __close close it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "ssh/ssh.h"
+#include "ssh_lua.h"
+
+#define CHANNEL_MT "perfgo.ssh.channel"
+
+struct lchannel {
+    struct ssh_channel *c;
+};
+
+static struct ssh_channel *open_channel(lua_State *L)
+{
+    struct lchannel *u = luaL_checkudata(L, 1, CHANNEL_MT);
+    if (u->c == NULL)
+        luaL_argerror(L, 1, "channel is closed");
+    return u->c;
+}
+
+static const char *why(int e)
+{
+    if (e == ETIMEDOUT)
+        return "timeout";
+    if (e == EINTR)
+        return "interrupted";
+    if (e == EPIPE)
+        return "eof";
+    return strerror(e);
+}
+
+/* channel:write(s[, timeout]) -> true | nil, "timeout"|"interrupted"|"eof"|msg */
+static int l_write(lua_State *L)
+{
+    struct ssh_channel *c = open_channel(L);
+    size_t n;
+    const char *s = luaL_checklstring(L, 2, &n);
+    double timeout = luaL_optnumber(L, 3, -1);
+    if (ssh_channel_write(c, s, n, timeout) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, why(errno));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* channel:read([timeout]) -> chunk | nil, "eof"|"timeout"|"interrupted"|msg */
+static int l_read(lua_State *L)
+{
+    struct ssh_channel *c = open_channel(L);
+    double timeout = luaL_optnumber(L, 2, -1);
+    luaL_Buffer b;
+    char *buf = luaL_buffinitsize(L, &b, 65536);
+    ssize_t n = ssh_channel_read(c, buf, 65536, timeout);
+    if (n <= 0) {
+        int e = errno;
+        lua_pushnil(L);
+        lua_pushstring(L, n == 0 ? "eof" : why(e));
+        return 2;
+    }
+    luaL_pushresultsize(&b, (size_t)n);
+    return 1;
+}
+
+/* channel:stderr() -> what the script wrote on stderr so far */
+static int l_stderr(lua_State *L)
+{
+    struct lchannel *u = luaL_checkudata(L, 1, CHANNEL_MT);
+    if (u->c == NULL) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    size_t len;
+    const char *s = ssh_channel_stderr(u->c, &len);
+    lua_pushlstring(L, s, len);
+    return 1;
+}
+
+/* channel:close([grace]) -> exit code | nil. Idempotent; the userdata stays
+ * valid for stderr(). */
+static int l_close(lua_State *L)
+{
+    struct lchannel *u = luaL_checkudata(L, 1, CHANNEL_MT);
+    double grace = luaL_optnumber(L, 2, 5);
+    if (u->c == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    int code = ssh_channel_close(u->c, grace);
+    if (code < 0)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, code);
+    return 1;
+}
+
+static int l_gc(lua_State *L)
+{
+    struct lchannel *u = luaL_checkudata(L, 1, CHANNEL_MT);
+    if (u->c != NULL) {
+        ssh_channel_free(u->c);
+        u->c = NULL;
+    }
+    return 0;
+}
+
+static int l_running(lua_State *L)
+{
+    struct lchannel *u = luaL_checkudata(L, 1, CHANNEL_MT);
+    lua_pushboolean(L, u->c != NULL && ssh_channel_running(u->c));
+    return 1;
+}
+
+int perfgo_ssh_push_channel(lua_State *L, struct ssh_session *s, const char *script,
+                            double heartbeat)
+{
+    struct lchannel *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->c = NULL;
+    luaL_setmetatable(L, CHANNEL_MT);
+    char err[2048];
+    u->c = ssh_channel_open(s, script, heartbeat, err, sizeof err);
+    if (u->c == NULL) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    return 1;
+}
+
+void perfgo_ssh_channel_register(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"write", l_write},   {"read", l_read},   {"stderr", l_stderr},
+        {"close", l_close},   {"running", l_running}, {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {{"__gc", l_gc}, {"__close", l_gc}, {NULL, NULL}};
+    if (luaL_newmetatable(L, CHANNEL_MT)) {
+        luaL_setfuncs(L, meta, 0);
+        luaL_newlib(L, methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+}
