@@ -158,11 +158,13 @@ done:
     return rc;
 }
 
-static int build_base(struct ssh_session *s, const struct ssh_connect_opts *o, const char *user,
-                      const char *port)
+/* The ssh options of the master (client false) or of a command over it
+ * (client true). A client never connects by itself: without the master
+ * (the connection is lost) it fails instead of authenticating again. */
+static int build_argv(struct ssh_session *s, const struct ssh_connect_opts *o, const char *user,
+                      const char *port, struct ssh_argv *b, bool client)
 {
     char num[32];
-    struct ssh_argv *b = &s->base;
     if (ssh_argv_push(b, "ssh"))
         return -1;
     if (o->config && (ssh_argv_push(b, "-F") || ssh_argv_push(b, o->config)))
@@ -170,6 +172,11 @@ static int build_base(struct ssh_session *s, const struct ssh_connect_opts *o, c
     /* ssh keeps the first value it sees for an option: ours that must hold
      * first, then the caller's, then our defaults. */
     if (ssh_argv_push(b, "-o") || ssh_argv_pushf(b, "ControlPath=%s", s->control_path))
+        return -1;
+    if (client && (ssh_argv_push(b, "-o") || ssh_argv_push(b, "ControlMaster=no") ||
+                   ssh_argv_push(b, "-o") || ssh_argv_push(b, "BatchMode=yes") ||
+                   ssh_argv_push(b, "-o") || ssh_argv_push(b, "ProxyCommand=false") ||
+                   ssh_argv_push(b, "-o") || ssh_argv_push(b, "ProxyJump=none")))
         return -1;
     for (size_t i = 0; o->options && o->options[i]; i++)
         if (ssh_argv_push(b, "-o") || ssh_argv_push(b, o->options[i]))
@@ -186,6 +193,15 @@ static int build_base(struct ssh_session *s, const struct ssh_connect_opts *o, c
     if (o->identity && (ssh_argv_push(b, "-i") || ssh_argv_push(b, o->identity)))
         return -1;
     return 0;
+}
+
+static int build_base(struct ssh_session *s, const struct ssh_connect_opts *o, const char *user,
+                      const char *port)
+{
+    return build_argv(s, o, user, port, &s->base, false) ||
+                   build_argv(s, o, user, port, &s->client, true)
+               ? -1
+               : 0;
 }
 
 /* ssh -O CMD: 0 when ssh says yes. */
@@ -296,6 +312,7 @@ struct ssh_session *ssh_connect(const struct ssh_connect_opts *o, const struct p
     free(s->control_path);
     s->control_path = malloc(len);
     ssh_argv_free(&s->base);
+    ssh_argv_free(&s->client);
     if (s->control_path == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -317,11 +334,8 @@ fail:
 
 int ssh_session_argv(const struct ssh_session *s, struct ssh_argv *out, const char *remote_cmd)
 {
-    /* Over the master only (ControlMaster=no); BatchMode so a client that
-     * has to fall back to its own connection never waits on a prompt. */
-    int rc = ssh_argv_extend(out, &s->base) || ssh_argv_push(out, "-o") ||
-             ssh_argv_push(out, "ControlMaster=no") || ssh_argv_push(out, "-o") ||
-             ssh_argv_push(out, "BatchMode=yes") || ssh_argv_push(out, "-T") ||
+    /* Over the master only (see build_argv). */
+    int rc = ssh_argv_extend(out, &s->client) || ssh_argv_push(out, "-T") ||
              ssh_argv_push(out, "--") || ssh_argv_push(out, s->dest) ||
              ssh_argv_push(out, remote_cmd);
     return rc ? -1 : 0;
@@ -451,6 +465,7 @@ void ssh_free(struct ssh_session *s)
         return;
     ssh_close(s);
     ssh_argv_free(&s->base);
+    ssh_argv_free(&s->client);
     free(s->dest);
     free(s->target);
     free(s->control_path);

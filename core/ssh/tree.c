@@ -118,11 +118,11 @@ static int mkdir_remote(struct ssh_session *s, const char *dir, char *err, size_
 /* rsync -e wants one string: our ssh argv (without the destination). */
 static int rsync_rsh(const struct ssh_session *s, struct ssh_str *rsh)
 {
-    for (size_t i = 0; i < s->base.n; i++) {
-        if ((i > 0 && ssh_str_cat(rsh, " ")) || ssh_rsync_quote(rsh, s->base.v[i]))
+    for (size_t i = 0; i < s->client.n; i++) {
+        if ((i > 0 && ssh_str_cat(rsh, " ")) || ssh_rsync_quote(rsh, s->client.v[i]))
             return -1;
     }
-    return ssh_str_cat(rsh, " -o ControlMaster=no -o BatchMode=yes");
+    return 0;
 }
 
 char *ssh_rsync_shell(const struct ssh_session *s, char *err, size_t errlen)

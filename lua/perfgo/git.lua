@@ -5,7 +5,8 @@ local fs = require "perfgo.fs"
 local M = {}
 
 local function git(dir, ...)
-  local r = proc.run({ "git", "-C", dir, ... }, { stdin = "null" })
+  local r = proc.run({ "git", "-C", dir, ... }, { stdin = "null", timeout = 60 })
+  if r.timed_out then return nil, string.format("'git %s' did not finish within 60 s", (...)) end
   if r.code ~= 0 then return nil, (r.stderr or ""):gsub("%s+$", "") end
   return (r.stdout:gsub("\n$", ""))
 end

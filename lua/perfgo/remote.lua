@@ -237,7 +237,7 @@ end
 function Host:run(argv, opts)
   opts = opts or {}
   local script = ssh.command_script(argv, { cwd = opts.cwd, env = opts.env })
-  local r = self:request(script, table.concat({ argv[1], argv[2] }, " "), opts.timeout)
+  local r = self:request(script, "'" .. table.concat({ argv[1], argv[2] }, " ") .. "'", opts.timeout)
   local out = { code = r.code, signal = nil, duration = r.duration, stdout = r.stdout, stderr = r.stderr,
     interrupted = false }
   if type(opts.stdout) == "table" and opts.stdout.file then

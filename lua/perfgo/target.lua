@@ -81,7 +81,7 @@ end
 --- The platform of the machine perfgo runs on.
 ---@return {os: string, arch: string}
 function M.new_local_platform()
-  local r = proc.run({ "uname", "-sm" }, { stdin = "null" })
+  local r = proc.run({ "uname", "-sm" }, { stdin = "null", timeout = 30 })
   local sysname, machine = (r.stdout or ""):match("^(%S+)%s+(%S+)")
   return M.platform_from_uname(sysname or "linux", machine or "x86_64")
 end

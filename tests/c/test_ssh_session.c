@@ -1,6 +1,7 @@
 /* The ssh session layer against a real sshd (tests/sshd/sshd.sh), through
  * the proc API: connect, exec, files, platform, close. Under ASan this also
  * checks that nothing leaks on the success and failure paths. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,52 @@ static void test_session(void)
     ssh_free(s);
 }
 
+/* A channel: our writes and the heartbeat arrive, answers come back, a
+ * read times out, close reaps it and keeps its stderr. */
+static void test_channel(void)
+{
+    char err[2048];
+    struct ssh_session *s = connect_test(NULL, err, sizeof err);
+    CHECK(s != NULL);
+    if (s == NULL)
+        return;
+    const char *script = "echo ready; n=0\n"
+                         "while IFS= read -r l; do\n"
+                         "  if [ -z \"$l\" ]; then n=$((n+1)); [ $n -eq 2 ] && echo beats; continue; fi\n"
+                         "  echo \"got $l\"\n"
+                         "done\n"
+                         "echo bye >&2; exit 3\n";
+    struct ssh_channel *c = ssh_channel_open(s, script, 0.1, err, sizeof err);
+    CHECK(c != NULL);
+    if (c == NULL) {
+        ssh_free(s);
+        return;
+    }
+    char buf[256], all[1024] = "";
+    /* "ready", then two heartbeats arrive without a write of ours */
+    for (int i = 0; i < 50 && strstr(all, "beats\n") == NULL; i++) {
+        ssize_t n = ssh_channel_read(c, buf, sizeof buf - 1, 10);
+        if (n <= 0)
+            break;
+        buf[n] = '\0';
+        strncat(all, buf, sizeof all - strlen(all) - 1);
+    }
+    CHECK_STR(all, "ready\nbeats\n");
+    CHECK(ssh_channel_write(c, "a 'b' $(c)\n", 11, 5) == 0);
+    ssize_t n = ssh_channel_read(c, buf, sizeof buf - 1, 10);
+    CHECK(n > 0);
+    buf[n > 0 ? n : 0] = '\0';
+    CHECK_STR(buf, "got a 'b' $(c)\n");
+    CHECK(ssh_channel_read(c, buf, sizeof buf, 0.2) == -1 && errno == ETIMEDOUT);
+    CHECK(ssh_channel_close(c, 10) == 3);
+    size_t len;
+    const char *e = ssh_channel_stderr(c, &len);
+    CHECK(len == 4 && strncmp(e, "bye\n", 4) == 0);
+    CHECK(ssh_channel_write(c, "x\n", 2, 1) == -1);
+    ssh_channel_free(c);
+    ssh_free(s);
+}
+
 static void test_connect_failure(void)
 {
     char err[2048];
@@ -125,6 +172,7 @@ int main(void)
         return 1;
     }
     RUN(test_session);
+    RUN(test_channel);
     RUN(test_connect_failure);
     stop_sshd();
     return CHECK_DONE();

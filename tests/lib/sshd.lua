@@ -94,6 +94,74 @@ function M.remove_user(name)
   if name then os.execute("sh " .. quote(script()) .. " deluser " .. quote(name)) end
 end
 
+local function stat_of(pid)
+  local f = io.open("/proc/" .. pid .. "/stat", "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  local comm, rest = s:match("^%d+ %((.*)%) (.*)$")
+  if not comm then return nil end
+  local state, ppid = rest:match("^(%S+) (%d+)")
+  return { comm = comm, state = state, ppid = tonumber(ppid) }
+end
+
+local function all_pids()
+  local out = {}
+  local p = io.popen("ls /proc")
+  for name in p:lines() do
+    if name:match("^%d+$") then out[#out + 1] = tonumber(name) end
+  end
+  p:close()
+  return out
+end
+
+--- The sshd processes that serve the server's open connections (the
+--- listener's descendants named sshd).
+---@param srv SshdServer
+---@return integer[]
+function M.connection_pids(srv)
+  local info = {}
+  for _, pid in ipairs(all_pids()) do info[pid] = stat_of(pid) end
+  local out = {}
+  for pid, st in pairs(info) do
+    if pid ~= srv.pid and st.comm == "sshd" then
+      local up, n = st.ppid, 0
+      while up and up > 1 and up ~= srv.pid and n < 64 do
+        up = info[up] and info[up].ppid
+        n = n + 1
+      end
+      if up == srv.pid then out[#out + 1] = pid end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- Sends sig ("KILL", "STOP", "CONT") to every process serving a
+--- connection; returns how many got it.
+---@param srv SshdServer
+---@param sig string
+---@return integer
+function M.signal_connections(srv, sig)
+  local pids = M.connection_pids(srv)
+  for _, pid in ipairs(pids) do os.execute("kill -" .. sig .. " " .. pid .. " 2>/dev/null") end
+  return #pids
+end
+
+--- The processes a user runs other than sshd's own (zombies, which a
+--- stopped sshd cannot reap, do not run): {{pid=, comm=}, ...}.
+---@param user string
+function M.user_processes(user)
+  local out = {}
+  local p = io.popen("ps -o pid=,stat=,comm= -u " .. quote(user) .. " 2>/dev/null")
+  for line in p:lines() do
+    local pid, st, comm = line:match("^%s*(%d+)%s+(%S+)%s+(.-)%s*$")
+    if pid and comm ~= "sshd" and not st:match("^Z") then out[#out + 1] = { pid = tonumber(pid), comm = comm } end
+  end
+  p:close()
+  return out
+end
+
 --- Kills the server and the connections it serves (sessions open on it
 --- break); keep_dir leaves the directory for a later look.
 ---@param srv SshdServer

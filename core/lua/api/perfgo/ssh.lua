@@ -1,8 +1,10 @@
 ---@meta perfgo.ssh
 -- luacheck: no unused
--- LuaLS definitions for perfgo.ssh (core/lua/ssh.c): sessions over one
--- OpenSSH control master. Remote commands are argv lists, quoted by perfgo
--- and run through `sh -c` on the remote; :run and :spawn use perfgo.proc.
+-- LuaLS definitions for perfgo.ssh (core/lua/ssh.c, ssh_channel.c):
+-- sessions over an OpenSSH control master of their own. Remote commands are
+-- argv lists, quoted by perfgo; the remote login shell (sh, bash, dash,
+-- zsh, fish, tcsh, csh) gets a constant decoder and the script in base64,
+-- and sh runs it. :run and :spawn use perfgo.proc.
 -- require "perfgo.ssh" loads the C module, never this file. Connection and
 -- remote failures return nil, message (ssh's own text); wrong arguments raise.
 
@@ -47,8 +49,46 @@
 ---@field os string GOOS name, e.g. "linux"
 ---@field arch string GOARCH name, e.g. "amd64"
 
+---A long-lived remote sh script perfgo talks to through its stdin and
+---stdout (userdata "perfgo.ssh.channel"). While it is open, a thread writes
+---"\n" to its stdin every `heartbeat` seconds between perfgo's own writes;
+---when perfgo ends, however it ends, its stdin reaches end of file.
+---close(), __gc and __close end it.
+---@class perfgo.ssh.Channel
+local Channel = {}
+
+--- Writes all of s to the script's stdin.
+---@param s string
+---@param timeout? number seconds; default no limit
+---@return true|nil ok
+---@return string? err "timeout", "interrupted" (a signal), "eof" (the script is gone) or a system message
+function Channel:write(s, timeout) end
+
+--- Reads what the script wrote on its stdout, as soon as something arrives.
+---@param timeout? number seconds; default no limit
+---@return string|nil chunk
+---@return string? err "eof", "timeout", "interrupted" or a system message
+function Channel:read(timeout) end
+
+--- What the script wrote on its stderr so far (up to 64 KiB).
+---@return string
+function Channel:stderr() end
+
+--- Whether the script's stdout is still open.
+---@return boolean
+function Channel:running() end
+
+--- Stops the heartbeat, closes the script's stdin, reads what it still
+--- writes for up to grace seconds, then reaps the local ssh (ending it if
+--- needed). Idempotent.
+---@param grace? number seconds; default 5
+---@return integer|nil code the exit code of the local ssh client
+function Channel:close(grace) end
+
 ---A connection (userdata "perfgo.ssh.session"). close(), __gc and __close
----run `ssh -O exit` when this session started the master. Methods other
+---run `ssh -O exit`: every session has a master of its own. Commands over
+---it never open a connection of their own: when the master is gone they
+---fail. Methods other
 ---than alive and close raise "session is closed" after close().
 ---@class perfgo.ssh.Session
 local Session = {}
@@ -130,14 +170,29 @@ function Session:target() end
 ---@return string
 function Session:control_path() end
 
---- Ends the session now (ssh -O exit and socket removed if this session
---- started the master); idempotent.
+--- The host as ssh is given it (name or alias, without user and port).
+---@return string
+function Session:destination() end
+
+--- Starts a channel: script runs on the host under sh.
+---@param script string
+---@param opts? {heartbeat?: number} seconds between heartbeats, default 1
+---@return perfgo.ssh.Channel|nil channel
+---@return string? err
+function Session:channel(script, opts) end
+
+--- The -e argument that makes rsync reach the host over this master.
+---@return string|nil rsh
+---@return string? err when an ssh option cannot be said in rsync's -e syntax
+function Session:rsync_shell() end
+
+--- Ends the session now (ssh -O exit and the socket removed); idempotent.
 function Session:close() end
 
 ---@class perfgo.ssh
 local M = {}
 
---- Connects (or joins a running master for the same target). Raises when
+--- Connects: starts a master of its own (one authentication). Raises when
 --- host is missing or an option has the wrong type.
 ---@param opts perfgo.ssh.ConnectOptions
 ---@return perfgo.ssh.Session|nil session
@@ -153,6 +208,24 @@ function M.quote(s) end
 ---@param uname_m string
 ---@return string
 function M.goarch(uname_m) end
+
+--- What the remote login shell gets to make sh run script: a constant
+--- decoder and the script in base64 (words appended become its "$@").
+---@param script string
+---@return string
+function M.login_command(script) end
+
+--- The sh script that runs argv with a remote cwd and environment (what
+--- Session:run sends, before the encoding).
+---@param argv string[]
+---@param opts? perfgo.ssh.ArgvOptions
+---@return string
+function M.command_script(argv, opts) end
+
+--- s in base64 (padded, without line breaks).
+---@param s string
+---@return string
+function M.base64(s) end
 
 --- GOOS name for `uname -s` output ("Linux" -> "linux"); unknown names are returned lowercased.
 ---@param uname_s string
