@@ -268,9 +268,9 @@ static int l_run(lua_State *L)
     call_proc(L, "run", 4, 5);
     lua_getfield(L, -1, "code");
     if (lua_tointeger(L, -1) == 255 && !ssh_alive(s)) {
-        lua_getfield(L, -2, "stderr");
-        const char *e = lua_tostring(L, -1);
-        lua_pushfstring(L, "connection to %s lost: %s", ssh_target(s), e ? e : "");
+        /* What the client said is about its refused fallback (it never
+         * connects by itself): the news is that the master is gone. */
+        lua_pushfstring(L, "connection to %s lost (its SSH master has ended)", ssh_target(s));
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;

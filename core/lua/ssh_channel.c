@@ -5,6 +5,7 @@
  * "perfgo.ssh.channel"; __gc and __close close it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -86,17 +87,18 @@ static int l_stderr(lua_State *L)
     return 1;
 }
 
-/* channel:close([grace]) -> exit code | nil. Idempotent; the userdata stays
- * valid for stderr(). */
+/* channel:close([grace[, wait_exit]]) -> exit code | nil. Idempotent; the
+ * userdata stays valid for stderr(). */
 static int l_close(lua_State *L)
 {
     struct lchannel *u = luaL_checkudata(L, 1, CHANNEL_MT);
     double grace = luaL_optnumber(L, 2, 5);
+    bool wait_exit = lua_isnoneornil(L, 3) ? true : lua_toboolean(L, 3);
     if (u->c == NULL) {
         lua_pushnil(L);
         return 1;
     }
-    int code = ssh_channel_close(u->c, grace);
+    int code = ssh_channel_close(u->c, grace, wait_exit);
     if (code < 0)
         lua_pushnil(L);
     else

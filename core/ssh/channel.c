@@ -238,7 +238,7 @@ const char *ssh_channel_stderr(struct ssh_channel *c, size_t *len)
     return c->err.p ? c->err.p : "";
 }
 
-int ssh_channel_close(struct ssh_channel *c, double grace)
+int ssh_channel_close(struct ssh_channel *c, double grace, bool wait_exit)
 {
     if (c->beating) {
         ssize_t w = write(c->stop[1], "x", 1);
@@ -271,7 +271,7 @@ int ssh_channel_close(struct ssh_channel *c, double grace)
             pull_stderr(c);
     }
     struct proc_status st;
-    int ms = ms_left(deadline);
+    int ms = wait_exit ? ms_left(deadline) : 0;
     if (c->proc->wait(c->child, ms > 0 ? ms / 1000.0 : 0, &st) == 0)
         c->code = st.code;
     c->proc->free(c->child, 1.0);
@@ -290,7 +290,7 @@ void ssh_channel_free(struct ssh_channel *c)
 {
     if (c == NULL)
         return;
-    ssh_channel_close(c, 0);
+    ssh_channel_close(c, 0, false);
     close_fd(&c->stop[0]);
     close_fd(&c->stop[1]);
     pthread_mutex_destroy(&c->lock);

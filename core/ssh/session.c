@@ -282,18 +282,16 @@ struct ssh_session *ssh_connect(const struct ssh_connect_opts *o, const struct p
     s->proc = proc;
     s->remote_rsync = -1;
     s->dest = strdup(host);
-    /* ssh -G needs a ControlPath before we know the real target: resolve
-     * with a placeholder, then name the socket by user@host:port. */
-    s->control_path = strdup("none");
-    if (s->dest == NULL || s->control_path == NULL || build_base(s, o, user, port) != 0) {
+    if (s->dest == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (resolve(s, err, errlen) != 0)
-        goto fail;
-    /* A master of our own, named by the target and a random part: another
-     * session (another perfgo run) never uses it, and we never end theirs. */
-    ssh_short_hash(s->target, hash);
+    /* A master of our own, named by the destination and a random part:
+     * another session (another perfgo run) never uses it, and we never
+     * end theirs. */
+    char named[1400];
+    snprintf(named, sizeof named, "%s@%s:%s", user, host, port);
+    ssh_short_hash(named, hash);
     unsigned char rnd[4] = {0};
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
         uint32_t mix = (uint32_t)getpid() ^ (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)s;
@@ -309,10 +307,7 @@ struct ssh_session *ssh_connect(const struct ssh_connect_opts *o, const struct p
                  dir);
         goto fail;
     }
-    free(s->control_path);
     s->control_path = malloc(len);
-    ssh_argv_free(&s->base);
-    ssh_argv_free(&s->client);
     if (s->control_path == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -354,8 +349,14 @@ int ssh_command_argv(const struct ssh_session *s, struct ssh_argv *out, const ch
     return rc;
 }
 
-const char *ssh_target(const struct ssh_session *s)
+const char *ssh_target(struct ssh_session *s)
 {
+    /* ssh -G only when asked: it costs a process, and a run never needs it. */
+    if (s->target == NULL) {
+        char err[512];
+        if (resolve(s, err, sizeof err) != 0)
+            return s->dest;
+    }
     return s->target;
 }
 
@@ -381,7 +382,7 @@ int ssh_exec(struct ssh_session *s, const char *const *argv, const struct proc_i
     int rc = ssh_run_local(s->proc, a.v, in ? in : &hold, out, false, r, err, errlen);
     ssh_argv_free(&a);
     if (rc == 0 && r->code == 255 && !ssh_alive(s)) {
-        snprintf(err, errlen, "connection to %s lost: %s", s->dest, trimmed(&r->err));
+        snprintf(err, errlen, "connection to %s lost (its SSH master has ended)", s->dest);
         ssh_result_free(r);
         return -1;
     }

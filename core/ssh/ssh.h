@@ -1,6 +1,6 @@
 /*
- * SSH over one control master: a session resolves its destination with
- * `ssh -G`, opens a master of its own whose socket lives in a private
+ * SSH over one control master: a session opens a master of its own whose
+ * socket lives in a private
  * directory, and runs every remote command as an argv that it quotes for a
  * POSIX shell itself. The remote login shell (whatever it is: sh, bash,
  * zsh, fish, tcsh, csh) receives only a constant decoder and the script in
@@ -126,8 +126,9 @@ int ssh_command_argv(const struct ssh_session *s, struct ssh_argv *out, const ch
 /* Is the master still up (ssh -O check)? */
 bool ssh_alive(const struct ssh_session *s);
 
-/* "user@host:port" as resolved, and the control socket path. */
-const char *ssh_target(const struct ssh_session *s);
+/* "user@host:port" as `ssh -G` resolves it (run on first use; the
+ * destination as given when that fails), and the control socket path. */
+const char *ssh_target(struct ssh_session *s);
 const char *ssh_control_path(const struct ssh_session *s);
 /* The host as ssh is given it (a name or an alias, without user and port). */
 const char *ssh_destination(const struct ssh_session *s);
@@ -190,9 +191,11 @@ ssize_t ssh_channel_read(struct ssh_channel *c, char *buf, size_t n, double time
 /* What the command wrote on its stderr so far (up to 64 KiB). */
 const char *ssh_channel_stderr(struct ssh_channel *c, size_t *len);
 /* Stops the heartbeat and closes its stdin, reads the rest of its output
- * for up to grace seconds, then reaps it (ending it if it still runs).
- * Returns its exit code, or -1. Idempotent. */
-int ssh_channel_close(struct ssh_channel *c, double grace);
+ * for up to grace seconds (until the script closes its stdout and stderr),
+ * then, with wait_exit, waits the rest of grace for it to end; then reaps
+ * the local ssh (ending it if it still runs). Returns the exit code, or -1
+ * when it was not waited for. Idempotent. */
+int ssh_channel_close(struct ssh_channel *c, double grace, bool wait_exit);
 bool ssh_channel_running(struct ssh_channel *c);
 void ssh_channel_free(struct ssh_channel *c);
 

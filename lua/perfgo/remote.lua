@@ -168,13 +168,11 @@ function M.connect(o)
   self.platform = { os = ssh.goos(sysname), arch = ssh.goarch(machine) }
   self.run_dir, self.repo_dir = self.facts.run, self.facts.repo
   self.pids = self.run_dir .. "/pids"
+  -- the event probe's answer follows (code 127 when there was none to run)
+  local p, pwhy = read_frame(self, deadline, "checking perf's events")
+  if not p then self:fail("checking perf's events", pwhy) end
+  if events and (self.facts.perf or "") ~= "" then self.probe = p end
   return self
-end
-
-local function b64decode(s)
-  if s == nil or s == "" then return "" end
-  local r = proc.run({ "base64", "-d" }, { input = s, timeout = 30 })
-  return r.stdout or ""
 end
 
 --- What perf.preflight needs: whether perf is there, the sysctls, whether
@@ -188,9 +186,8 @@ function Host:perf_facts()
     kptr_restrict = f.kptr_restrict ~= "" and f.kptr_restrict or nil,
     root = tonumber(f.uid) == 0,
   }
-  if f.probe_code then
-    facts.probe = { code = tonumber(f.probe_code), stdout = b64decode(f.probe_stdout),
-      stderr = b64decode(f.probe_stderr) }
+  if self.probe then
+    facts.probe = self.probe
     if facts.probe.code == 124 then
       errors.fail(1, string.format("perf did not answer within %d s on %s while checking the events",
         M.PROBE_TIMEOUT, self.host))
@@ -335,9 +332,9 @@ local function staging(files, root, binary)
   local lfs = require "lfs"
   local tmp = os.getenv("TMPDIR")
   if not tmp or tmp == "" then tmp = "/tmp" end
-  local r = proc.run({ "mktemp", "-d", tmp .. "/perfgo-sync.XXXXXX" }, { stdin = "null", timeout = 30 })
-  if r.code ~= 0 then errors.fail(1, "cannot create a temporary directory in " .. tmp .. ": " .. (r.stderr or "")) end
-  local dir = r.stdout:gsub("%s+$", "")
+  local dir = tmp .. "/perfgo-sync." .. require("perfgo.sys").random_id():sub(1, 12)
+  local made, merr = lfs.mkdir(dir)
+  if not made then errors.fail(1, string.format("cannot create %s: %s", dir, merr)) end
   assert(lfs.link(root, dir .. "/tree", true))
   local names = {}
   for i, f in ipairs(files) do names[i] = "tree/" .. f end
@@ -368,7 +365,7 @@ function Host:sync(files, root, binary)
       result.method = "rsync"
       local rsh, rerr = self.session:rsync_shell()
       if not rsh then errors.fail(1, rerr) end
-      local wrapper = ssh.login_command(scripts.sync(self.run_dir, self.repo_dir, self.facts.rsync))
+      local wrapper = ssh.login_command(scripts.sync(self.run_dir, self.facts.rsync))
       local r = proc.run({ "rsync", "-a", "-s", "--no-implied-dirs", "--from0", "--files-from=" .. dir .. "/files",
         "--link-dest=" .. self.repo_dir .. "/mirror", "--timeout=60", "--stats", "--out-format=%b %n",
         "-e", rsh, "--rsync-path=" .. wrapper, dir .. "/", self.session:destination() .. ":" .. self.run_dir .. "/" },
@@ -404,11 +401,12 @@ function Host:sync(files, root, binary)
   return result
 end
 
---- Ends the run on the host (the agent ends what the run started and
---- removes its directory unless kept) and closes the master.
+--- Ends the run on the host and closes the master. The agent lets perfgo
+--- go at once (it closes its output), then ends what the run started and
+--- removes the run's directory (unless kept) on the host by itself.
 function Host:close()
   if self.channel then
-    self.channel:close(15)
+    self.channel:close(15, false)
     self.channel = nil
   end
   if self.session then

@@ -3,9 +3,10 @@
 --- rsync's server side, and `perfgo clean`.
 ---
 --- Layout on the host, under ${XDG_CACHE_HOME:-$HOME/.cache}/perfgo/:
----   repositories/<key>/mirror/    the last synced tree (tree/) and test
----                                 binary (bin/): a cache that makes the
----                                 next sync send only what changed
+---   repositories/<key>/mirror/    the tree (tree/) and test binary (bin/)
+---                                 of the last run that ended: a cache that
+---                                 makes the next sync send only what
+---                                 changed
 ---   repositories/<key>/lock       taken while the mirror is replaced
 ---   repositories/<key>/runs/<id>/ one run: tree/ (hard links into the
 ---                                 mirror where files are unchanged), bin/,
@@ -55,36 +56,64 @@ cleanup() {
   if [ "$keep" = 1 ]; then
     rm -rf "$run/pids" "$run/agent.pid" "$run/.o" "$run/.e" "$run/.hb" "$run/.mark"
   else
+    [ -e "$run/.synced" ] && promote
     rm -rf "$run"
     rmdir "$repo/runs" 2>/dev/null
   fi
 }
+# The run's synced tree and binary become the repository's mirror (a
+# rename, under the lock); the old mirror is removed afterwards, in the
+# background.
+promote() {
+  new=$repo/mirror.new.$$
+  old=$repo/mirror.old.$$
+  mkdir "$new" 2>/dev/null || return
+  mv "$run/tree" "$new/tree" 2>/dev/null || { rm -rf "$new"; return; }
+  [ -d "$run/bin" ] && mv "$run/bin" "$new/bin"
+  (
+    if have flock; then flock -w 60 9 || exit 1; fi
+    if [ -e "$repo/mirror" ]; then
+      [ -d "$new/bin" ] || mv "$repo/mirror/bin" "$new/bin" 2>/dev/null
+      mv "$repo/mirror" "$old" || exit 1
+    fi
+    mv "$new" "$repo/mirror"
+  ) 9>"$repo/lock"
+  if [ -e "$old" ] || [ -e "$new" ]; then
+    (rm -rf "$old" "$new" &) </dev/null >/dev/null 2>&1
+  fi
+}
 ]]
 
--- The facts perfgo needs before a run, as KEY=VALUE lines; the event probe's
--- output in base64.
+-- The facts perfgo needs before a run, as KEY=VALUE lines (builtins where
+-- they do).
 local FACTS = [[
 facts() {
-  printf 'uname=%s\n' "$(uname -s -m)"
+  printf 'uname='
+  uname -s -m
   printf 'home=%s\ntop=%s\nrepo=%s\nrun=%s\n' "$HOME" "$top" "$repo" "$run"
-  printf 'uid=%s\n' "$(id -u)"
+  while read -r k v _; do
+    [ "$k" = Uid: ] && printf 'uid=%s\n' "$v"
+  done </proc/self/status
   for x in perf rsync setsid flock timeout tar; do
-    printf '%s=%s\n' "$x" "$(command -v "$x" 2>/dev/null)"
+    printf '%s=' "$x"
+    command -v "$x" 2>/dev/null || echo
   done
   for k in perf_event_paranoid kptr_restrict; do
     v=
     [ -r /proc/sys/kernel/$k ] && read -r v </proc/sys/kernel/$k
     printf '%s=%s\n' "$k" "$v"
   done
-  if have perf; then
-    printf 'perf_version=%s\n' "$(perf version 2>/dev/null | head -n 1)"
-    if [ -n "$events" ]; then
-      if have timeout; then T="timeout -k 5 $probe_timeout"; else T=; fi
-      LC_ALL=C $T perf stat -x, -e "$events" -- true >"$run/.o" 2>"$run/.e" </dev/null
-      printf 'probe_code=%s\n' "$?"
-      printf 'probe_stdout=%s\n' "$(base64 <"$run/.o" | tr -d '\n')"
-      printf 'probe_stderr=%s\n' "$(base64 <"$run/.e" | tr -d '\n')"
-    fi
+}
+# The event probe: perf stat around true, answered as a frame.
+probe() {
+  if [ -n "$events" ] && have perf; then
+    if have timeout; then T="timeout -k 5 $probe_timeout"; else T=; fi
+    LC_ALL=C $T perf stat -x, -e "$events" -- true >"$run/.o" 2>"$run/.e" </dev/null
+    frame $?
+  else
+    : >"$run/.o"
+    : >"$run/.e"
+    frame 127
   fi
 }
 ]]
@@ -92,7 +121,8 @@ facts() {
 -- One answer: "R CODE OUT_BYTES ERR_BYTES\n", then the two outputs.
 local FRAME = [[
 frame() {
-  printf 'R %s %s %s\n' "$1" "$(($(wc -c <"$run/.o")))" "$(($(wc -c <"$run/.e")))"
+  set -- "$1" $(wc -c "$run/.o" "$run/.e")
+  printf 'R %s %s %s\n' "$1" "$2" "$4"
   cat "$run/.o" "$run/.e"
 }
 ]]
@@ -162,12 +192,13 @@ fi
 agent=$$
 echo "$agent" >"$run/agent.pid"
 : >"$run/.hb"
+trap '' PIPE
 ]],
     CLEANUP, FACTS, FRAME, HANDLE, WATCH,
     [[printf 'perfgo-agent 1\n'
-facts >"$run/.f" 2>"$run/.e"
-mv "$run/.f" "$run/.o"
+facts >"$run/.o" 2>"$run/.e"
 frame 0
+probe
 watch &
 w=$!
 trap 'kill "$w" 2>/dev/null; cleanup; exit 0' TERM
@@ -176,51 +207,31 @@ while IFS= read -r line; do
   [ -n "$line" ] || continue
   handle "$line" &
 done
+# perfgo is done (or gone): let it go at once, then clean up here
+exec </dev/null >/dev/null 2>&1
 kill "$w" 2>/dev/null
-wait
 cleanup
+wait
 ]],
   }, "\n")
 end
 
 --- The remote side of a sync, given to rsync as --rsync-path: runs the
---- rsync server ("$@"), then, when it succeeded, makes the run's tree the
---- repository's mirror (hard links; the old mirror is replaced under the
---- lock, whole), so the next run's sync sends only what changed.
+--- rsync server ("$@") and marks the run's tree complete when it
+--- succeeded (the agent makes a complete tree the repository's mirror
+--- when the run ends, so the next run's sync sends only what changed).
 ---@param run string the run's directory
----@param repo string the repository's directory
 ---@param rsync string the rsync program on the host
 ---@return string
-function M.sync(run, repo, rsync)
+function M.sync(run, rsync)
   return table.concat({
-    "run=" .. q(run) .. "; repo=" .. q(repo) .. "; rsync=" .. q(rsync),
-    [[have() { command -v "$1" >/dev/null 2>&1; }
-read -r _ _ _ _ g _ </proc/$$/stat 2>/dev/null && echo "$g" >"$run/pids/sync"
+    "run=" .. q(run) .. "; rsync=" .. q(rsync),
+    [[read -r _ _ _ _ g _ </proc/$$/stat 2>/dev/null && echo "$g" >"$run/pids/sync"
 "$rsync" "$@"
 s=$?
 rm -f "$run/pids/sync"
-[ "$s" -eq 0 ] || exit "$s"
-{
-  new=$repo/mirror.new.$$
-  old=$repo/mirror.old.$$
-  rm -rf "$new"
-  if mkdir "$new" && cp -al "$run/tree" "$new/tree"; then
-    if [ -d "$run/bin" ]; then
-      cp -al "$run/bin" "$new/bin"
-    elif [ -d "$repo/mirror/bin" ]; then
-      cp -al "$repo/mirror/bin" "$new/bin"
-    fi
-    (
-      if have flock; then
-        flock -w 60 9 || exit 1
-      fi
-      if [ -e "$repo/mirror" ]; then mv "$repo/mirror" "$old" || exit 1; fi
-      mv "$new" "$repo/mirror"
-    ) 9>"$repo/lock"
-  fi
-  rm -rf "$new" "$old"
-} </dev/null >/dev/null 2>&1
-exit 0
+[ "$s" -eq 0 ] && : >"$run/.synced"
+exit "$s"
 ]],
   }, "\n")
 end

@@ -231,7 +231,7 @@ function M.new_remote(ctx)
   self.root = host.run_dir .. "/tree"
   local f = host.facts
   ui.step("%s: %s/%s, %s, run directory %s", self.host, host.platform.os, host.platform.arch,
-    (f.perf or "") ~= "" and (f.perf_version ~= "" and f.perf_version or "perf") or "no perf", host.run_dir)
+    (f.perf or "") ~= "" and f.perf or "no perf", host.run_dir)
   return self
 end
 

@@ -143,7 +143,7 @@ static void test_channel(void)
     buf[n > 0 ? n : 0] = '\0';
     CHECK_STR(buf, "got a 'b' $(c)\n");
     CHECK(ssh_channel_read(c, buf, sizeof buf, 0.2) == -1 && errno == ETIMEDOUT);
-    CHECK(ssh_channel_close(c, 10) == 3);
+    CHECK(ssh_channel_close(c, 10, true) == 3);
     size_t len;
     const char *e = ssh_channel_stderr(c, &len);
     CHECK(len == 4 && strncmp(e, "bye\n", 4) == 0);

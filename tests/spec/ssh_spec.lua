@@ -250,7 +250,7 @@ describe("perfgo.ssh", function()
     local r, err = s:run({ "echo", "hello" })
     local took = require("perfgo.sys").monotonic() - t0
     assert.is_nil(r)
-    assert.matches("connection to .* lost: .*Connection refused", err)
+    assert.matches("connection to .* lost %(its SSH master has ended%)", err)
     assert.is_true(took < 3 + 2, "took " .. took .. " s")
     local ok, err2 = s:put(dir .. "/nothing", "/tmp/x")
     assert.is_nil(ok)

@@ -79,11 +79,13 @@ function Channel:stderr() end
 function Channel:running() end
 
 --- Stops the heartbeat, closes the script's stdin, reads what it still
---- writes for up to grace seconds, then reaps the local ssh (ending it if
---- needed). Idempotent.
+--- writes for up to grace seconds (until it closes its stdout and stderr),
+--- then, unless wait_exit is false, waits the rest of grace for it to end;
+--- then reaps the local ssh (ending it if needed). Idempotent.
 ---@param grace? number seconds; default 5
----@return integer|nil code the exit code of the local ssh client
-function Channel:close(grace) end
+---@param wait_exit? boolean default true
+---@return integer|nil code the exit code of the local ssh client (nil when not waited for)
+function Channel:close(grace, wait_exit) end
 
 ---A connection (userdata "perfgo.ssh.session"). close(), __gc and __close
 ---run `ssh -O exit`: every session has a master of its own. Commands over
