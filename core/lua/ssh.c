@@ -462,36 +462,6 @@ static int l_rsync_shell(lua_State *L)
     return 1;
 }
 
-/* ssh.login_command(script) -> what the remote login shell gets to run the
- * sh script (words appended become its "$@") */
-static int l_login_command(lua_State *L)
-{
-    const char *script = luaL_checkstring(L, 1);
-    struct ssh_str out = {0};
-    if (ssh_login_command(&out, script) != 0) {
-        ssh_str_free(&out);
-        return luaL_error(L, "out of memory");
-    }
-    lua_pushlstring(L, out.p, out.len);
-    ssh_str_free(&out);
-    return 1;
-}
-
-/* ssh.base64(s) -> s in base64 */
-static int l_base64(lua_State *L)
-{
-    size_t n;
-    const char *data = luaL_checklstring(L, 1, &n);
-    struct ssh_str out = {0};
-    if (ssh_base64(&out, data, n) != 0) {
-        ssh_str_free(&out);
-        return luaL_error(L, "out of memory");
-    }
-    lua_pushlstring(L, out.p ? out.p : "", out.len);
-    ssh_str_free(&out);
-    return 1;
-}
-
 /* ssh.command_script(argv, {cwd=, env=, watchdog=}) -> the sh script that
  * runs argv */
 static int l_command_script(lua_State *L)
@@ -628,9 +598,7 @@ int luaopen_perfgo_ssh(lua_State *L)
         {"quote", l_quote},
         {"goarch", l_goarch},
         {"goos", l_goos},
-        {"login_command", l_login_command},
         {"command_script", l_command_script},
-        {"base64", l_base64},
         {NULL, NULL},
     };
     /* The process layer: perfgo.proc's module table and its C API. */
@@ -656,5 +624,6 @@ int luaopen_perfgo_ssh(lua_State *L)
     luaL_newlibtable(L, funcs);
     lua_pushvalue(L, procinfo);
     luaL_setfuncs(L, funcs, 1);
+    perfgo_ssh_script_funcs(L);
     return 1;
 }

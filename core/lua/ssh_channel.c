@@ -2,7 +2,8 @@
  * perfgo.ssh channels: session:channel(script, {heartbeat=}) runs a sh
  * script on the host that perfgo talks to through its stdin and stdout
  * (core/ssh/channel.c). A channel is a full userdata
- * "perfgo.ssh.channel"; __gc and __close close it.
+ * "perfgo.ssh.channel"; __gc and __close close it. Also the module's
+ * script helpers: login_command, base64.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -138,6 +139,46 @@ int perfgo_ssh_push_channel(lua_State *L, struct ssh_session *s, const char *scr
         return 2;
     }
     return 1;
+}
+
+/* ssh.login_command(script) -> what the remote login shell gets to run the
+ * sh script (words appended become its "$@") */
+static int l_login_command(lua_State *L)
+{
+    const char *script = luaL_checkstring(L, 1);
+    struct ssh_str out = {0};
+    if (ssh_login_command(&out, script) != 0) {
+        ssh_str_free(&out);
+        return luaL_error(L, "out of memory");
+    }
+    lua_pushlstring(L, out.p, out.len);
+    ssh_str_free(&out);
+    return 1;
+}
+
+/* ssh.base64(s) -> s in base64 */
+static int l_base64(lua_State *L)
+{
+    size_t n;
+    const char *data = luaL_checklstring(L, 1, &n);
+    struct ssh_str out = {0};
+    if (ssh_base64(&out, data, n) != 0) {
+        ssh_str_free(&out);
+        return luaL_error(L, "out of memory");
+    }
+    lua_pushlstring(L, out.p ? out.p : "", out.len);
+    ssh_str_free(&out);
+    return 1;
+}
+
+void perfgo_ssh_script_funcs(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        {"login_command", l_login_command},
+        {"base64", l_base64},
+        {NULL, NULL},
+    };
+    luaL_setfuncs(L, funcs, 0);
 }
 
 void perfgo_ssh_channel_register(lua_State *L)

@@ -257,6 +257,9 @@ done]], "perfgo-fetch" }
   for _, p in ipairs(pairs_) do argv[#argv + 1] = p[1] end
   local r = self:run(argv, { timeout = M.helper_timeout() })
   local data, pos, missing = r.stdout, 1, {}
+  if #pairs_ > 1 then
+    require("perfgo.ui").step("copied %d files (%s) from %s", #pairs_, require("perfgo.ui").bytes(#data), self.host)
+  end
   for _, p in ipairs(pairs_) do
     local n, next_pos = data:match("^F (%-?%d+)\n()", pos)
     n = tonumber(n)

@@ -249,7 +249,7 @@ function Remote:stage(ctx)
   local files, err = git.files(ctx.repo.root)
   if not files then errors.fail(1, err) end
   local what = ctx.binary and (" and " .. ctx.binary.name) or ""
-  ui.step("syncing %d files%s to %s", #files, what, self.host)
+  ui.step("syncing %d file%s%s to %s", #files, #files == 1 and "" or "s", what, self.host)
   local r = self.remote:sync(files, ctx.repo.root, ctx.binary)
   local bin = ""
   if ctx.binary then
@@ -257,7 +257,8 @@ function Remote:stage(ctx)
     bin = string.format("; %s: %s of %s", ctx.binary.name, ui.bytes(r.binary_sent or 0),
       ui.bytes(fs.size(ctx.binary.path) or 0))
   end
-  ui.step("synced to %s: %d of %d files changed, %s sent%s", self.host, r.changed, r.files, ui.bytes(r.sent), bin)
+  ui.step("synced to %s: %d of %d file%s changed, %s sent%s", self.host, r.changed, r.files,
+    r.files == 1 and "" or "s", ui.bytes(r.sent), bin)
   ctx.sync = r
 end
 

@@ -55,6 +55,9 @@ my ($host, $port, $log) = @ARGV;
 my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port) or die "relay: $!";
 binmode STDIN; binmode STDOUT;
 my %n = (up => 0, down => 0);
+sub done { open my $l, '>>', $log or die; print $l "$n{up} $n{down}\n"; close $l; exit 0; }
+# ssh ends its ProxyCommand with SIGHUP when the connection closes
+$SIG{HUP} = $SIG{TERM} = $SIG{PIPE} = \&done;
 my $sel = IO::Select->new(\*STDIN, $s);
 sub put { my ($fh, $buf) = @_; while (length $buf) { my $w = syswrite($fh, $buf); return 0 unless $w; substr($buf, 0, $w) = ''; } 1 }
 LOOP: while (my @ready = $sel->can_read) {
@@ -65,7 +68,7 @@ LOOP: while (my @ready = $sel->can_read) {
         else { $n{up} += $got; put($s, $buf) or last LOOP; }
     }
 }
-open my $l, '>>', $log or die; print $l "$n{up} $n{down}\n"; close $l;
+done();
 EOF
 
 count() { grep -c "$1" "$log" || true; }
