@@ -244,6 +244,8 @@ static void push_local_opts(lua_State *L, int oidx, bool feeds_stdin)
     }
 }
 
+/* Calls perfgo.proc's fn(argv, opts); returns what it returns (run: the
+ * result; spawn: the child, or nil and a message). */
 static int call_proc(lua_State *L, const char *fn, int argv_idx, int opts_idx)
 {
     lua_getiuservalue(L, 1, 1);
@@ -251,8 +253,9 @@ static int call_proc(lua_State *L, const char *fn, int argv_idx, int opts_idx)
     lua_getfield(L, -1, fn);
     lua_pushvalue(L, argv_idx);
     lua_pushvalue(L, opts_idx);
-    lua_call(L, 2, 1);
-    return 1;
+    int base = lua_gettop(L) - 3;
+    lua_call(L, 2, LUA_MULTRET);
+    return lua_gettop(L) - base;
 }
 
 /* session:run(argv, opts) -> like proc.run | nil, message when the

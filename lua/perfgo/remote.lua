@@ -61,6 +61,7 @@ end
 ---@param o {host: string, config?: string, options?: table}
 ---@return table session
 function M.session(o)
+  require("perfgo.programs").require("ssh")
   local session, err = ssh.connect({ host = o.host, config = o.config, options = o.options, persist = 30 })
   if not session then
     errors.fail(1, string.format("cannot connect to %s: %s", o.host, err))
@@ -307,7 +308,8 @@ function Host:spawn_session(argv, opts)
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   o.env = self:env(opts.env)
-  local child = self.session:spawn(argv, o)
+  local child, err = self.session:spawn(argv, o)
+  if not child then self:fail("running " .. tostring(argv[1]), err) end
   local host = self
   return setmetatable({
     wait = function(_, t)
@@ -363,8 +365,14 @@ function Host:sync(files, root, binary)
   if self.broken then self:fail("syncing", "the connection failed earlier") end
   local dir, names = staging(files, root, binary)
   local result = { files = #files, method = "tar" }
+  local here, there = proc.which("rsync") ~= nil, (self.facts.rsync or "") ~= ""
+  if not (here and there) then
+    local programs = require "perfgo.programs"
+    require("perfgo.ui").warn("%s; without it every run sends the whole tree and binary",
+      programs.missing_message("rsync", not there and self.host or nil))
+  end
   local ok, err = pcall(function()
-    if proc.which("rsync") and (self.facts.rsync or "") ~= "" then
+    if here and there then
       result.method = "rsync"
       local rsh, rerr = self.session:rsync_shell()
       if not rsh then errors.fail(1, rerr) end

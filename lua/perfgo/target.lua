@@ -176,7 +176,9 @@ function Local:get_many(list)
 end
 
 function Local:spawn(argv, opts)
-  return proc.spawn(argv, local_opts(self, opts))
+  local child, err = proc.spawn(argv, local_opts(self, opts))
+  if not child then errors.fail(1, err) end
+  return child
 end
 
 function Local:get(path, local_path)
