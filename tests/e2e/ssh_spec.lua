@@ -13,10 +13,12 @@ local function fake_cli(source)
   return dir .. "/lua"
 end
 
+-- Waits for a file holding a whole line (it exists a moment before that).
 local function wait_file(path, seconds)
   local deadline = os.time() + seconds
-  while not t.read(path) and os.time() <= deadline do os.execute("sleep 0.05") end
-  return t.read(path)
+  local function line() return (t.read(path) or ""):match("^[^\n]+\n") end
+  while not line() and os.time() <= deadline do os.execute("sleep 0.05") end
+  return line()
 end
 
 local function alive(pid)

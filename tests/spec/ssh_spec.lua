@@ -220,9 +220,11 @@ describe("perfgo.ssh", function()
       os.exit(r and r.interrupted and 130 or 1)
     ]]):format(srv.alias, srv.config, dir .. "/ctl", dir))
     local child = proc.spawn({ "lua5.4", script }, { stdout = "pipe", stderr = "pipe" })
+    -- (the file exists a moment before the pid is in it)
+    local function pid_of() return (t.read(dir .. "/remote.pid") or ""):match("^(%d+)\n") end
     local deadline = os.time() + 20
-    while not t.read(dir .. "/remote.pid") and os.time() < deadline do os.execute("sleep 0.05") end
-    local pid = assert(t.read(dir .. "/remote.pid"), "the remote command did not start"):match("%d+")
+    while not pid_of() and os.time() < deadline do os.execute("sleep 0.05") end
+    local pid = assert(pid_of(), "the remote command did not start")
     -- a master of its own: the script's close must not end it
     local checker = assert(connect({ control_dir = dir .. "/ctl2" }))
     child:kill("INT")
