@@ -130,23 +130,31 @@ static const char prologue[] = "d=$1; shift; "
 
 static const char plain[] = "exec \"$@\"";
 
-/* See ssh.h: the command in its own session, a reader of the channel's
- * stdin that ends it when the channel closes. With PERFGO_PIDS set (a
+/* See ssh.h: the command runs in the foreground (so SIGINT reaches it; an
+ * asynchronous command of a non-interactive sh would ignore it) in a
+ * session of its own, and tells its pid through a file; a reader of the
+ * channel's stdin sends its group SIGINT for each byte that arrives (Ctrl-C
+ * here) and ends it when the channel closes. With PERFGO_PIDS set (a
  * directory), "PGID WRAPPER_PGID" is kept in $PERFGO_PIDS/PGID while the
  * command runs, so that whoever watches the run can end both groups. */
 static const char watchdog[] =
     "exec 3<&0 </dev/null; "
-    "if command -v setsid >/dev/null 2>&1; then setsid \"$@\" 3<&- & else \"$@\" 3<&- & fi; "
-    "p=$!; "
-    "{ cat <&3 >/dev/null 2>&1; "
-    "kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null; sleep 2; "
+    "pf=${TMPDIR:-/tmp}/perfgo-wd.$$; rm -f \"$pf\"; "
+    "read -r _ _ _ _ g _ </proc/$$/stat 2>/dev/null || g=; "
+    "{ n=0; while [ ! -s \"$pf\" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done; "
+    "read -r p <\"$pf\" 2>/dev/null || p=; [ -n \"$p\" ] || exit 0; "
+    "if [ -n \"${PERFGO_PIDS:-}\" ]; then echo \"$p $g\" >\"$PERFGO_PIDS/$p\"; fi; "
+    "while c=$(dd bs=1 count=1 <&3 2>/dev/null) && [ -n \"$c\" ]; do "
+    "kill -INT -$p 2>/dev/null || kill -INT $p 2>/dev/null; done; "
+    "trap '' TERM; kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null; sleep 2; "
     "kill -KILL -$p 2>/dev/null || kill -KILL $p 2>/dev/null; } >/dev/null 2>&1 & "
     "w=$!; exec 3<&-; "
-    "if [ -n \"${PERFGO_PIDS:-}\" ]; then "
-    "read -r _ _ _ _ g _ </proc/$$/stat 2>/dev/null || g=; "
-    "echo \"$p $g\" >\"$PERFGO_PIDS/$p\" 2>/dev/null; fi; "
-    "wait $p; s=$?; exec 2>/dev/null; kill $w; "
-    "if [ -n \"${PERFGO_PIDS:-}\" ]; then rm -f \"$PERFGO_PIDS/$p\"; fi; exit $s";
+    "if command -v setsid >/dev/null 2>&1; then "
+    "setsid sh -c 'echo $$ >\"$0\"; exec \"$@\"' \"$pf\" \"$@\"; "
+    "else sh -c 'echo $$ >\"$0\"; exec \"$@\"' \"$pf\" \"$@\"; fi; "
+    "s=$?; exec 2>/dev/null; kill $w; "
+    "if [ -n \"${PERFGO_PIDS:-}\" ] && read -r p <\"$pf\"; then rm -f \"$PERFGO_PIDS/$p\"; fi; "
+    "rm -f \"$pf\"; exit $s";
 
 /* What reaches the remote login shell: a constant decoder, then the script
  * in base64. The decoder is one single-quoted word without '!', '\\' or a
@@ -226,6 +234,17 @@ int ssh_command_script(struct ssh_str *out, const char *const *argv, const char 
         return -1;
     return 0;
 }
+
+/* The local side of a watchdog command (see ssh.h): ssh in a session of
+ * its own, fed from a FIFO that this sh holds; SIGINT here becomes a byte
+ * for the remote watchdog. $1 names the FIFO (a private directory). */
+const char ssh_local_watchdog[] =
+    "f=$1.$$; shift; "
+    "if ! command -v setsid >/dev/null 2>&1 || ! mkfifo -m 600 \"$f\" 2>/dev/null; then exec \"$@\"; fi; "
+    "setsid \"$@\" <\"$f\" & s=$!; "
+    "exec 4>\"$f\"; rm -f \"$f\"; "
+    "trap 'printf i >&4' INT; "
+    "while :; do wait \"$s\"; r=$?; kill -0 \"$s\" 2>/dev/null || exit \"$r\"; done";
 
 int ssh_remote_command(struct ssh_str *out, const char *const *argv, const char *cwd,
                        const struct ssh_env *env, size_t n_env, enum ssh_wrap wrap)

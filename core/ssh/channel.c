@@ -6,12 +6,21 @@
  * the remote side can tell a quiet perfgo from a lost connection or a dead
  * perfgo; when this process ends, however it ends, the command's stdin
  * reaches end of file.
+ *
+ * The local ssh client is started here, not through the process layer: it
+ * must outlive a Ctrl-C (which perfgo.proc forwards to its children), so
+ * that a run can still convert and collect what the stopped test left on
+ * the host. It runs in a process group of its own (the terminal's Ctrl-C
+ * does not reach it) and dies with perfgo (PR_SET_PDEATHSIG).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +30,7 @@
 #include "ssh_internal.h"
 
 struct ssh_channel {
-    const struct proc_api *proc;
-    struct proc_child *child;
+    pid_t pid; /* the local ssh client, 0 once reaped */
     int in_w;  /* the command's stdin (non-blocking) */
     int out_r; /* its stdout */
     int err_r; /* its stderr, kept in err */
@@ -91,6 +99,72 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* Starts path with argv on the given stdin/stdout/stderr, in a process
+ * group of its own, ending when we do. Returns the pid or -1 with err. */
+static pid_t start_client(const char *path, char *const *argv, int in, int out, int errfd,
+                          char *err, size_t errlen)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Only async-signal-safe calls until exec. */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                sigaction(sig, &dfl, NULL);
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
+        int fds[3] = {in, out, errfd};
+        for (int i = 0; i < 3; i++)
+            fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3); /* dup2 below clears it on 0-2 */
+        for (int i = 0; i < 3; i++)
+            if (fds[i] < 0 || dup2(fds[i], i) < 0)
+                _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(path, argv);
+        _exit(127);
+    }
+    int saved = errno;
+    if (pid > 0)
+        setpgid(pid, pid);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0)
+        snprintf(err, errlen, "cannot run ssh: fork: %s", strerror(saved));
+    return pid;
+}
+
+/* Reaps the client within timeout seconds (< 0: wait); 1 when it ended. */
+static int reap(struct ssh_channel *c, double timeout, int *code)
+{
+    double deadline = timeout >= 0 ? now() + timeout : -1;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(c->pid, &st, WNOHANG);
+        if (r == c->pid) {
+            *code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            c->pid = 0;
+            return 1;
+        }
+        if (r < 0 && errno != EINTR) {
+            c->pid = 0;
+            return 1;
+        }
+        if (deadline >= 0 && now() >= deadline)
+            return 0;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 struct ssh_channel *ssh_channel_open(struct ssh_session *s, const char *script, double heartbeat,
                                      char *err, size_t errlen)
 {
@@ -99,7 +173,6 @@ struct ssh_channel *ssh_channel_open(struct ssh_session *s, const char *script, 
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    c->proc = s->proc;
     c->in_w = c->out_r = c->err_r = -1;
     c->stop[0] = c->stop[1] = -1;
     c->code = -1;
@@ -117,15 +190,16 @@ struct ssh_channel *ssh_channel_open(struct ssh_session *s, const char *script, 
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    struct proc_opts o;
-    memset(&o, 0, sizeof o);
-    o.argv = (const char *const *)a.v;
-    o.in = (struct proc_io_spec){.mode = PROC_FD, .fd = in[0]};
-    o.out = (struct proc_io_spec){.mode = PROC_FD, .fd = out[1]};
-    o.err = (struct proc_io_spec){.mode = PROC_FD, .fd = er[1]};
-    c->child = s->proc->spawn(&o, err, errlen);
-    if (c->child == NULL)
+    char path[PATH_MAX];
+    if (s->proc->find_program(a.v[0], getenv("PATH"), path, sizeof path) != 0) {
+        snprintf(err, errlen, "cannot run '%s': no such program in PATH", a.v[0]);
         goto fail;
+    }
+    c->pid = start_client(path, a.v, in[0], out[1], er[1], err, errlen);
+    if (c->pid < 0) {
+        c->pid = 0;
+        goto fail;
+    }
     close_fd(&in[0]);
     close_fd(&out[1]);
     close_fd(&er[1]);
@@ -247,7 +321,7 @@ int ssh_channel_close(struct ssh_channel *c, double grace, bool wait_exit)
         c->beating = false;
     }
     close_fd(&c->in_w);
-    if (c->child == NULL)
+    if (c->pid == 0)
         return c->code;
     /* Let it finish (reading what it still says), then reap it. */
     double deadline = now() + (grace >= 0 ? grace : 0);
@@ -270,12 +344,17 @@ int ssh_channel_close(struct ssh_channel *c, double grace, bool wait_exit)
         if (c->err_r >= 0 && p[1].revents != 0)
             pull_stderr(c);
     }
-    struct proc_status st;
     int ms = wait_exit ? ms_left(deadline) : 0;
-    if (c->proc->wait(c->child, ms > 0 ? ms / 1000.0 : 0, &st) == 0)
-        c->code = st.code;
-    c->proc->free(c->child, 1.0);
-    c->child = NULL;
+    int code;
+    if (reap(c, ms > 0 ? ms / 1000.0 : 0, &code)) {
+        c->code = code;
+    } else {
+        kill(c->pid, SIGTERM);
+        if (!reap(c, 1.0, &code)) {
+            kill(c->pid, SIGKILL);
+            reap(c, -1, &code);
+        }
+    }
     close_fd(&c->out_r);
     close_fd(&c->err_r);
     return c->code;
@@ -283,7 +362,7 @@ int ssh_channel_close(struct ssh_channel *c, double grace, bool wait_exit)
 
 bool ssh_channel_running(struct ssh_channel *c)
 {
-    return c->child != NULL && c->out_r >= 0;
+    return c->pid != 0 && c->out_r >= 0;
 }
 
 void ssh_channel_free(struct ssh_channel *c)

@@ -344,9 +344,15 @@ int ssh_command_argv(const struct ssh_session *s, struct ssh_argv *out, const ch
         ssh_str_free(&cmd);
         return -1;
     }
-    int rc = ssh_session_argv(s, out, cmd.p);
+    int rc = 0;
+    if (wrap == SSH_WATCHDOG)
+        rc = ssh_argv_push(out, "sh") || ssh_argv_push(out, "-c") ||
+             ssh_argv_push(out, ssh_local_watchdog) || ssh_argv_push(out, "perfgo-ssh") ||
+             ssh_argv_push(out, s->control_path);
+    if (rc == 0)
+        rc = ssh_session_argv(s, out, cmd.p);
     ssh_str_free(&cmd);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 const char *ssh_target(struct ssh_session *s)

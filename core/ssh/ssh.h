@@ -12,13 +12,17 @@
  *
  * Ctrl-C: a remote command normally runs under a watchdog (SSH_WATCHDOG):
  * the wrapper starts it in its own session (setsid where the remote has it)
- * with stdin from /dev/null, and keeps reading the channel's stdin, which
- * our side holds open and never writes. When the local ssh client dies
- * (Ctrl-C forwarded to it, perfgo killed, connection lost) the channel
- * closes, that read sees end of file, and the wrapper sends SIGTERM to the
- * command's process group, then SIGKILL two seconds later. Commands that
- * need their stdin (file uploads) run without the watchdog (SSH_PLAIN):
- * they end at end of file anyway.
+ * with stdin from /dev/null, and keeps reading the channel's stdin. Here,
+ * the ssh client runs in a session of its own under a small sh that feeds
+ * its stdin from a FIFO: a SIGINT to that sh (Ctrl-C, forwarded by the
+ * process layer) becomes one byte, and the remote wrapper sends SIGINT to
+ * the command's process group, so perf there stops and still reports what
+ * it measured, and the output and exit status come back. When the local
+ * sh ends (perfgo killed, a second signal) or the connection is lost, the
+ * channel closes, the read sees end of file, and the wrapper sends SIGTERM
+ * to the command's process group, then SIGKILL two seconds later. Commands
+ * that need their stdin (file uploads) run without the watchdog
+ * (SSH_PLAIN): they end at end of file anyway.
  */
 #ifndef PERFGO_SSH_H
 #define PERFGO_SSH_H

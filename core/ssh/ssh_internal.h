@@ -23,6 +23,9 @@ struct ssh_session {
  * the master. */
 int ssh_session_argv(const struct ssh_session *s, struct ssh_argv *out, const char *remote_cmd);
 
+/* The sh script that runs a watchdog command's ssh (argv.c). */
+extern const char ssh_local_watchdog[];
+
 /* Runs a local argv, captures piped stdout and stderr. */
 int ssh_run_local(const struct proc_api *api, char *const *argv, const struct proc_io_spec *in,
                   const struct proc_io_spec *out, bool same_pgroup, struct ssh_result *r, char *err,

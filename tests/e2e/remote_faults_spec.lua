@@ -82,10 +82,11 @@ describe("a remote run whose connection breaks", function()
 
   -- Starts perfgo test (stat) with its own control directory; returns the
   -- child, and the paths of its output and pause files.
-  local function start(name, pause, pkg_args)
+  local function start(name, pause, pkg_args, mode)
     local dir = work .. "/" .. name
     os.execute("mkdir -p " .. t.quote(dir .. "/run"))
-    local argv = { t.bin(), "test", "stat", "-e", "task-clock", "--remote-host", host, "--ssh-config", server.config,
+    local argv = { t.bin(), "test", mode or "stat", "-e", mode == "profile" and "cpu-clock" or "task-clock",
+      "--remote-host", host, "--ssh-config", server.config,
       "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2" }
     for _, a in ipairs(pkg_args) do argv[#argv + 1] = a end
     local env = { PERFGO_ARCHIVE = repo.archive, PERFGO_PROGRESS = "1", XDG_RUNTIME_DIR = dir .. "/run",
@@ -164,6 +165,23 @@ describe("a remote run whose connection breaks", function()
           "processes left on the host")
       end
     end
+  end)
+
+  it("Ctrl-C during a remote profile keeps the samples perf captured", function()
+    local child, dir = start("profile-int", nil, { "./app/spinner", "-v" }, "profile")
+    assert.is_true(wait_for(function() return (t.read(dir .. "/out") or ""):find("spinner started") ~= nil end,
+      120), "the test never started: " .. (t.read(dir .. "/err") or ""))
+    os.execute("sleep 1")
+    child:kill("INT")
+    local st = assert(child:wait(60), "perfgo did not stop")
+    assert.equals(130, st.code, t.read(dir .. "/err"))
+    local run = fixture.latest(repo)
+    local rec = fixture.record(run)
+    assert.same({ "interrupted", 130 }, { rec.status, rec.exit_code })
+    local profile = assert(require("perfgo.pprof").read(run .. "/perf.pb.gz"), t.read(dir .. "/err"))
+    local total = profile:summary().sample_types[1].total
+    assert.is_true(total > 50, "only " .. total .. " samples")
+    check_nothing_left(dir, false)
   end)
 
   it("Ctrl-C while syncing ends the run at once", function()

@@ -22,7 +22,8 @@
 ---Options of Session:run and Session:spawn: cwd and env apply on the
 ---remote side; the stream options, input and timeout are perfgo.proc's for
 ---the local ssh client. Without stdin or input, stdin is held open so that
----the remote command dies with the connection (Ctrl-C included).
+---the remote command dies with the connection; a SIGINT to the local side
+---(Ctrl-C) reaches the remote command as SIGINT.
 ---@class perfgo.ssh.RemoteOptions
 ---@field cwd? string remote working directory
 ---@field env? table<string, string|false> remote variables; false unsets one
@@ -52,8 +53,9 @@
 ---A long-lived remote sh script perfgo talks to through its stdin and
 ---stdout (userdata "perfgo.ssh.channel"). While it is open, a thread writes
 ---"\n" to its stdin every `heartbeat` seconds between perfgo's own writes;
----when perfgo ends, however it ends, its stdin reaches end of file.
----close(), __gc and __close end it.
+---when perfgo ends, however it ends, its stdin reaches end of file. Its
+---local ssh client is not one of perfgo.proc's children: Ctrl-C does not
+---end it. close(), __gc and __close end it.
 ---@class perfgo.ssh.Channel
 local Channel = {}
 
