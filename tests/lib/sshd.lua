@@ -99,6 +99,7 @@ local function stat_of(pid)
   if not f then return nil end
   local s = f:read("a")
   f:close()
+  if not s then return nil end -- the process ended meanwhile
   local comm, rest = s:match("^%d+ %((.*)%) (.*)$")
   if not comm then return nil end
   local state, ppid = rest:match("^(%S+) (%d+)")
