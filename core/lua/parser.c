@@ -22,16 +22,8 @@
 #include "parser_udata.h"
 #include "perfdata/perfdata.h"
 #include "profile_udata.h"
-#include "sys/readahead.h"
 
 #define PARSER_MT "perfgo.parser.parser"
-/* Input is read in blocks small enough to stay in the CPU caches while
- * they are parsed (measured: as fast as mapping the file, with less RSS).
- * Regular files are read ahead by a thread, READ_AHEAD blocks at most, so
- * the kernel's copy runs beside the parsing. */
-#define READ_CHUNK (128u << 10)
-#define READ_AHEAD 8
-
 
 static void lparser_release(lparser *lp)
 {
@@ -245,8 +237,7 @@ static int l_new(lua_State *L)
     return 1;
 }
 
-/* nil, "SOURCE:LINE: message" for a parse error; raises on OOM. */
-static int parse_error(lua_State *L, lparser *lp, int rc)
+int perfgo_parser_error(lua_State *L, lparser *lp, int rc)
 {
     if (rc == PS_ERR_NOMEM)
         return luaL_error(L, "out of memory while parsing");
@@ -265,70 +256,10 @@ static int l_feed(lua_State *L)
         return luaL_error(L, "feed after finish");
     int rc = ps_feed(lp->p, s, len);
     if (rc)
-        return parse_error(L, lp, rc);
+        return perfgo_parser_error(L, lp, rc);
     lua_pushboolean(L, 1);
     return 1;
 }
-
-/* Streams the rest of a text input from fd into the parser. */
-static int feed_text(lua_State *L, lparser *lp, int fd, bool is_stdin, const char *path,
-                     bool progress)
-{
-    struct stat st;
-    sys_readahead *ra = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && sys_readahead_useful())
-        ra = sys_readahead_new(fd, READ_CHUNK, READ_AHEAD);
-    if (!ra && !lp->buf && !(lp->buf = malloc(READ_CHUNK))) { /* plain reads */
-        if (!is_stdin)
-            close(fd);
-        return luaL_error(L, "out of memory");
-    }
-    uint64_t next = 16u << 20;
-    bool read_failed = false;
-    int rc = PS_OK, e = 0;
-    for (;;) {
-        const char *data = lp->buf;
-        ssize_t n = ra ? sys_readahead_next(ra, &data) : read(fd, lp->buf, READ_CHUNK);
-        if (n < 0 && errno == EINTR && !ra)
-            continue;
-        if (n < 0) {
-            e = errno;
-            read_failed = true;
-            break;
-        }
-        if (n == 0)
-            break;
-        if ((rc = ps_feed(lp->p, data, (size_t)n)) != PS_OK)
-            break;
-        const ps_stats *pst = ps_get_stats(lp->p);
-        if (progress && pst->bytes >= next) {
-            next = pst->bytes + (16u << 20);
-            lua_pushvalue(L, 3);
-            lua_pushinteger(L, (lua_Integer)pst->bytes);
-            lua_pushinteger(L, (lua_Integer)pst->samples);
-            if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-                sys_readahead_free(ra);
-                if (!is_stdin)
-                    close(fd);
-                return lua_error(L);
-            }
-        }
-    }
-    sys_readahead_free(ra);
-    if (!is_stdin)
-        close(fd);
-    if (read_failed) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s: %s", is_stdin ? "stdin" : path, strerror(e));
-        return 2;
-    }
-    if (rc)
-        return parse_error(L, lp, rc);
-    lua_pushboolean(L, 1);
-    lua_pushliteral(L, "text");
-    return 2;
-}
-
 
 /* p:feed_file(path, progress) -> true, kind | nil, message[, "unsupported"].
  * path "-" is stdin; progress(bytes, samples) is called every 16 MB (8 MB
@@ -373,13 +304,11 @@ static int l_feed_file(lua_State *L)
             close(fd);
         return nret;
     }
-    int rc = nhead ? ps_feed(lp->p, head, nhead) : PS_OK;
-    if (rc) {
-        if (!is_stdin)
-            close(fd);
-        return parse_error(L, lp, rc);
-    }
-    return feed_text(L, lp, fd, is_stdin, path, progress);
+    int nret = perfgo_parser_feed_stream(L, lp, fd, is_stdin ? "stdin" : path, head, nhead,
+                                         progress ? 3 : 0);
+    if (!is_stdin)
+        close(fd);
+    return nret;
 }
 
 /* p:finish() -> profile (or true when created with profile = false) |
@@ -391,7 +320,7 @@ static int l_finish(lua_State *L)
         return luaL_error(L, "parser already finished");
     int rc = ps_finish(lp->p);
     if (rc)
-        return parse_error(L, lp, rc);
+        return perfgo_parser_error(L, lp, rc);
     lp->finished = true;
     if (!lp->want_profile) {
         lua_pushboolean(L, 1);

@@ -35,4 +35,16 @@ void perfgo_parser_read_stack_labels(lua_State *L, int t, lparser *lp);
 int perfgo_parser_feed_perfdata(lua_State *L, lparser *lp, int fd, const char *name,
                                 const char *head, size_t nhead, int progress);
 
+/* Streams the text input on fd (its first nhead bytes already read, in
+ * head) into lp's parser, gunzipping it when it starts with the gzip
+ * magic; binary input (a NUL byte in the first 64 KiB of text) is refused.
+ * progress as above. Pushes true, "text" | nil, message and returns their
+ * number; fd is left open. */
+int perfgo_parser_feed_stream(lua_State *L, lparser *lp, int fd, const char *name,
+                              const char *head, size_t nhead, int progress);
+
+/* nil, "SOURCE:LINE: message" for a parse error (2 results); raises on
+ * OOM. */
+int perfgo_parser_error(lua_State *L, lparser *lp, int rc);
+
 #endif

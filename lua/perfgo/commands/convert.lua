@@ -26,7 +26,7 @@ function M.define(cmd)
     .. "  perf record -g -o - -- ./prog | perfgo convert -i - -o prog.pb.gz\n"
     .. "For the best symbolization (go tool pprof -lines/-list), print with\n"
     .. "  perf script -F comm,pid,tid,time,period,event,ip,sym,symoff,dso --show-mmap-events --show-task-events")
-  cmd:option("-i --input", "perf.data or perf script text to read; - for stdin.", "-")
+  cmd:option("-i --input", "perf.data or perf script text (gzip'd or not) to read; - for stdin.", "-")
   cmd:option("-o --output", "File to write; - for stdout. Default: perf.pb.gz for pprof, "
     .. "stdout for folded.")
   cmd:option("--format", "Output format: pprof or folded. Default: folded when the output "

@@ -1,0 +1,60 @@
+-- `perfgo convert`'s inputs as a user gives them: gzip'd perf script text
+-- (what the archive keeps), binary files.
+local t = require "testutil"
+
+local C = t.corpus_dir()
+local SCRIPT = C .. "/multi-event/perf.script"
+local FOLDED = C .. "/multi-event/expected-perfgo.folded"
+
+local function sh(script, ...)
+  local argv = { "sh", "-c", script, t.bin() }
+  for _, a in ipairs({ ... }) do argv[#argv + 1] = a end
+  return t.run(argv)
+end
+
+describe("perfgo convert input", function()
+  local dir
+  before_each(function() dir = t.tmpdir() end)
+  after_each(function() t.rmtree(dir) end)
+
+  it("reads gzip'd perf script text, by its magic, from a file or stdin", function()
+    assert.equals(0, t.run({ "sh", "-c", "gzip -c " .. t.quote(SCRIPT) .. " > " .. t.quote(dir .. "/s.gz")
+      .. " && cp " .. t.quote(dir .. "/s.gz") .. " " .. t.quote(dir .. "/noext") }).code)
+    for _, input in ipairs({ dir .. "/s.gz", dir .. "/noext" }) do
+      local r = t.perfgo({ "convert", "-i", input, "--format", "folded" })
+      assert.equals(0, r.code, r.stderr)
+      assert.equals(t.read(FOLDED), r.stdout)
+    end
+    local r = t.perfgo({ "convert", "-i", "-", "--format", "folded" }, { stdin = t.read(dir .. "/s.gz") })
+    assert.equals(0, r.code, r.stderr)
+    assert.equals(t.read(FOLDED), r.stdout)
+    -- two gzip members one after the other (gzip -c a b) are one text
+    local half = #t.read(SCRIPT) // 2
+    local text = t.read(SCRIPT)
+    local cut = text:find("\n\n", half, true) + 1
+    t.write(dir .. "/a", text:sub(1, cut))
+    t.write(dir .. "/b", text:sub(cut + 1))
+    assert.equals(0, sh("gzip -c " .. t.quote(dir .. "/a") .. " > " .. t.quote(dir .. "/ab.gz")
+      .. " && gzip -c " .. t.quote(dir .. "/b") .. " >> " .. t.quote(dir .. "/ab.gz")).code)
+    r = t.perfgo({ "convert", "-i", dir .. "/ab.gz", "--format", "folded" })
+    assert.equals(0, r.code, r.stderr)
+    assert.equals(t.read(FOLDED), r.stdout)
+  end)
+
+  it("refuses a truncated gzip file and binary input, naming the first NUL byte", function()
+    assert.equals(0, t.run({ "sh", "-c", "gzip -c " .. t.quote(SCRIPT) .. " | head -c 2000 > "
+      .. t.quote(dir .. "/cut.gz") }).code)
+    local r = t.perfgo({ "convert", "-i", dir .. "/cut.gz", "-o", dir .. "/x.pb.gz" })
+    assert.equals(2, r.code)
+    assert.equals("perfgo: " .. dir .. "/cut.gz: gzip: the gzip data is truncated\n", r.stderr)
+    r = t.perfgo({ "convert", "-i", "/bin/true", "-o", dir .. "/x.pb.gz" })
+    assert.equals(2, r.code)
+    assert.equals("perfgo: /bin/true: binary data (a NUL byte) at byte 7: not perf script output or perf.data\n",
+      r.stderr)
+    assert.is_nil(t.read(dir .. "/x.pb.gz"))
+    local late = "prog 1 1.0: 1 cpu-clock:\n\t1 f (/x)\n\nab\0cd\n"
+    r = t.perfgo({ "convert", "-i", "-", "--format", "folded" }, { stdin = late })
+    assert.equals(2, r.code)
+    assert.matches("stdin: binary data (a NUL byte) at byte " .. (late:find("\0", 1, true) - 1), r.stderr, 1, true)
+  end)
+end)
