@@ -260,7 +260,14 @@ int main(int argc, char **argv)
         code = lua_toboolean(L, -1) ? 0 : 1;
     else
         code = 0;
-    fflush(stdout);
+    /* What was written to stdout and not yet flushed: a full disk or
+     * /dev/full makes a success a failure (a reader that went away,
+     * EPIPE, is not worth a message; a run that failed said why) */
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE && code == 0) {
+        fprintf(stderr, "perfgo: cannot write to stdout: %s\n", strerror(errno ? errno : EIO));
+        code = 1;
+    }
     lua_close(L);
     return code;
 }

@@ -1,9 +1,10 @@
-/* perfgo.sys: random ids, clocks, host name. */
+/* perfgo.sys: random ids, clocks, host name, terminals, output files. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <string.h>
 
 #include "sys/sys.h"
+#include "sys/writefile.h"
 
 /* sys.random_id() -> 32 lowercase hex digits (16 random bytes). */
 static int l_random_id(lua_State *L)
@@ -53,6 +54,25 @@ static int l_isatty(lua_State *L)
     return 1;
 }
 
+/* sys.write_file(path, data) -> true | nil, message: replaced whole (or
+ * written in place when it is a device or FIFO), modes kept, symbolic
+ * links followed as the kernel's protected_symlinks rule allows
+ * (core/sys/writefile.h). */
+static int l_write_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *data = luaL_checklstring(L, 2, &len);
+    char err[1024];
+    if (sys_write_file(path, data, len, err, sizeof err) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 int luaopen_perfgo_sys(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -61,6 +81,7 @@ int luaopen_perfgo_sys(lua_State *L)
         {"realtime", l_realtime},
         {"hostname", l_hostname},
         {"isatty", l_isatty},
+        {"write_file", l_write_file},
         {NULL, NULL},
     };
     luaL_newlib(L, funcs);

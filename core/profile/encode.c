@@ -3,17 +3,14 @@
  * growing buffer: each message's size is computed from its fields, then
  * its bytes are written with no further checks. The output is what
  * protobuf-c packs for the same message (tests/c checks it byte for byte). */
-#include <errno.h>
-#include <fcntl.h>
 #include <libdeflate.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "profile/profile_impl.h"
+#include "sys/writefile.h"
 
 void prof_errf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -407,97 +404,9 @@ int prof_encode(const prof_profile *p, bool gzip, unsigned char **out, size_t *l
     return rc;
 }
 
-/* Writes all of data to fd: 0 or an errno value. */
-static int write_all(int fd, const void *data, size_t len)
-{
-    const unsigned char *q = data;
-    while (len > 0) {
-        ssize_t w = write(fd, q, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        q += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* A path that exists and is no regular file (/dev/null, /dev/stdout, a
- * FIFO) is written in place, as a shell redirection would: renaming a
- * file over it would replace it. */
-static int write_in_place(const char *path, const void *data, size_t len, char *err,
-                          size_t errlen)
-{
-    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-    int e = fd < 0 ? errno : write_all(fd, data, len);
-    if (fd >= 0 && close(fd) != 0 && e == 0)
-        e = errno;
-    if (e != 0)
-        prof_errf(err, errlen, "%s: %s", path, strerror(e));
-    return e ? -1 : 0;
-}
-
-/* The path a symbolic link names (relative to the link's directory when
- * it is relative), malloc'd; NULL when it cannot be read. */
-static char *link_target(const char *link)
-{
-    char buf[4096];
-    ssize_t n = readlink(link, buf, sizeof buf - 1);
-    if (n <= 0)
-        return NULL;
-    buf[n] = '\0';
-    const char *slash = strrchr(link, '/');
-    size_t dl = buf[0] == '/' || !slash ? 0 : (size_t)(slash - link) + 1;
-    char *out = malloc(dl + (size_t)n + 1);
-    if (out) {
-        memcpy(out, link, dl);
-        memcpy(out + dl, buf, (size_t)n + 1);
-    }
-    return out;
-}
-
 int prof_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return write_in_place(path, data, len, err, errlen);
-    /* through a symbolic link: the file it names is replaced, the link stays */
-    char *real = NULL;
-    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && !(real = realpath(path, NULL)))
-        real = link_target(path); /* a dangling link: its file is made */
-    const char *dest = real ? real : path;
-    size_t pl = strlen(dest);
-    char *tmp = malloc(pl + 16);
-    if (!tmp) {
-        prof_errf(err, errlen, "%s: out of memory", path);
-        free(real);
-        return -1;
-    }
-    memcpy(tmp, dest, pl);
-    memcpy(tmp + pl, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        prof_errf(err, errlen, "%s: %s", path, strerror(errno));
-        free(tmp);
-        free(real);
-        return -1;
-    }
-    int e = write_all(fd, data, len);
-    if (e == 0 && fchmod(fd, 0644) != 0)
-        e = errno;
-    if (close(fd) != 0 && e == 0)
-        e = errno;
-    if (e == 0 && rename(tmp, dest) != 0)
-        e = errno;
-    if (e != 0) {
-        unlink(tmp);
-        prof_errf(err, errlen, "%s: %s", path, strerror(e));
-    }
-    free(tmp);
-    free(real);
-    return e ? -1 : 0;
+    return sys_write_file(path, data, len, err, errlen);
 }
 
 int prof_write_file(const prof_profile *p, const char *path, bool gzip, char *err, size_t errlen)

@@ -216,10 +216,10 @@ uint64_t prof_function_full(prof_profile *p, const prof_function_info *f);
 /* snprintf into err when err is not NULL. */
 void prof_errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Writes data to path through a temporary file in the same directory and
- * rename (through a symbolic link: the file it names). A path that exists
- * and is no regular file (/dev/null, a FIFO) is written in place. 0, or -1
- * with a message naming path. */
+/* Writes data to path as core/sys/writefile.h says: replaced whole
+ * through a temporary file, modes kept, symbolic links followed as the
+ * kernel's protected_symlinks rule allows, devices and FIFOs written in
+ * place. 0, or -1 with a message naming path. */
 int prof_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
 #endif

@@ -11,6 +11,7 @@ set(PROFILE_TEST_SOURCES
     ${PROJECT_SOURCE_DIR}/core/profile/symmap.c
     ${PROJECT_SOURCE_DIR}/core/profile/symmap_side.c
     ${PROJECT_SOURCE_DIR}/core/elf/elf.c
+    ${PROJECT_SOURCE_DIR}/core/sys/writefile.c
     "${PROFILE_PB_C}")
 # test_encode checks the encoder against protobuf-c's packing (encode_ref.c).
 set(PROFILE_TEST_EXTRA_encode ${CMAKE_CURRENT_LIST_DIR}/encode_ref.c)

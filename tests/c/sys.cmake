@@ -15,6 +15,8 @@ if(PERFGO_UNSHARE)
         ENVIRONMENT "PERFGO_EXPECT_HOSTNAME=${long_host};ASAN_OPTIONS=detect_leaks=1"
         SKIP_RETURN_CODE 77 LABELS c)
 endif()
+perfgo_c_test(writefile
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_writefile.c ${PROJECT_SOURCE_DIR}/core/sys/writefile.c)
 perfgo_c_test(readahead
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_readahead.c ${PROJECT_SOURCE_DIR}/core/sys/readahead.c
     LIBS Threads::Threads)

@@ -1,5 +1,6 @@
--- `perfgo convert`'s inputs as a user gives them: gzip'd perf script text
--- (what the archive keeps), binary files.
+-- `perfgo convert`'s inputs and outputs as a user gives them: gzip'd perf
+-- script text (what the archive keeps), binary files, output modes and
+-- symbolic links, full disks.
 local t = require "testutil"
 
 local C = t.corpus_dir()
@@ -10,6 +11,12 @@ local function sh(script, ...)
   local argv = { "sh", "-c", script, t.bin() }
   for _, a in ipairs({ ... }) do argv[#argv + 1] = a end
   return t.run(argv)
+end
+
+local function mode_of(path)
+  local r = t.run({ "stat", "-c", "%a", path })
+  assert(r.code == 0, r.stderr)
+  return (r.stdout:gsub("%s+$", ""))
 end
 
 describe("perfgo convert input", function()
@@ -56,5 +63,61 @@ describe("perfgo convert input", function()
     r = t.perfgo({ "convert", "-i", "-", "--format", "folded" }, { stdin = late })
     assert.equals(2, r.code)
     assert.matches("stdin: binary data (a NUL byte) at byte " .. (late:find("\0", 1, true) - 1), r.stderr, 1, true)
+  end)
+end)
+
+describe("perfgo convert output", function()
+  local dir
+  before_each(function() dir = t.tmpdir() end)
+  after_each(function() t.rmtree(dir) end)
+
+  it("gives a new file 0666 & ~umask and keeps the mode of a file it replaces", function()
+    for _, fmt in ipairs({ "pprof", "folded" }) do
+      local out = dir .. "/out." .. fmt
+      local r = sh('umask 027 && "$0" convert -i "$1" --format "$2" -o "$3"', SCRIPT, fmt, out)
+      assert.equals(0, r.code, r.stderr)
+      assert.equals("640", mode_of(out))
+      assert.equals(0, t.run({ "chmod", "600", out }).code)
+      r = sh('umask 000 && "$0" convert -i "$1" --format "$2" -o "$3"', SCRIPT, fmt, out)
+      assert.equals(0, r.code, r.stderr)
+      assert.equals("600", mode_of(out))
+    end
+  end)
+
+  it("does not follow someone else's symbolic link in a sticky world-writable directory", function()
+    local target = dir .. "/precious"
+    t.write(target, "keep me\n")
+    local sticky = dir .. "/tmp"
+    assert.equals(0, t.run({ "sh", "-c", "mkdir -m 1777 " .. t.quote(sticky) }).code)
+    local link = sticky .. "/out.pb.gz"
+    assert.equals(0, t.run({ "ln", "-s", target, link }).code)
+    -- the user's own link is followed: the file it names is replaced
+    local r = t.perfgo({ "convert", "-i", SCRIPT, "--format", "folded", "-o", link })
+    assert.equals(0, r.code, r.stderr)
+    assert.equals(t.read(FOLDED), t.read(target))
+    t.write(target, "keep me\n")
+    if t.run({ "id", "-u" }).stdout ~= "0\n" then
+      pending("making someone else's link needs root")
+      return
+    end
+    assert.equals(0, t.run({ "chown", "-h", "65534:65534", link }).code)
+    for _, fmt in ipairs({ "pprof", "folded" }) do
+      r = t.perfgo({ "convert", "-i", SCRIPT, "--format", fmt, "-o", link })
+      assert.equals(2, r.code)
+      assert.matches("cannot write " .. link:gsub("%p", "%%%0") .. ": a symbolic link in a sticky "
+        .. "world%-writable directory that belongs to someone else: not followed", r.stderr)
+      assert.equals("keep me\n", t.read(target))
+    end
+  end)
+
+  it("fails when stdout cannot be written (-o - > /dev/full)", function()
+    for _, fmt in ipairs({ "pprof", "folded" }) do
+      local r = sh('"$0" convert -i "$1" --format "$2" -o - > /dev/full', SCRIPT, fmt)
+      assert.equals(2, r.code)
+      assert.equals("perfgo: cannot write to stdout: No space left on device\n", r.stderr)
+    end
+    local r = sh('"$0" version > /dev/full')
+    assert.equals(1, r.code)
+    assert.equals("perfgo: cannot write to stdout: No space left on device\n", r.stderr)
   end)
 end)

@@ -70,17 +70,18 @@ local function is_tty(fd)
   return require("perfgo.sys").isatty(fd)
 end
 
+--- Writes the output: stdout ("-"), or a file replaced whole (through
+--- perfgo.sys.write_file: modes kept, symbolic links checked). Every
+--- write error stops perfgo with a message, stdout's included.
 local function write_output(path, data)
   if path == "-" then
-    io.stdout:write(data)
-    io.stdout:flush()
+    local ok, err = io.stdout:write(data)
+    if ok then ok, err = io.stdout:flush() end
+    if not ok then errors.user("cannot write to stdout: " .. tostring(err)) end
     return
   end
-  local f, err = io.open(path, "wb")
-  if not f then errors.user("cannot write " .. tostring(err)) end
-  local ok, werr = f:write(data)
-  f:close()
-  if not ok then errors.user("cannot write " .. path .. ": " .. tostring(werr)) end
+  local ok, err = require("perfgo.sys").write_file(path, data)
+  if not ok then errors.user("cannot write " .. err) end
 end
 
 --- Options for perfgo.parser.new from the parsed arguments.
@@ -147,7 +148,7 @@ function M.run(args)
     write_output(output, result:encode())
   else
     local wok, werr = result:write(output)
-    if not wok and werr then errors.user(werr) end
+    if not wok and werr then errors.user("cannot write " .. werr) end
   end
   for _, w in ipairs(p:warnings()) do
     io.stderr:write("perfgo: warning: ", w, "\n")

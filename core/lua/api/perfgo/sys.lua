@@ -1,7 +1,8 @@
 ---@meta perfgo.sys
 -- luacheck: no unused
 -- LuaLS definitions for perfgo.sys (core/lua/sys.c): random ids, clocks,
--- the host name. require "perfgo.sys" loads the C module, never this file.
+-- the host name, terminals, output files. require "perfgo.sys" loads the
+-- C module, never this file.
 
 ---@class perfgo.sys
 local M = {}
@@ -29,5 +30,18 @@ function M.hostname() end
 ---@param fd integer 0 (stdin), 1 (stdout), 2 (stderr), ...
 ---@return boolean
 function M.isatty(fd) end
+
+--- Writes an output file as `-o FILE` should: a regular file is replaced
+--- whole (a temporary file renamed over it, so a failure leaves the old
+--- one), a new file gets 0666 & ~umask, a replaced one keeps its mode; a
+--- device or FIFO is written in place; a symbolic link is followed unless
+--- the kernel's protected_symlinks rule would refuse it (a link in a
+--- sticky, world-writable directory owned by someone else). Every write
+--- error is reported.
+---@param path string
+---@param data string
+---@return true|nil ok
+---@return string? err names the path
+function M.write_file(path, data) end
 
 return M
