@@ -4,7 +4,51 @@
 --- file, an unsupported event): the host prints one line, "perfgo: MESSAGE",
 --- and exits with the error's code. Any other Lua error is an internal
 --- error and prints a traceback. `--debug` shows tracebacks for both.
+---
+--- Messages often quote their input (a file name, a line of perf's
+--- output): M.escape makes such text safe for a terminal, and a user
+--- error's message is escaped (newlines apart) when it is made.
 local M = {}
+
+--- Text from inputs (symbols, comm names, perf's messages, file names)
+--- made safe for a terminal: control characters are shown escaped (`\n`,
+--- `\t`, `\r`, `\e`, else `\xNN`), as are the C1 controls (written
+--- `\u0080`..`\u009f` when UTF-8 encoded) and bytes that are not UTF-8,
+--- so no escape sequence from a file reaches the terminal. Printable
+--- text, UTF-8 included, is unchanged.
+---@param s any
+---@param keep_newlines? boolean leave "\n" as it is (multi-line messages)
+---@return string
+function M.escape(s, keep_newlines)
+  s = tostring(s)
+  if not s:find("[%c\128-\255]") then return s end -- the usual case
+  local named = { ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r", ["\27"] = "\\e" }
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    local b = s:byte(i)
+    if b < 0x20 or b == 0x7f then
+      local c = s:sub(i, i)
+      out[#out + 1] = (keep_newlines and c == "\n") and c or named[c] or string.format("\\x%02x", b)
+      i = i + 1
+    elseif b < 0x80 then
+      local j = s:find("[%c\128-\255]", i) or n + 1
+      out[#out + 1] = s:sub(i, j - 1)
+      i = j
+    else
+      local seq = s:match("^[\194-\244][\128-\191]*", i)
+      local ok, cp = false, nil
+      if seq then ok, cp = pcall(utf8.codepoint, seq) end
+      if ok and utf8.len(seq) == 1 then
+        out[#out + 1] = (cp >= 0x80 and cp <= 0x9f) and string.format("\\u%04x", cp) or seq
+        i = i + #seq
+      else
+        out[#out + 1] = string.format("\\x%02x", b)
+        i = i + 1
+      end
+    end
+  end
+  return table.concat(out)
+end
 
 local mt = {
   __tostring = function(e) return e.message end,
@@ -22,7 +66,7 @@ local mt = {
 function M.new(message, exit_code)
   return setmetatable({
     user_error = true,
-    message = tostring(message),
+    message = M.escape(message, true),
     exit_code = exit_code or 2,
   }, mt)
 end

@@ -1,7 +1,11 @@
 --- What perfgo tells the user while it works: step lines and warnings on
 --- stderr. Step lines appear only when stderr is a terminal (or when
 --- PERFGO_PROGRESS=1), so scripts and logs get the test's own output alone;
---- warnings always appear.
+--- warnings always appear. Arguments are text from inputs as often as not
+--- (file names, symbols, perf's messages): they are shown with control
+--- characters escaped (perfgo.errors.escape), so that no escape sequence
+--- from a file reaches the terminal.
+local errors = require "perfgo.errors"
 local sys = require "perfgo.sys"
 
 local M = {}
@@ -14,6 +18,15 @@ end
 
 local show_steps = enabled()
 local color = show_steps and sys.isatty(2) and os.getenv("NO_COLOR") == nil
+
+-- string.format with every string argument escaped.
+local function format(fmt, ...)
+  local args = table.pack(...)
+  for i = 1, args.n do
+    if type(args[i]) == "string" then args[i] = errors.escape(args[i]) end
+  end
+  return string.format(fmt, table.unpack(args, 1, args.n))
+end
 
 local function paint(code, s)
   if not color then return s end
@@ -40,19 +53,19 @@ end
 ---@param fmt string
 function M.step(fmt, ...)
   if not show_steps then return end
-  emit(io.stderr, paint("1;34", "perfgo: ") .. string.format(fmt, ...) .. "\n")
+  emit(io.stderr, paint("1;34", "perfgo: ") .. format(fmt, ...) .. "\n")
 end
 
 --- A warning: something went wrong silently and the user should know.
 ---@param fmt string
 function M.warn(fmt, ...)
-  emit(io.stderr, paint("1;33", "perfgo: warning: ") .. string.format(fmt, ...) .. "\n")
+  emit(io.stderr, paint("1;33", "perfgo: warning: ") .. format(fmt, ...) .. "\n")
 end
 
 --- A plain informational line that is always shown (results, paths).
 ---@param fmt string
 function M.info(fmt, ...)
-  emit(io.stderr, "perfgo: " .. string.format(fmt, ...) .. "\n")
+  emit(io.stderr, "perfgo: " .. format(fmt, ...) .. "\n")
 end
 
 --- Human-readable byte count.

@@ -1,6 +1,7 @@
 -- `perfgo convert`'s inputs and outputs as a user gives them: gzip'd perf
 -- script text (what the archive keeps), binary files, output modes and
--- symbolic links, full disks.
+-- symbolic links, full disks; and no escape sequence from an input
+-- reaching the terminal.
 local t = require "testutil"
 
 local C = t.corpus_dir()
@@ -119,5 +120,31 @@ describe("perfgo convert output", function()
     local r = sh('"$0" version > /dev/full')
     assert.equals(1, r.code)
     assert.equals("perfgo: cannot write to stdout: No space left on device\n", r.stderr)
+  end)
+end)
+
+describe("perfgo convert messages", function()
+  local dir
+  before_each(function() dir = t.tmpdir() end)
+  after_each(function() t.rmtree(dir) end)
+
+  it("shows text from its input with control characters escaped", function()
+    -- a comm that sets the terminal's title, a skipped line that clears it
+    local bad = "evil\27]0;pwned\7 1 1.0: 5 cpu-clock:\n\t1 f (/x)\n\n"
+      .. "prog 1 1.1: 5 cpu-clock:\n\t1 g (/x)\n\n  \27[2J???\n\n"
+    local r = t.perfgo({ "convert", "-i", "-", "--format", "folded", "--event-filter", "page\27[31m" },
+      { stdin = bad })
+    assert.equals(0, r.code, r.stderr)
+    assert.is_nil(r.stderr:find("\27", 1, true))
+    assert.matches("page\\e[31m", r.stderr, 1, true)
+    r = t.perfgo({ "convert", "-i", "-", "--format", "folded", "--strict" }, { stdin = bad })
+    assert.equals(2, r.code)
+    assert.is_nil(r.stderr:find("\27", 1, true))
+    assert.matches("\\e[2J???", r.stderr, 1, true)
+    -- and in errors: the file name of a missing input
+    r = t.perfgo({ "convert", "-i", dir .. "/no\27[1mfile" })
+    assert.equals(2, r.code)
+    assert.is_nil(r.stderr:find("\27", 1, true))
+    assert.matches("no\\e[1mfile", r.stderr, 1, true)
   end)
 end)

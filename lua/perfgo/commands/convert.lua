@@ -150,12 +150,11 @@ function M.run(args)
     local wok, werr = result:write(output)
     if not wok and werr then errors.user("cannot write " .. werr) end
   end
-  for _, w in ipairs(p:warnings()) do
-    io.stderr:write("perfgo: warning: ", w, "\n")
-  end
+  local ui = require "perfgo.ui"
+  for _, w in ipairs(p:warnings()) do ui.warn("%s", w) end
   local stats = p:stats()
   if stats.samples == 0 then
-    io.stderr:write("perfgo: warning: no samples in ", args.input == "-" and "stdin" or args.input, "\n")
+    ui.warn("no samples in %s", args.input == "-" and "stdin" or args.input)
   end
   p:close()
   return 0
