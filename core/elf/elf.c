@@ -1,14 +1,23 @@
 /* ELF headers: type, PT_LOAD segments, NT_GNU_BUILD_ID. Reads only the
  * file header, the program headers and PT_NOTE segments (with pread), so a
- * large binary costs a few small reads. */
+ * large binary costs a few small reads. Files named by an input are opened
+ * as elf.h says (elfi_open). */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#if defined(__linux__) && __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#define HAVE_OPENAT2 1
+#endif
 
 #include "elf/elf.h"
 
@@ -170,16 +179,204 @@ static int parse(const src *s, const char *name, elfi_info *out, char *err, size
     return 0;
 }
 
-int elfi_read(const char *path, elfi_info *out, char *err, size_t errlen)
+/* ---- opening files named by an input ---- */
+
+/* path, lexically normal and absolute: "//a/./b/../c" -> "/a/c", ".." at
+ * the top stays at the top. false when it does not fit. */
+static bool normalize(const char *path, char *out, size_t outlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        errf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t n = 0;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *s = p;
+        while (*p && *p != '/')
+            p++;
+        size_t len = (size_t)(p - s);
+        if (len == 0 || (len == 1 && s[0] == '.'))
+            continue;
+        if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--; /* the slash before the dropped name */
+            continue;
+        }
+        if (n + 1 + len + 1 > outlen)
+            return false;
+        out[n++] = '/';
+        memcpy(out + n, s, len);
+        n += len;
+    }
+    if (n == 0 && outlen > 1)
+        out[n++] = '/';
+    if (n >= outlen)
+        return false;
+    out[n] = '\0';
+    return true;
+}
+
+/* A normal path under /proc, /sys or /dev. */
+static bool forbidden(const char *norm)
+{
+    static const char *const dirs[] = {"/proc", "/sys", "/dev"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        size_t k = strlen(dirs[i]);
+        if (strncmp(norm, dirs[i], k) == 0 && (norm[k] == '\0' || norm[k] == '/'))
+            return true;
+    }
+    return false;
+}
+
+/* The file system of fd is procfs, sysfs or one of their kin. */
+static bool pseudo_fs(int fd)
+{
+    struct statfs sf;
+    if (fstatfs(fd, &sf) != 0)
+        return true;
+    switch ((unsigned long)sf.f_type) {
+    case 0x9fa0UL:     /* procfs */
+    case 0x62656572UL: /* sysfs */
+    case 0x64626720UL: /* debugfs */
+    case 0x74726163UL: /* tracefs */
+    case 0x73636673UL: /* securityfs */
+    case 0x1cd1UL:     /* devpts */
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* rel (a normal path) under the directory open as dirfd, with flags,
+ * resolved inside it. -1 with errno, ENOSYS without openat2. */
+static int open_beneath(int dirfd, const char *root, const char *norm, int flags)
+{
+#if defined(HAVE_OPENAT2) && defined(SYS_openat2)
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)flags;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    int fd = (int)syscall(SYS_openat2, dirfd, norm[1] ? norm + 1 : ".", &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS)
+        return fd;
+#endif
+    /* No openat2: the lexical path under the root, accepted only when its
+     * real path (symbolic links followed) lies under the root's. */
+    (void)dirfd;
+    char cand[PATH_MAX], real[PATH_MAX], rroot[PATH_MAX];
+    if ((size_t)snprintf(cand, sizeof cand, "%s%s", root, norm) >= sizeof cand) {
+        errno = ENAMETOOLONG;
         return -1;
     }
+    if (!realpath(root, rroot) || !realpath(cand, real))
+        return -1;
+    size_t k = strlen(rroot);
+    if (!(k == 1 || (strncmp(real, rroot, k) == 0 && (real[k] == '/' || real[k] == '\0')))) {
+        errno = EXDEV; /* it leads out of the root */
+        return -1;
+    }
+    return open(real, flags);
+}
+
+static int refuse(int code, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int refuse(int code, char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int elfi_open(const char *root, const char *path, elfi_file *f, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    char norm[PATH_MAX];
+    if (!normalize(path, norm, sizeof norm))
+        return refuse(ENAMETOOLONG, err, errlen, "%s: name too long", path);
+    if (!root && forbidden(norm))
+        return refuse(EPERM, err, errlen, "%s: not read (a file under /proc, /sys or /dev)", path);
+    int rootfd = -1;
+    if (root && (rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return refuse(errno, err, errlen, "%s: %s", root, strerror(errno));
+    /* O_PATH first: it opens nothing, so a FIFO cannot block and a device
+     * is not woken before the file is known to be a regular one */
+    int pfd = root ? open_beneath(rootfd, root, norm, O_PATH | O_CLOEXEC)
+                   : open(path, O_PATH | O_CLOEXEC);
+    int e = errno, code = 0;
+    struct stat pst, st;
+    if (pfd < 0) {
+        if (e == EXDEV)
+            code = refuse(EPERM, err, errlen, "%s: not read (it leads out of %s)", path, root);
+        else if (e == ELOOP && root)
+            code = refuse(EPERM, err, errlen, "%s: not read (a link that leaves %s)", path, root);
+        else
+            code = refuse(e, err, errlen, "%s%s: %s", root ? root : "", root ? norm : path,
+                          strerror(e));
+    } else if (fstat(pfd, &pst) != 0 || !S_ISREG(pst.st_mode)) {
+        code = refuse(EPERM, err, errlen, "%s: not read (not a regular file)", path);
+    } else if (pseudo_fs(pfd)) {
+        code = refuse(EPERM, err, errlen, "%s: not read (a file of /proc or /sys)", path);
+    } else {
+        int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+        f->fd = root ? open_beneath(rootfd, root, norm, flags) : open(path, flags);
+        if (f->fd < 0)
+            code = refuse(errno, err, errlen, "%s: %s", path, strerror(errno));
+        else if (fstat(f->fd, &st) != 0 || st.st_dev != pst.st_dev || st.st_ino != pst.st_ino)
+            code = refuse(EPERM, err, errlen, "%s: not read (it changed while being opened)", path);
+    }
+    if (code == 0) {
+        f->dev = (uint64_t)st.st_dev;
+        f->ino = (uint64_t)st.st_ino;
+        char link[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", f->fd);
+        ssize_t n = readlink(link, f->path, sizeof f->path - 1);
+        if (n <= 0) /* no /proc: the name it was opened by */
+            n = snprintf(f->path, sizeof f->path, "%s%s", root ? root : "", root ? norm : path);
+        f->path[(size_t)n < sizeof f->path ? (size_t)n : sizeof f->path - 1] = '\0';
+    } else if (f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+    if (pfd >= 0)
+        close(pfd);
+    if (rootfd >= 0)
+        close(rootfd);
+    return code;
+}
+
+bool elfi_path_is_normal(const char *path)
+{
+    char norm[PATH_MAX];
+    return path[0] == '/' && normalize(path, norm, sizeof norm) && strcmp(norm, path) == 0;
+}
+
+void elfi_close(elfi_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+}
+
+int elfi_read_fd(int fd, const char *name, elfi_info *out, char *err, size_t errlen)
+{
     src s = {.fd = fd};
-    int rc = parse(&s, path, out, err, errlen);
-    close(fd);
+    return parse(&s, name, out, err, errlen);
+}
+
+int elfi_read(const char *path, elfi_info *out, char *err, size_t errlen)
+{
+    elfi_file f;
+    if (elfi_open(NULL, path, &f, err, errlen) != 0)
+        return -1;
+    int rc = elfi_read_fd(f.fd, path, out, err, errlen);
+    elfi_close(&f);
     return rc;
 }
 

@@ -206,13 +206,15 @@ long pd_dso_get(pd_syms *s, const char *name, size_t len, uint32_t pid)
 }
 
 /* Tries one candidate file for d: its symbols when it is ELF and, when
- * the recording names a build id, has that build id. */
-static bool try_file(pd_dso *d, const char *path)
+ * the recording names a build id, has that build id. fd >= 0: the file is
+ * open there (our own vdso copy; elfi_read refuses /proc paths). */
+static bool try_file(pd_dso *d, const char *path, int fd)
 {
     char err[256];
     elfi_info e;
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || elfi_read(path, &e, err, sizeof err))
+    if (fd >= 0 ? elfi_read_fd(fd, path, &e, err, sizeof err) != 0
+                : stat(path, &st) != 0 || !S_ISREG(st.st_mode) || elfi_read(path, &e, err, sizeof err))
         return false;
     if (d->build_id[0]) {
         char hex[2 * ELFI_MAX_BUILD_ID + 1];
@@ -249,7 +251,7 @@ static bool try_own_vdso(pd_dso *d)
     bool ok = write(fd, (const void *)lo, hi - lo) == (ssize_t)(hi - lo);
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    ok = ok && try_file(d, path);
+    ok = ok && try_file(d, path, fd);
     close(fd);
     return ok;
 }
@@ -261,7 +263,7 @@ static void load_dso(pd_syms *s, pd_dso *d)
         return;
     char path[4096];
     for (size_t i = 0; i < s->o.npath_map; i++)
-        if (strcmp(s->pmap[i].from, d->name) == 0 && try_file(d, s->pmap[i].to)) {
+        if (strcmp(s->pmap[i].from, d->name) == 0 && try_file(d, s->pmap[i].to, -1)) {
             d->state = DSO_LOADED;
             return;
         }
@@ -271,7 +273,7 @@ static void load_dso(pd_syms *s, pd_dso *d)
         else
             snprintf(path, sizeof path, "%s/.build-id/%.2s/%s/elf", s->debug_dir, d->build_id,
                      d->build_id + 2);
-        if (try_file(d, path)) {
+        if (try_file(d, path, -1)) {
             d->state = DSO_LOADED;
             return;
         }
@@ -283,12 +285,12 @@ static void load_dso(pd_syms *s, pd_dso *d)
     }
     if (s->binary_root && strstr(d->name, "/../") == NULL) {
         snprintf(path, sizeof path, "%s/%s", s->binary_root, d->name);
-        if (try_file(d, path)) {
+        if (try_file(d, path, -1)) {
             d->state = DSO_LOADED;
             return;
         }
     }
-    if (!s->o.remote && try_file(d, d->name)) {
+    if (!s->o.remote && try_file(d, d->name, -1)) {
         d->state = DSO_LOADED;
         return;
     }

@@ -1,6 +1,7 @@
 /* symmap: README §3 in one place. See symmap.h for the rule.
  * mmap side band lives in one vector with a per-pid chain (newest first);
  * DSO decisions (which local file, which mode) are cached per DSO name. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,68 +167,85 @@ static symmap_kind classify(const char *n, size_t len)
     return SYMMAP_USER;
 }
 
-/* Finds and checks the local file for d (path map, binary root, the path
- * itself): sets d->state and, when usable, d->file; otherwise d->why. -1
- * only on OOM. */
+/* Opens the local file for d, first found of: the path map (an exact
+ * entry names the file; a directory entry, ending in "/", holds the rest
+ * of the name, which resolves inside it), the binary root (the name
+ * resolves inside it), the path itself (unless remote). Files are opened
+ * as core/elf/elf.h says (a DSO name is input). 0 with f open, 1 when
+ * there is nothing to read (d->why says why); *own tells the path itself
+ * was opened. -1 on OOM. */
+static int open_local(symmap *s, dso *d, elfi_file *f, bool *own)
+{
+    char err[600];
+    *own = false;
+    for (size_t i = 0; i < s->npmap; i++) {
+        const char *from = s->pmap[i].from, *to = s->pmap[i].to;
+        size_t fl = strlen(from);
+        int rc;
+        if (strcmp(from, d->name) == 0)
+            rc = elfi_open(NULL, to, f, err, sizeof err);
+        else if (fl > 0 && from[fl - 1] == '/' && strncmp(from, d->name, fl) == 0)
+            rc = elfi_open(to, d->name + fl, f, err, sizeof err);
+        else
+            continue;
+        if (rc == 0)
+            return 0;
+        set_why(d, "cannot read it (%s)", err);
+        return 1;
+    }
+    if (s->binary_root && d->name[0] == '/') {
+        int rc = elfi_open(s->binary_root, d->name, f, err, sizeof err);
+        if (rc == 0)
+            return 0;
+        if (rc != ENOENT) {
+            set_why(d, "cannot read it under the binary root (%s)", err);
+            return 1;
+        }
+    }
+    if (s->remote) {
+        set_why(d, "no local copy of this remote binary (not in the path map or under the "
+                   "binary root)");
+        return 1;
+    }
+    if (!elfi_path_is_normal(d->name)) { /* perf prints none: /../../usr/bin/true */
+        set_why(d, "not read (a name with ., .. or empty components)");
+        return 1;
+    }
+    if (elfi_open(NULL, d->name, f, err, sizeof err) != 0) {
+        set_why(d, "cannot read it (%s)", err);
+        return 1;
+    }
+    *own = true;
+    return 0;
+}
+
+/* Finds and checks the local file for d: sets d->state and, when usable,
+ * d->file; otherwise d->why. -1 only on OOM. */
 static int decide(symmap *s, dso *d)
 {
-    char *cand = NULL;
-    bool own_path = false;
-    for (size_t i = 0; i < s->npmap && !cand; i++) {
-        const char *from = s->pmap[i].from;
-        size_t fl = strlen(from);
-        if (strcmp(from, d->name) == 0) {
-            cand = symmap_dupn(s->pmap[i].to, strlen(s->pmap[i].to));
-        } else if (fl > 0 && from[fl - 1] == '/' && strncmp(from, d->name, fl) == 0) {
-            size_t tl = strlen(s->pmap[i].to), rest = d->len - fl;
-            cand = malloc(tl + rest + 2);
-            if (cand)
-                snprintf(cand, tl + rest + 2, "%s%s%s", s->pmap[i].to,
-                         tl && s->pmap[i].to[tl - 1] != '/' ? "/" : "", d->name + fl);
-        }
-        if (!cand && (strcmp(from, d->name) == 0 ||
-                      (fl > 0 && from[fl - 1] == '/' && strncmp(from, d->name, fl) == 0)))
-            return -1; /* out of memory */
-    }
-    if (!cand && s->binary_root && d->name[0] == '/') {
-        size_t n = strlen(s->binary_root) + d->len + 1;
-        cand = malloc(n);
-        if (!cand)
-            return -1;
-        snprintf(cand, n, "%s%s", s->binary_root, d->name);
-        struct stat st;
-        if (stat(cand, &st) != 0) {
-            free(cand);
-            cand = NULL;
-        }
-    }
-    if (!cand && !s->remote) {
-        cand = symmap_dupn(d->name, d->len);
-        if (!cand)
-            return -1;
-        own_path = true;
-    }
     d->state = D_UNREADABLE;
     struct stat pst;
     /* Whatever sits at the profiled path is, from here on, not the profiled
      * file unless it is accepted below: runtime-mode mappings then carry
-     * has_functions so pprof does not symbolize from it. */
+     * has_functions so pprof does not symbolize from it. (stat opens
+     * nothing: a FIFO there cannot block.) */
     d->foreign = d->name[0] == '/' && stat(d->name, &pst) == 0;
-    if (!cand) {
-        set_why(d, "no local copy of this remote binary (not in the path "
-                   "map or under the binary root)");
-        return 0;
-    }
-    char err[512];
+    elfi_file f;
+    bool own;
+    int rc = open_local(s, d, &f, &own);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     dso_file *file = malloc(sizeof *file);
     if (!file) {
-        free(cand);
+        elfi_close(&f);
         return -1;
     }
-    if (elfi_read(cand, &file->elf, err, sizeof err) != 0) {
+    char err[512];
+    rc = elfi_read_fd(f.fd, f.path, &file->elf, err, sizeof err);
+    elfi_close(&f);
+    if (rc != 0) {
         set_why(d, "cannot read it (%s)", err);
         free(file);
-        free(cand);
         return 0;
     }
     char *hex = file->build_hex;
@@ -235,24 +253,22 @@ static int decide(symmap *s, dso *d)
     const char *want = symmap_known_build_id(s, d->name);
     if (want && strcmp(want, hex) != 0) {
         set_why(d, "the local %s has build id %s but the profiled file had %s, so it is not used",
-                cand, hex[0] ? hex : "(none)", want);
+                f.path, hex[0] ? hex : "(none)", want);
         free(file);
-        free(cand);
         return 0;
     }
     const mrec *dr = want ? NULL : symmap_dev_record(s, d->name);
-    if (own_path && dr) {
-        struct stat st;
-        /* The inode decides; devices differ legitimately on overlay file
-         * systems (containers), where the kernel records the real layer. */
-        if (stat(cand, &st) != 0 || (uint64_t)st.st_ino != dr->ino) {
-            set_why(d, "the file on disk is not the profiled one (its inode changed since)");
-            free(file);
-            free(cand);
-            return 0;
-        }
+    /* The inode decides; devices differ legitimately on overlay file
+     * systems (containers), where the kernel records the real layer. */
+    if (own && dr && f.ino != dr->ino) {
+        set_why(d, "the file on disk is not the profiled one (its inode changed since)");
+        free(file);
+        return 0;
     }
-    file->local = cand;
+    if (!(file->local = symmap_dupn(f.path, strlen(f.path)))) {
+        free(file);
+        return -1;
+    }
     d->file = file;
     d->state = D_READABLE;
     d->foreign = false;

@@ -30,8 +30,12 @@
  * before that adjustment).
  *
  * Which files may be read: a path in the path map is read from the file it
- * maps to; otherwise, with binary_root set, <binary_root>/<path> when it
- * exists; otherwise (unless remote is set) the path itself. A file is used
+ * maps to (a directory entry, ending in "/", holds the rest of the path,
+ * resolved inside it); otherwise, with binary_root set, <binary_root>/<path>
+ * resolved inside the root, when it exists; otherwise (unless remote is
+ * set) the path itself, when it is a normal absolute path. Files are opened
+ * as core/elf/elf.h says: never under /proc, /sys or /dev, never a FIFO or
+ * device, never outside a root. A file is used
  * only when it is provably the profiled one: the build id from an MMAP2
  * record (perf record --buildid-mmap) or symmap_add_build_id must equal the
  * file's NT_GNU_BUILD_ID; when no build id is known and the file is read at

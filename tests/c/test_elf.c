@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -68,13 +70,22 @@ static bool self_offset(uintptr_t a, uint64_t *off)
     return found;
 }
 
+/* This test binary's path (files under /proc are never read). */
+static const char *exe(void)
+{
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    path[n > 0 ? n : 0] = '\0';
+    return path;
+}
+
 static void test_offset_to_vaddr_matches_loader(void)
 {
     self_info s = {0};
     dl_iterate_phdr(phdr_cb, &s);
     elfi_info e;
     char err[256];
-    CHECK(elfi_read("/proc/self/exe", &e, err, sizeof err) == 0);
+    CHECK(elfi_read(exe(), &e, err, sizeof err) == 0);
     CHECK(e.type == ET_DYN || e.type == ET_EXEC);
     CHECK(e.nloads == s.nloads);
     /* main's ELF vaddr is its runtime address minus the load bias. */
@@ -101,7 +112,7 @@ static void test_build_id_matches_note_in_memory(void)
     dl_iterate_phdr(phdr_cb, &s);
     elfi_info e;
     char err[256], hex[2 * ELFI_MAX_BUILD_ID + 1];
-    CHECK(elfi_read("/proc/self/exe", &e, err, sizeof err) == 0);
+    CHECK(elfi_read(exe(), &e, err, sizeof err) == 0);
     CHECK(e.build_id_len == s.build_id_len);
     CHECK(memcmp(e.build_id, s.build_id, s.build_id_len) == 0);
     size_t n = elfi_build_id_hex(&e, hex, sizeof hex);
@@ -119,8 +130,13 @@ static void test_errors_name_the_file(void)
     char err[256];
     CHECK(elfi_read("/nonexistent/bin", &e, err, sizeof err) == -1);
     CHECK(strstr(err, "/nonexistent/bin") != NULL);
-    CHECK(elfi_read("/proc/self/maps", &e, err, sizeof err) == -1);
+    char text[] = "/tmp/perfgo-elf-text-XXXXXX";
+    int tfd = mkstemp(text);
+    CHECK(tfd >= 0 && write(tfd, "not an ELF file at all\n", 23) == 23);
+    close(tfd);
+    CHECK(elfi_read(text, &e, err, sizeof err) == -1);
     CHECK(strstr(err, "not an ELF file") != NULL);
+    unlink(text);
     /* A truncated copy of a real header. */
     FILE *f = fopen("/proc/self/exe", "rb");
     unsigned char buf[100];
@@ -200,11 +216,85 @@ static void test_elf32_big_endian(void)
     CHECK(elfi_parse(b, sizeof b, &e, err, sizeof err) == -1);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    char buf[65536];
+    size_t n;
+    CHECK(in && out);
+    while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        CHECK(fwrite(buf, 1, n, out) == n);
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+}
+
+/* Names an input gives (DSOs perf printed) are opened safely: nothing
+ * under /proc, /sys or /dev however spelled or linked, no FIFO or device
+ * (a FIFO would block), and under a root, nothing outside it. */
+static void test_untrusted_names(void)
+{
+    elfi_info e;
+    elfi_file f;
+    char err[512], dir[] = "/tmp/perfgo-elf-XXXXXX", p[4300], q[4300];
+    CHECK(mkdtemp(dir) != NULL);
+    static const char *const under[] = {"//proc/kmsg",   "/./dev/zero", "/a/../proc/self/exe",
+                                        "/sys/kernel/notes", "/dev/null", "/proc"};
+    for (size_t i = 0; i < sizeof under / sizeof under[0]; i++) {
+        CHECK_MSG(elfi_read(under[i], &e, err, sizeof err) == -1, under[i]);
+        CHECK_MSG(strstr(err, "under /proc, /sys or /dev") != NULL, err);
+    }
+    snprintf(p, sizeof p, "%s/fifo", dir);
+    CHECK(mkfifo(p, 0600) == 0);
+    CHECK(elfi_read(p, &e, err, sizeof err) == -1); /* at once, not blocked */
+    CHECK(strstr(err, "not a regular file") != NULL);
+    snprintf(p, sizeof p, "%s/status", dir);
+    CHECK(symlink("/proc/self/status", p) == 0);
+    CHECK(elfi_read(p, &e, err, sizeof err) == -1);
+    CHECK(strstr(err, "a file of /proc or /sys") != NULL);
+    snprintf(p, sizeof p, "%s/zero", dir);
+    CHECK(symlink("/dev/zero", p) == 0);
+    CHECK(elfi_read(p, &e, err, sizeof err) == -1);
+    CHECK(strstr(err, "not a regular file") != NULL);
+
+    /* a root: root/usr/bin/app, a relative link to it and an absolute
+     * one to this binary outside the root */
+    char root[4200];
+    snprintf(root, sizeof root, "%s/root", dir);
+    snprintf(p, sizeof p, "%s/root/usr", dir);
+    CHECK(mkdir(root, 0755) == 0 && mkdir(p, 0755) == 0);
+    snprintf(p, sizeof p, "%s/root/usr/bin", dir);
+    CHECK(mkdir(p, 0755) == 0);
+    snprintf(p, sizeof p, "%s/root/usr/bin/app", dir);
+    copy_file(exe(), p);
+    snprintf(q, sizeof q, "%s/root/rel", dir);
+    CHECK(symlink("usr/bin/app", q) == 0);
+    snprintf(q, sizeof q, "%s/root/abs", dir);
+    CHECK(symlink(exe(), q) == 0);
+    CHECK(elfi_open(root, "/../../../../usr/bin/app", &f, err, sizeof err) == 0);
+    CHECK_STR(f.path, p); /* ".." stops at the root */
+    CHECK(elfi_read_fd(f.fd, f.path, &e, err, sizeof err) == 0 && e.nloads > 0);
+    elfi_close(&f);
+    CHECK(elfi_open(root, "/rel", &f, err, sizeof err) == 0);
+    CHECK_STR(f.path, p);
+    elfi_close(&f);
+    snprintf(q, sizeof q, "/../../../..%s", exe());
+    CHECK(elfi_open(root, q, &f, err, sizeof err) == ENOENT); /* not the real one */
+    CHECK(elfi_open(root, "/abs", &f, err, sizeof err) == ENOENT);
+    CHECK(f.fd == -1);
+    CHECK(elfi_open("/", "/proc/self/exe", &f, err, sizeof err) != 0);
+
+    snprintf(p, sizeof p, "rm -rf %s", dir);
+    CHECK(system(p) == 0);
+}
+
 int main(void)
 {
     RUN(test_offset_to_vaddr_matches_loader);
     RUN(test_build_id_matches_note_in_memory);
     RUN(test_errors_name_the_file);
     RUN(test_elf32_big_endian);
+    RUN(test_untrusted_names);
     return CHECK_DONE();
 }

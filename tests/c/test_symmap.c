@@ -267,12 +267,19 @@ static void test_remote_path_map_and_binary_root(void)
     snprintf(sub, sizeof sub, "%s/home/ci/work", root);
     mkdir(sub, 0755);
     snprintf(link, sizeof link, "%s/pkg.test", sub);
-    CHECK(symlink(self, link) == 0);
+    char cp[9000];
+    snprintf(cp, sizeof cp, "cp '%s' '%s'", self, link);
+    CHECK(system(cp) == 0);
     s = symmap_new(
         p, &(symmap_options){.remote = true, .binary_root = root, .addr_kind = SYMMAP_ADDR_OFFSET});
     CHECK(symmap_resolve(s, remote_path, strlen(remote_path), fn_off, 1, &r) == 0);
     CHECK(r.mode == SYMMAP_MODE_ELF && r.address == fn_vaddr);
     CHECK_STR(mapping_file(p, r.mapping_id, &m), link);
+    /* A name that climbs out of the root stays in it: not this binary. */
+    char climb[4400];
+    snprintf(climb, sizeof climb, "/../../../..%s", self);
+    CHECK(symmap_resolve(s, climb, strlen(climb), fn_off, 1, &r) == 0);
+    CHECK(r.mode == SYMMAP_MODE_NAMES);
     /* ...but a build id from the remote side still has to match. */
     symmap_free(s);
     s = symmap_new(
@@ -289,6 +296,32 @@ static void test_remote_path_map_and_binary_root(void)
     snprintf(sub, sizeof sub, "%s/home", root);
     rmdir(sub);
     rmdir(root);
+    prof_free(p);
+}
+
+/* DSO names under /proc, /sys or /dev, and FIFOs, are never read (a FIFO
+ * would block the conversion for ever, /proc/kmsg too): names only. */
+static void test_unsafe_names_are_not_read(void)
+{
+    prof_profile *p = prof_new();
+    symmap *s = symmap_new(p, &(symmap_options){.addr_kind = SYMMAP_ADDR_OFFSET});
+    char dir[] = "/tmp/perfgo-fifo-XXXXXX", fifo[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(fifo, sizeof fifo, "%s/lib.so", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    const char *names[] = {fifo, "//proc/kmsg", "/./dev/zero", "/proc/self/exe"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        symmap_result r;
+        CHECK(symmap_resolve(s, names[i], strlen(names[i]), 0x1000, 1, &r) == 0);
+        CHECK_MSG(r.mode == SYMMAP_MODE_NAMES, names[i]);
+    }
+    CHECK(symmap_num_warnings(s) == 4);
+    CHECK(strstr(symmap_warning(s, 0), "not a regular file") != NULL);
+    CHECK(strstr(symmap_warning(s, 1), "not read (a name with .") != NULL);
+    CHECK(strstr(symmap_warning(s, 3), "under /proc, /sys or /dev") != NULL);
+    symmap_free(s);
+    unlink(fifo);
+    rmdir(dir);
     prof_free(p);
 }
 
@@ -495,6 +528,7 @@ int main(void)
     RUN(test_unreadable_without_mmap_is_names_only);
     RUN(test_fork_inherits_and_exec_resets);
     RUN(test_many_records);
+    RUN(test_unsafe_names_are_not_read);
     RUN(test_kernel_and_special);
     RUN(test_main_binary_goes_first);
     return CHECK_DONE();

@@ -148,3 +148,46 @@ describe("perfgo convert messages", function()
     assert.matches("no\\e[1mfile", r.stderr, 1, true)
   end)
 end)
+
+describe("perfgo convert reading binaries", function()
+  local dir
+  before_each(function() dir = t.tmpdir() end)
+  after_each(function() t.rmtree(dir) end)
+
+  local function script(dso)
+    return "prog 10/10 1.0: 1000 cpu-clock:\n\t1000 main+0x10 (" .. dso .. ")\n\n"
+  end
+
+  it("never reads a FIFO, a device or a file under /proc named by a DSO", function()
+    local fifo = dir .. "/lib.so"
+    assert.equals(0, t.run({ "mkfifo", fifo }).code)
+    for _, dso in ipairs({ fifo, "//proc/kmsg", "/./dev/zero", "/a/../proc/self/exe" }) do
+      -- a FIFO would block the conversion for ever: `timeout` ends it
+      local r = t.run({ "timeout", "20", t.bin(), "convert", "-i", "-", "-o", dir .. "/x.pb.gz" },
+        { stdin = script(dso) })
+      assert.equals(0, r.code, dso .. ": " .. r.stderr)
+      assert.matches("not read", r.stderr, 1, true)
+    end
+  end)
+
+  it("resolves a DSO name inside --binary-root, whatever its .. says", function()
+    local root = dir .. "/root"
+    assert.equals(0, t.run({ "mkdir", "-p", root .. "/usr/bin" }).code)
+    -- with the root, /../../../../usr/bin/true is <root>/usr/bin/true, here
+    -- missing: the host's /usr/bin/true is not read (names only)
+    local r = t.perfgo({ "convert", "-i", "-", "-o", dir .. "/x.pb.gz", "--binary-root", root },
+      { stdin = script("/../../../../usr/bin/true") })
+    assert.equals(0, r.code, r.stderr)
+    local pprof = require "perfgo.pprof"
+    local p = assert(pprof.read(dir .. "/x.pb.gz"))
+    for _, m in ipairs(p:mappings()) do assert.not_equals("/usr/bin/true", m.file) end
+    -- with a copy there, that copy is read
+    assert.equals(0, t.run({ "cp", "/usr/bin/true", root .. "/usr/bin/true" }).code)
+    r = t.perfgo({ "convert", "-i", "-", "-o", dir .. "/x.pb.gz", "--binary-root", root },
+      { stdin = script("/../../../../usr/bin/true") })
+    assert.equals(0, r.code, r.stderr)
+    local files = {}
+    for _, m in ipairs(assert(pprof.read(dir .. "/x.pb.gz")):mappings()) do files[#files + 1] = m.file end
+    assert.same({ root .. "/usr/bin/true" }, files)
+  end)
+end)
