@@ -13,8 +13,9 @@ return {
     remote_host = os.getenv("PERFGO_EXAMPLE_HOST"),
     -- The default event for profile and stat runs.
     event = { "cpu-clock" },
-    -- Options for one command only.
-    list = { limit = 20 },
+    -- Options for one command only (test or exec: the commands that read
+    -- this file).
+    exec = { call_graph = "fp" },
   },
 
   -- Wrap or replace workflow steps: function(ctx, base) ... end.

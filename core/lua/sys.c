@@ -1,9 +1,12 @@
-/* perfgo.sys: random ids, clocks, host name, terminals, output files. */
+/* perfgo.sys: random ids, clocks, host name, terminals, output files, trust
+ * in configuration files. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sys/sys.h"
+#include "sys/trust.h"
 #include "sys/writefile.h"
 
 /* sys.random_id() -> 32 lowercase hex digits (16 random bytes). */
@@ -73,6 +76,26 @@ static int l_write_file(lua_State *L)
     return 1;
 }
 
+/* sys.untrusted(path) -> nil when the file at the absolute path may be run
+ * as code by this user, else why not: it or a directory on its path (or
+ * on its real path) belongs to someone other than the user or root, or is
+ * writable by group or others (sticky directories apart), or cannot be
+ * examined (core/sys/trust.h). */
+static int l_untrusted(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    char why[1024];
+    int rc = sys_untrusted(path, geteuid(), why, sizeof why);
+    if (rc == 0) {
+        lua_pushnil(L);
+    } else if (rc > 0) {
+        lua_pushstring(L, why);
+    } else {
+        lua_pushfstring(L, "it cannot be examined (%s)", why);
+    }
+    return 1;
+}
+
 int luaopen_perfgo_sys(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -82,6 +105,7 @@ int luaopen_perfgo_sys(lua_State *L)
         {"hostname", l_hostname},
         {"isatty", l_isatty},
         {"write_file", l_write_file},
+        {"untrusted", l_untrusted},
         {NULL, NULL},
     };
     luaL_newlib(L, funcs);

@@ -25,6 +25,25 @@ local function command_name(modname)
   return (modname:match("([^.]+)$"))
 end
 
+--- The built-in commands that load configuration (perfgo.lua and the
+--- user's init.lua): the workflow's, whose defaults, rules, steps and hooks
+--- it sets. Configuration is code, so the others (list, view, compare,
+--- version, convert, --help alone) never run it.
+M.config_commands = { test = true, exec = true }
+
+--- Whether the command named name loads configuration: one of
+--- M.config_commands, or one that is not built in (a configuration may
+--- define it).
+---@param name string
+---@return boolean
+function M.uses_config(name)
+  if M.config_commands[name] then return true end
+  for _, modname in ipairs(M.commands) do
+    if command_name(modname) == name then return false end
+  end
+  return true
+end
+
 -- What an option is, as a configured default must look to fit it:
 -- recorded while a command defines it through argparse's public builder
 -- methods (perfgo never reads argparse's own fields).
@@ -105,12 +124,13 @@ function M.recording(cmd)
 end
 
 -- The options of each command by key, as configured defaults are
--- checked against them.
+-- checked against them; false for a command that does not load
+-- configuration.
 local function option_targets(recorded)
   local out = {}
   for name, list in pairs(recorded) do
-    local set = {}
-    for _, opt in ipairs(list) do
+    local set = M.uses_config(name) and {} or false
+    for _, opt in ipairs(set and list or {}) do
       if type(opt.names) == "string" then
         set[opt.target or default_target(opt.names)] = {
           flag = opt.flag, many = opt.many, choices = opt.choices, convert = opt.convert,
@@ -211,12 +231,13 @@ function M.main(args)
   for i = 1, #args do argv[i], original[i] = args[i], args[i] end
 
   local config = require "perfgo.config"
-  local layers = config.layers(pre_scan(argv))
+  local ci = command_index(argv)
+  local layers = {}
+  if ci and M.uses_config(argv[ci]) then layers = config.layers(pre_scan(argv)) end
   local extra = {}
   config.apply(layers, extra)
   -- Without configuration layers (whose defaults are checked against every
   -- command's options) only the command being run needs its options.
-  local ci = command_index(argv)
   local only
   if #layers == 0 then only = ci and argv[ci] or "" end
   local parser, commands, recorded = M.parser(extra, only)

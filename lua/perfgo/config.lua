@@ -2,7 +2,10 @@
 ---
 --- Looked up in layers: the user's `~/.config/perfgo/init.lua` first, then
 --- the project's `perfgo.lua` (found by walking up from the current
---- directory, or named with --config), so the project wins. Each returns a
+--- directory to the repository root, or named with --config), so the
+--- project wins. Loading a configuration runs its code: it is loaded only
+--- for the commands that use it (cli), and a file that was looked up only
+--- when nobody but the user or root could have written it. Each returns a
 --- table with any of:
 ---   defaults  flag values for any command ({remote_host=, event={...}, ...});
 ---             a subtable named after a command applies to that command only
@@ -19,18 +22,47 @@ local M = {}
 
 M.KEYS = { defaults = true, rules = true, commands = true, steps = true, hooks = true }
 
---- The project's perfgo.lua: walks up from dir.
----@param dir string
+--- The repository around dir: the nearest directory, dir included, that
+--- holds `.git` (a directory, or a worktree's file), or nil.
+---@param dir string absolute
+---@return string|nil
+function M.repo_root(dir)
+  local d = dir
+  while true do
+    if fs.exists(fs.join(d, ".git")) then return d end
+    local parent = fs.dirname(d)
+    if parent == d then return nil end
+    d = parent
+  end
+end
+
+--- The project's perfgo.lua: looked up from dir up to the repository root,
+--- never above it, and outside a repository in dir alone, so that a
+--- perfgo.lua in /tmp or in a shared parent directory is not picked up.
+---@param dir string absolute
 ---@return string|nil
 function M.find(dir)
+  local stop = M.repo_root(dir) or dir
   local d = dir
   while true do
     local p = fs.join(d, "perfgo.lua")
     if fs.is_file(p) then return p end
     local parent = fs.dirname(d)
-    if parent == d then return nil end
+    if d == stop or parent == d then return nil end
     d = parent
   end
+end
+
+-- Loads a configuration file that was looked up (not named by the user)
+-- unless someone else could have written it: the error says why and how
+-- to go on.
+local function load_trusted(path, how)
+  local why = require("perfgo.sys").untrusted(path)
+  if why then
+    errors.user(string.format("%s is not loaded: %s, so someone other than you or root could "
+      .. "have written the code it runs (fix the permissions, or %s)", path, why, how))
+  end
+  return M.load(path)
 end
 
 --- The user's configuration file, if it exists.
@@ -144,19 +176,26 @@ function M.load(path)
   return cfg
 end
 
---- The configuration layers in force, user first then project.
+--- The configuration layers in force, user first then project. Files that
+--- are looked up must pass perfgo.sys.untrusted; a file named with
+--- --config is loaded as it is (the user chose it).
 ---@param opts {config?: string, no_project_config?: boolean}
 ---@return table[]
 function M.layers(opts)
   local out = {}
   local user = M.user_file()
-  if user then out[#out + 1] = M.load(user) end
+  if user then
+    out[#out + 1] = load_trusted(fs.abspath(user), "set XDG_CONFIG_HOME to a directory of your own")
+  end
   if opts.config then
     if not fs.is_file(opts.config) then errors.user("--config " .. opts.config .. ": no such file") end
     out[#out + 1] = M.load(opts.config)
   elseif not opts.no_project_config then
     local project = M.find(fs.abspath("."))
-    if project then out[#out + 1] = M.load(project) end
+    if project then
+      out[#out + 1] = load_trusted(project, "load it anyway with --config " .. project
+        .. ", or ignore it with --no-project-config")
+    end
   end
   return out
 end
@@ -233,10 +272,17 @@ end
 ---@param layers table[]
 ---@param command string the command being run
 ---@param parsed table argparse result
----@param targets table<string, table<string, table|boolean>> command -> option target -> option
+---@param targets table<string, table<string, table|boolean>|false> command -> option target ->
+--- option (false: a command that does not load configuration)
 function M.apply_defaults(layers, command, parsed, targets)
-  local all = {}
-  for _, set in pairs(targets) do for k in pairs(set) do all[k] = true end end
+  local all, reading = {}, {}
+  for name, set in pairs(targets) do
+    if set then
+      for k in pairs(set) do all[k] = true end
+      reading[#reading + 1] = name
+    end
+  end
+  table.sort(reading)
   for _, cfg in ipairs(layers) do
     local d = cfg.defaults or {}
     local function set(key, value, scope)
@@ -260,6 +306,10 @@ function M.apply_defaults(layers, command, parsed, targets)
       end
     end
     for key, value in pairs(d) do
+      if targets[key] == false then
+        fail(cfg.path, line_of(cfg.text, tostring(key)), string.format("defaults.%s: '%s' does not "
+          .. "read perfgo.lua (only %s do)", key, key, table.concat(reading, ", ")))
+      end
       if targets[key] and type(value) == "table" and #value == 0 then
         for k2, v2 in pairs(value) do set(k2, v2, key) end
       else

@@ -33,3 +33,5 @@ if(NOT PERFGO_SANITIZE AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
     set_tests_properties(c.readahead.tsan PROPERTIES
         ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1" LABELS "c;tsan")
 endif()
+perfgo_c_test(trust
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_trust.c ${PROJECT_SOURCE_DIR}/core/sys/trust.c)

@@ -6,9 +6,11 @@ describe("perfgo.lua errors", function()
   before_each(function() dir = t.tmpdir() end)
   after_each(function() t.rmtree(dir) end)
 
+  -- exec reads perfgo.lua (list, view, convert and version do not); each
+  -- mistake stops it before anything runs
   local function with_config(text, args)
     t.write(dir .. "/perfgo.lua", text)
-    return t.perfgo(args or { "list" }, { cwd = dir })
+    return t.perfgo(args or { "exec", "run", "--", "true" }, { cwd = dir })
   end
 
   it("an unknown key names the file and its line", function()
@@ -57,6 +59,13 @@ describe("perfgo.lua errors", function()
     assert.matches("perfgo%.lua:2: defaults: no option 'remote_hots'", r.stderr)
   end)
 
+  it("a default for a command that does not read perfgo.lua is reported", function()
+    local r = with_config("return { defaults = {\n\n  list = { limit = 5 },\n} }\n")
+    assert.equals(2, r.code)
+    assert.equals("perfgo: " .. dir .. "/perfgo.lua:3: defaults.list: 'list' does not read perfgo.lua "
+      .. "(only exec, test do)\n", r.stderr)
+  end)
+
   it("a runtime error in perfgo.lua code names perfgo.lua:LINE", function()
     local r = with_config([[
 return {
@@ -77,7 +86,9 @@ return {
 
   it("--no-project-config skips it and --config picks another", function()
     t.write(dir .. "/perfgo.lua", "return { nonsense = {} }\n")
-    local r = t.perfgo({ "--no-project-config", "list" }, { cwd = dir })
+    local r = t.perfgo({ "exec", "run", "--", "true" }, { cwd = dir })
+    assert.equals(2, r.code)
+    r = t.perfgo({ "--no-project-config", "exec", "run", "--", "true" }, { cwd = dir })
     assert.equals(0, r.code, r.stderr)
     t.write(dir .. "/other.lua", "return { commands = { hi = { run = function() print('hi there') return 0 end } } }\n")
     r = t.perfgo({ "--config", dir .. "/other.lua", "hi" }, { cwd = dir })
@@ -85,8 +96,8 @@ return {
     assert.equals("hi there\n", r.stdout)
   end)
 
-  it("is found by walking up from a subdirectory", function()
-    os.execute("mkdir -p " .. t.quote(dir .. "/a/b"))
+  it("is found by walking up from a subdirectory to the repository root", function()
+    os.execute("mkdir -p " .. t.quote(dir .. "/a/b") .. " " .. t.quote(dir .. "/.git"))
     t.write(dir .. "/perfgo.lua", "return { commands = { up = { run = function() print('found') return 0 end } } }\n")
     local r = t.perfgo({ "up" }, { cwd = dir .. "/a/b" })
     assert.equals(0, r.code, r.stderr)

@@ -1,8 +1,8 @@
 ---@meta perfgo.sys
 -- luacheck: no unused
 -- LuaLS definitions for perfgo.sys (core/lua/sys.c): random ids, clocks,
--- the host name, terminals, output files. require "perfgo.sys" loads the
--- C module, never this file.
+-- the host name, terminals, output files, trust in configuration files.
+-- require "perfgo.sys" loads the C module, never this file.
 
 ---@class perfgo.sys
 local M = {}
@@ -43,5 +43,14 @@ function M.isatty(fd) end
 ---@return true|nil ok
 ---@return string? err names the path
 function M.write_file(path, data) end
+
+--- Why the file at an absolute path must not be run as code by this user,
+--- or nil when it may: it, a directory above it, or the same on its real
+--- path when a symbolic link leads elsewhere, belongs to someone other than
+--- the user or root, or is writable by its group or others (a sticky
+--- directory such as /tmp apart), or cannot be examined.
+---@param path string
+---@return string|nil why e.g. "/x/perfgo.lua is writable by others"
+function M.untrusted(path) end
 
 return M
