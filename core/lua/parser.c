@@ -19,6 +19,7 @@
 
 #include "perfscript/builder.h"
 #include "perfscript/perfscript.h"
+#include "options.h"
 #include "parser_udata.h"
 #include "perfdata/perfdata.h"
 #include "profile_udata.h"
@@ -67,29 +68,14 @@ static char *dup_or_die(lua_State *L, const char *s, size_t n)
     return d;
 }
 
-static bool opt_bool(lua_State *L, int t, const char *key, bool def)
-{
-    bool v = def;
-    if (lua_getfield(L, t, key) != LUA_TNIL) {
-        if (!lua_isboolean(L, -1))
-            luaL_error(L, "option '%s' must be a boolean", key);
-        v = lua_toboolean(L, -1);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
-static const char *opt_str(lua_State *L, int t, const char *key, size_t *len)
-{
-    const char *s = NULL;
-    if (lua_getfield(L, t, key) != LUA_TNIL) {
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "option '%s' must be a string", key);
-        s = lua_tolstring(L, -1, len);
-    }
-    lua_pop(L, 1); /* the string stays alive in the options table */
-    return s;
-}
+/* The options parser.new (and parse_file, parse_string, fold) and
+ * p:folded take; any other key is an error (options.h). */
+#define FOLD_KEYS "pid", "tid", "kernel", "jit", "all", "addrs", "srcline", "event_filter"
+static const char *const new_keys[] = {
+    FOLD_KEYS, "profile",  "strict",   "remote",    "labels",       "binary_root",
+    "source",  "path_map", "kallsyms", "debug_dir", "stack_labels", NULL,
+};
+static const char *const folded_keys[] = {FOLD_KEYS, NULL};
 
 static void set_label(lua_State *L, ps_build_options *bo, const char *s, size_t n)
 {
@@ -144,16 +130,16 @@ static void read_labels(lua_State *L, int t, ps_build_options *bo)
     lua_pop(L, 1);
 }
 
-static void read_fold_options(lua_State *L, int t, ps_fold_options *fo)
+static void read_fold_options(lua_State *L, int t, const char *fn, ps_fold_options *fo)
 {
-    fo->pid = opt_bool(L, t, "pid", fo->pid);
-    fo->tid = opt_bool(L, t, "tid", fo->tid);
-    fo->kernel = opt_bool(L, t, "kernel", fo->kernel);
-    fo->jit = opt_bool(L, t, "jit", fo->jit);
-    if (opt_bool(L, t, "all", false))
+    fo->pid = opts_bool(L, t, fn, "pid", fo->pid);
+    fo->tid = opts_bool(L, t, fn, "tid", fo->tid);
+    fo->kernel = opts_bool(L, t, fn, "kernel", fo->kernel);
+    fo->jit = opts_bool(L, t, fn, "jit", fo->jit);
+    if (opts_bool(L, t, fn, "all", false))
         fo->kernel = fo->jit = true;
-    fo->addrs = opt_bool(L, t, "addrs", fo->addrs);
-    fo->srcline = opt_bool(L, t, "srcline", fo->srcline);
+    fo->addrs = opts_bool(L, t, fn, "addrs", fo->addrs);
+    fo->srcline = opts_bool(L, t, fn, "srcline", fo->srcline);
 }
 
 static void read_path_map(lua_State *L, int t, lparser *lp)
@@ -189,12 +175,11 @@ static void read_path_map(lua_State *L, int t, lparser *lp)
     lua_pop(L, 1);
 }
 
-/* parser.new(opts) -> parser */
-static int l_new(lua_State *L)
+/* Pushes a new parser made with the options table at index t (or none);
+ * fn names the function in errors. */
+static void new_parser(lua_State *L, int t, const char *fn)
 {
-    bool has_opts = !lua_isnoneornil(L, 1);
-    if (has_opts)
-        luaL_checktype(L, 1, LUA_TTABLE);
+    bool has_opts = opts_table(L, t, fn, new_keys);
     lparser *lp = lua_newuserdatauv(L, sizeof *lp, 0);
     memset(lp, 0, sizeof *lp);
     luaL_setmetatable(L, PARSER_MT);
@@ -202,26 +187,26 @@ static int l_new(lua_State *L)
     if (has_opts) {
         size_t len;
         const char *s;
-        lp->po.strict = opt_bool(L, 1, "strict", false);
-        lp->want_profile = opt_bool(L, 1, "profile", true);
-        lp->bo.remote = opt_bool(L, 1, "remote", false);
-        read_labels(L, 1, &lp->bo);
-        read_fold_options(L, 1, &lp->fo);
-        if ((s = opt_str(L, 1, "event_filter", &len))) {
+        lp->po.strict = opts_bool(L, t, fn, "strict", false);
+        lp->want_profile = opts_bool(L, t, fn, "profile", true);
+        lp->bo.remote = opts_bool(L, t, fn, "remote", false);
+        read_labels(L, t, &lp->bo);
+        read_fold_options(L, t, fn, &lp->fo);
+        if ((s = opts_string(L, t, fn, "event_filter", &len))) {
             lp->event_filter = dup_or_die(L, s, len);
             lp->fo.event_filter = lp->bo.event_filter = lp->event_filter;
             lp->fo.event_filter_len = lp->bo.event_filter_len = len;
         }
-        if ((s = opt_str(L, 1, "binary_root", &len)))
+        if ((s = opts_string(L, t, fn, "binary_root", &len)))
             lp->binary_root = dup_or_die(L, s, len);
-        if ((s = opt_str(L, 1, "source", &len)))
+        if ((s = opts_string(L, t, fn, "source", &len)))
             lp->source = dup_or_die(L, s, len);
-        if ((s = opt_str(L, 1, "kallsyms", &len)))
+        if ((s = opts_string(L, t, fn, "kallsyms", &len)))
             lp->kallsyms = dup_or_die(L, s, len);
-        if ((s = opt_str(L, 1, "debug_dir", &len)))
+        if ((s = opts_string(L, t, fn, "debug_dir", &len)))
             lp->debug_dir = dup_or_die(L, s, len);
-        read_path_map(L, 1, lp);
-        perfgo_parser_read_stack_labels(L, 1, lp);
+        read_path_map(L, t, lp);
+        perfgo_parser_read_stack_labels(L, t, lp);
     }
     lp->bo.binary_root = lp->binary_root;
     lp->bo.source = lp->source;
@@ -233,7 +218,13 @@ static int l_new(lua_State *L)
     lp->po.infer_pid = lp->want_profile;
     lp->p = ps_new(&lp->po);
     if (!lp->p)
-        return luaL_error(L, "out of memory");
+        luaL_error(L, "out of memory");
+}
+
+/* parser.new(opts) -> parser */
+static int l_new(lua_State *L)
+{
+    new_parser(L, 1, "parser.new");
     return 1;
 }
 
@@ -342,11 +333,10 @@ static int l_folded(lua_State *L)
     if (!lp->finished)
         return luaL_error(L, "folded: call finish() first");
     ps_fold_options fo = lp->fo;
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        read_fold_options(L, 2, &fo);
+    if (opts_table(L, 2, "folded", folded_keys)) {
+        read_fold_options(L, 2, "folded", &fo);
         size_t len;
-        const char *ef = opt_str(L, 2, "event_filter", &len);
+        const char *ef = opts_string(L, 2, "folded", "event_filter", &len);
         if (ef) {
             fo.event_filter = ef;
             fo.event_filter_len = len;
@@ -440,12 +430,10 @@ static int l_tostring(lua_State *L)
 }
 
 /* Runs new(opts), feed or feed_file, finish; returns result, parser. */
-static int parse_whole(lua_State *L, bool file)
+static int parse_whole(lua_State *L, bool file, const char *fn)
 {
     lua_settop(L, 2);
-    lua_pushcfunction(L, l_new);
-    lua_pushvalue(L, 2);
-    lua_call(L, 1, 1); /* 3: parser */
+    new_parser(L, 2, fn); /* 3 */
     lua_pushcfunction(L, file ? l_feed_file : l_feed);
     lua_pushvalue(L, 3);
     lua_pushvalue(L, 1);
@@ -467,14 +455,14 @@ static int parse_whole(lua_State *L, bool file)
 static int l_parse_file(lua_State *L)
 {
     luaL_checkstring(L, 1);
-    return parse_whole(L, true);
+    return parse_whole(L, true, "parser.parse_file");
 }
 
 /* parser.parse_string(s, opts) -> profile, parser | nil, message */
 static int l_parse_string(lua_State *L)
 {
     luaL_checkstring(L, 1);
-    return parse_whole(L, false);
+    return parse_whole(L, false, "parser.parse_string");
 }
 
 /* parser.fold(s, opts) -> folded text, parser | nil, message */
@@ -483,8 +471,7 @@ static int l_fold(lua_State *L)
     luaL_checkstring(L, 1);
     lua_settop(L, 2);
     lua_newtable(L); /* copy opts with profile = false */
-    if (!lua_isnil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
+    if (opts_table(L, 2, "parser.fold", new_keys)) {
         lua_pushnil(L);
         while (lua_next(L, 2)) {
             lua_pushvalue(L, -2);
@@ -495,7 +482,7 @@ static int l_fold(lua_State *L)
     lua_pushboolean(L, 0);
     lua_setfield(L, 3, "profile");
     lua_replace(L, 2);
-    int n = parse_whole(L, false);
+    int n = parse_whole(L, false, "parser.fold");
     if (lua_isnil(L, -n))
         return n;
     lua_pushcfunction(L, l_folded);

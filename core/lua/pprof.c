@@ -178,22 +178,25 @@ static int l_symmap(lua_State *L)
     prof_profile *p = perfgo_profile_check(L, 1);
     symmap_options o = {0};
     symmap_path *pm = NULL;
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        lua_getfield(L, 2, "binary_root");
-        o.binary_root = luaL_optstring(L, -1, NULL);
-        lua_getfield(L, 2, "remote");
-        o.remote = lua_toboolean(L, -1);
-        lua_getfield(L, 2, "addresses");
-        const char *a = luaL_optstring(L, -1, "auto");
-        if (strcmp(a, "offset") == 0)
+    static const char *const keys[] = {"binary_root", "remote", "addresses", "path_map", NULL};
+    const char *fn = "pprof.symmap";
+    if (opts_table(L, 2, fn, keys)) {
+        /* the strings live in the options table; symmap_new copies them */
+        o.binary_root = opts_string(L, 2, fn, "binary_root", NULL);
+        o.remote = opts_bool(L, 2, fn, "remote", false);
+        const char *a = opts_string(L, 2, fn, "addresses", NULL);
+        if (!a || strcmp(a, "auto") == 0)
+            o.addr_kind = SYMMAP_ADDR_AUTO;
+        else if (strcmp(a, "offset") == 0)
             o.addr_kind = SYMMAP_ADDR_OFFSET;
         else if (strcmp(a, "raw") == 0)
             o.addr_kind = SYMMAP_ADDR_RAW;
-        else if (strcmp(a, "auto") != 0)
-            return luaL_error(L, "addresses must be \"auto\", \"offset\" or \"raw\"");
+        else
+            return luaL_error(L, "%s: addresses must be \"auto\", \"offset\" or \"raw\"", fn);
         if (lua_getfield(L, 2, "path_map") != LUA_TNIL) {
-            luaL_checktype(L, -1, LUA_TTABLE);
+            if (!lua_istable(L, -1))
+                return luaL_error(
+                    L, "%s: option 'path_map' must be a table {[profiled_path] = local_path}", fn);
             int t = lua_gettop(L);
             size_t n = 0;
             for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1))
@@ -241,6 +244,9 @@ static int sm_mmap(lua_State *L)
 {
     symmap *s = check_symmap(L);
     luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const keys[] = {"pid", "start", "len",  "pgoff",    "maj", "min",
+                                       "ino", "path",  "exec", "build_id", NULL};
+    opts_check(L, 2, "symmap:mmap", keys);
     symmap_mmap m = {0};
     m.pid = (int)opt_int(L, 2, "pid", -1, NULL);
     m.start = (uint64_t)opt_int(L, 2, "start", 0, NULL);
@@ -253,8 +259,7 @@ static int sm_mmap(lua_State *L)
     m.path = luaL_checklstring(L, -1, &m.path_len);
     lua_getfield(L, 2, "build_id");
     m.build_id = luaL_optlstring(L, -1, NULL, &m.build_id_len);
-    lua_getfield(L, 2, "exec");
-    m.exec = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
+    m.exec = opts_bool(L, 2, "symmap:mmap", "exec", true);
     if (symmap_add_mmap(s, &m) != 0)
         return luaL_error(L, "out of memory");
     return 0;

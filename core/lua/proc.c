@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "options.h"
 #include "proc/proc.h"
 
 #define CHILD_MT "perfgo.proc.child"
@@ -78,6 +79,8 @@ static void parse_stdin(lua_State *L, int opts, int anchor, struct proc_io_spec 
         return;
     }
     if (lua_type(L, -1) == LUA_TTABLE) {
+        static const char *const keys[] = {"file", NULL};
+        opts_check(L, -1, "opts.stdin", keys);
         lua_getfield(L, -1, "file");
         if (lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "opts.stdin: a table needs file=path");
@@ -104,7 +107,8 @@ static void parse_stdin(lua_State *L, int opts, int anchor, struct proc_io_spec 
     lua_pop(L, 1);
 }
 
-static void parse_output(lua_State *L, int opts, int anchor, const char *key,
+/* opts.stdout or opts.stderr (key); what names it in errors. */
+static void parse_output(lua_State *L, int opts, int anchor, const char *key, const char *what,
                          struct proc_io_spec *io)
 {
     lua_getfield(L, opts, key);
@@ -129,6 +133,8 @@ static void parse_output(lua_State *L, int opts, int anchor, const char *key,
     }
     if (t != LUA_TTABLE)
         luaL_error(L, "opts.%s must be a mode string or {file=path} / {tee=path}", key);
+    static const char *const keys[] = {"file", "tee", "append", NULL};
+    opts_check(L, -1, what, keys);
     lua_getfield(L, -1, "tee");
     if (lua_type(L, -1) == LUA_TSTRING) {
         io->mode = PROC_TEE;
@@ -142,9 +148,8 @@ static void parse_output(lua_State *L, int opts, int anchor, const char *key,
         luaL_error(L, "opts.%s: a table needs file=path or tee=path", key);
     io->mode = PROC_FILE;
     io->path = anchored(L, anchor, -1);
-    lua_getfield(L, -2, "append");
-    io->append = lua_toboolean(L, -1);
-    lua_pop(L, 3);
+    io->append = opts_bool(L, -2, what, "append", false);
+    lua_pop(L, 2);
 }
 
 static void parse_env(lua_State *L, int opts, int anchor, struct proc_opts *o)
@@ -192,14 +197,19 @@ static void parse_env(lua_State *L, int opts, int anchor, struct proc_opts *o)
     lua_pop(L, 1);
 }
 
+/* The options of proc.spawn; proc.run also takes input and timeout. */
+#define SPAWN_KEYS "cwd", "env", "env_mode", "stdin", "stdout", "stderr", "pgroup"
+static const char *const spawn_keys[] = {SPAWN_KEYS, NULL};
+static const char *const run_keys[] = {SPAWN_KEYS, "input", "timeout", NULL};
+
 /* Fills o from argv (a list of strings) at index 1 and the opts table at
- * index 2; everything it points to is kept alive by the anchor table. */
-static int check_spawn_args(lua_State *L, struct proc_opts *o)
+ * index 2 (its keys among keys; fn names the function in errors);
+ * everything it points to is kept alive by the anchor table. */
+static int check_spawn_args(lua_State *L, struct proc_opts *o, const char *fn,
+                            const char *const *keys)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    int opts = lua_istable(L, 2) ? 2 : 0;
-    if (!lua_isnoneornil(L, 2))
-        luaL_checktype(L, 2, LUA_TTABLE);
+    int opts = opts_table(L, 2, fn, keys) ? 2 : 0;
     lua_settop(L, 2);
     lua_newtable(L);
     int anchor = lua_gettop(L);
@@ -219,11 +229,9 @@ static int check_spawn_args(lua_State *L, struct proc_opts *o)
         o->cwd = opt_string(L, opts, anchor, "cwd");
         parse_env(L, opts, anchor, o);
         parse_stdin(L, opts, anchor, &o->in);
-        parse_output(L, opts, anchor, "stdout", &o->out);
-        parse_output(L, opts, anchor, "stderr", &o->err);
-        lua_getfield(L, opts, "pgroup");
-        o->same_pgroup = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
-        lua_pop(L, 1);
+        parse_output(L, opts, anchor, "stdout", "opts.stdout", &o->out);
+        parse_output(L, opts, anchor, "stderr", "opts.stderr", &o->err);
+        o->same_pgroup = !opts_bool(L, opts, fn, "pgroup", true);
     }
     return anchor;
 }
@@ -265,7 +273,7 @@ static int l_spawn(lua_State *L)
 {
     struct proc_opts o;
     memset(&o, 0, sizeof o);
-    check_spawn_args(L, &o);
+    check_spawn_args(L, &o, "proc.spawn", spawn_keys);
     char err[1024];
     int code;
     struct lchild *u = spawn_child(L, &o, err, sizeof err, &code);
@@ -331,7 +339,7 @@ static int l_run(lua_State *L)
     o.out.mode = PROC_PIPE;
     o.err.mode = PROC_PIPE;
     o.capture_tee = true;
-    check_spawn_args(L, &o);
+    check_spawn_args(L, &o, "proc.run", run_keys);
     size_t input_len = 0;
     const char *input = NULL;
     double timeout = -1;

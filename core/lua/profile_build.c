@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "profile_udata.h"
 
 static int oom(lua_State *L)
@@ -86,10 +87,7 @@ static uint64_t int_field(lua_State *L, int t, const char *k, uint64_t dflt)
 
 static bool bool_field(lua_State *L, int t, const char *k)
 {
-    lua_getfield(L, t, k);
-    bool v = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
+    return opts_bool(L, t, "profile:mapping", k, false);
 }
 
 /* mapping{start, limit, offset, file, build_id, has_functions, ...} -> id */
@@ -97,6 +95,17 @@ static int b_mapping(lua_State *L)
 {
     prof_profile *p = perfgo_profile_check(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const keys[] = {"start",
+                                       "limit",
+                                       "offset",
+                                       "file",
+                                       "build_id",
+                                       "has_functions",
+                                       "has_filenames",
+                                       "has_line_numbers",
+                                       "has_inline_frames",
+                                       NULL};
+    opts_check(L, 2, "profile:mapping", keys);
     prof_mapping_spec m = {0};
     m.start = int_field(L, 2, "start", 0);
     m.limit = int_field(L, 2, "limit", PROF_NO_LIMIT);
@@ -195,6 +204,8 @@ static int b_add_sample(lua_State *L)
         lua_rawgeti(L, 4, (lua_Integer)i + 1); /* kept on the stack: strings stay alive */
         int t = lua_gettop(L);
         luaL_argcheck(L, lua_istable(L, t), 4, "each label must be a table");
+        static const char *const keys[] = {"key", "str", "num", "unit", NULL};
+        opts_check(L, t, "profile:add_sample label", keys);
         memset(&labels[i], 0, sizeof labels[i]);
         lua_getfield(L, t, "key");
         labels[i].key = luaL_checkstring(L, -1);

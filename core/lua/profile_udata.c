@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "profile_udata.h"
 
 typedef struct profile_ud {
@@ -80,50 +81,44 @@ static size_t column_opt(lua_State *L, const prof_profile *p, int opts)
     return col;
 }
 
-static bool bool_opt(lua_State *L, int opts, const char *key, bool dflt)
+static bool bool_opt(lua_State *L, int opts, const char *fn, const char *key, bool dflt)
 {
-    if (!opts)
-        return dflt;
-    int t = lua_getfield(L, opts, key);
-    bool v = t == LUA_TNIL ? dflt : lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
+    return opts ? opts_bool(L, opts, fn, key, dflt) : dflt;
 }
 
 /* "pprof" (default) or "folded". */
-static bool folded_opt(lua_State *L, int opts)
+static bool folded_opt(lua_State *L, int opts, const char *fn)
 {
-    if (!opts)
+    const char *f = opts ? opts_string(L, opts, fn, "format", NULL) : NULL;
+    if (!f)
         return false;
-    lua_getfield(L, opts, "format");
-    const char *f = luaL_optstring(L, -1, "pprof");
     bool folded = strcmp(f, "folded") == 0;
     if (!folded && strcmp(f, "pprof") != 0)
-        luaL_error(L, "format must be \"pprof\" or \"folded\", not \"%s\"", f);
-    lua_pop(L, 1);
+        luaL_error(L, "%s: format must be \"pprof\" or \"folded\", not \"%s\"", fn, f);
     return folded;
 }
 
-static int opts_index(lua_State *L, int idx)
+/* The options of write and encode: the table at idx (0 when there is
+ * none), its keys checked. */
+static int opts_index(lua_State *L, int idx, const char *fn)
 {
-    if (lua_isnoneornil(L, idx))
-        return 0;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    return idx;
+    static const char *const keys[] = {"format", "gzip", "sample_type", NULL};
+    return opts_table(L, idx, fn, keys) ? idx : 0;
 }
 
 static int p_write(lua_State *L)
 {
     prof_profile *p = perfgo_profile_check(L, 1);
     const char *path = luaL_checkstring(L, 2);
-    int opts = opts_index(L, 3);
-    bool folded = folded_opt(L, opts);
+    const char *fn = "profile:write";
+    int opts = opts_index(L, 3, fn);
+    bool folded = folded_opt(L, opts, fn);
     char err[512];
     int rc;
     if (folded)
         rc = prof_write_folded_file(p, column_opt(L, p, opts), path, err, sizeof err);
     else
-        rc = prof_write_file(p, path, bool_opt(L, opts, "gzip", true), err, sizeof err);
+        rc = prof_write_file(p, path, bool_opt(L, opts, fn, "gzip", true), err, sizeof err);
     if (rc != 0) {
         lua_pushnil(L);
         lua_pushstring(L, err);
@@ -157,8 +152,9 @@ static void push_owned(lua_State *L, void *buf, size_t len)
 static int p_encode(lua_State *L)
 {
     prof_profile *p = perfgo_profile_check(L, 1);
-    int opts = opts_index(L, 2);
-    if (folded_opt(L, opts)) {
+    const char *fn = "profile:encode";
+    int opts = opts_index(L, 2, fn);
+    if (folded_opt(L, opts, fn)) {
         char *buf;
         size_t len;
         if (prof_encode_folded(p, column_opt(L, p, opts), &buf, &len) != 0)
@@ -169,7 +165,7 @@ static int p_encode(lua_State *L)
     unsigned char *buf;
     size_t len;
     char err[256];
-    if (prof_encode(p, bool_opt(L, opts, "gzip", true), &buf, &len, err, sizeof err) != 0)
+    if (prof_encode(p, bool_opt(L, opts, fn, "gzip", true), &buf, &len, err, sizeof err) != 0)
         return luaL_error(L, "%s", err);
     push_owned(L, buf, len);
     return 1;

@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "options.h"
 #include "proc/proc.h"
 #include "ssh/ssh.h"
 #include "ssh_lua.h"
@@ -75,6 +76,10 @@ static const char **string_list(lua_State *L, int idx, const char *what, size_t 
 static int l_connect(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const names[] = {"host",    "user",        "port",    "identity",
+                                        "config",  "control_dir", "options", "connect_timeout",
+                                        "persist", NULL};
+    opts_check(L, 1, "ssh.connect", names);
     lua_settop(L, 1);
     struct ssh_connect_opts o;
     memset(&o, 0, sizeof o);
@@ -263,7 +268,9 @@ static int call_proc(lua_State *L, const char *fn, int argv_idx, int opts_idx)
 static int l_run(lua_State *L)
 {
     struct ssh_session *s = open_session(L, 1);
-    int oidx = lua_istable(L, 3) ? 3 : 0;
+    static const char *const keys[] = {"cwd",    "env",   "stdin",   "stdout",
+                                       "stderr", "input", "timeout", NULL};
+    int oidx = opts_table(L, 3, "session:run", keys) ? 3 : 0;
     lua_settop(L, 3);
     bool feeds = wants_stdin(L, oidx);
     push_argv(L, s, 2, oidx, feeds ? SSH_PLAIN : SSH_WATCHDOG);
@@ -286,7 +293,8 @@ static int l_run(lua_State *L)
 static int l_spawn(lua_State *L)
 {
     struct ssh_session *s = open_session(L, 1);
-    int oidx = lua_istable(L, 3) ? 3 : 0;
+    static const char *const keys[] = {"cwd", "env", "stdin", "stdout", "stderr", NULL};
+    int oidx = opts_table(L, 3, "session:spawn", keys) ? 3 : 0;
     lua_settop(L, 3);
     bool feeds = wants_stdin(L, oidx);
     push_argv(L, s, 2, oidx, feeds ? SSH_PLAIN : SSH_WATCHDOG);
@@ -299,14 +307,10 @@ static int l_spawn(lua_State *L)
 static int l_argv(lua_State *L)
 {
     struct ssh_session *s = open_session(L, 1);
-    int oidx = lua_istable(L, 3) ? 3 : 0;
+    static const char *const keys[] = {"cwd", "env", "watchdog", NULL};
+    int oidx = opts_table(L, 3, "session:argv", keys) ? 3 : 0;
     lua_settop(L, 3);
-    bool watchdog = false;
-    if (oidx) {
-        lua_getfield(L, oidx, "watchdog");
-        watchdog = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    }
+    bool watchdog = oidx && opts_bool(L, oidx, "session:argv", "watchdog", false);
     push_argv(L, s, 2, oidx, watchdog ? SSH_WATCHDOG : SSH_PLAIN);
     return 1;
 }
@@ -341,7 +345,8 @@ static int l_put_tree(lua_State *L)
 {
     struct ssh_session *s = open_session(L, 1);
     const char *remote = luaL_checkstring(L, 3);
-    int oidx = lua_istable(L, 4) ? 4 : 0;
+    static const char *const keys[] = {"base", "method", NULL};
+    int oidx = opts_table(L, 4, "session:put_tree", keys) ? 4 : 0;
     lua_settop(L, 4);
     size_t n;
     const char **files = string_list(L, 2, "files", &n);
@@ -443,7 +448,8 @@ static int l_channel(lua_State *L)
     struct ssh_session *s = open_session(L, 1);
     const char *script = luaL_checkstring(L, 2);
     double heartbeat = 1.0;
-    if (lua_istable(L, 3)) {
+    static const char *const keys[] = {"heartbeat", NULL};
+    if (opts_table(L, 3, "session:channel", keys)) {
         lua_getfield(L, 3, "heartbeat");
         heartbeat = luaL_optnumber(L, -1, 1.0);
         lua_pop(L, 1);
@@ -469,17 +475,13 @@ static int l_rsync_shell(lua_State *L)
  * runs argv */
 static int l_command_script(lua_State *L)
 {
-    int oidx = lua_istable(L, 2) ? 2 : 0;
+    static const char *const keys[] = {"cwd", "env", "watchdog", NULL};
+    int oidx = opts_table(L, 2, "ssh.command_script", keys) ? 2 : 0;
     lua_settop(L, 2);
     const char **argv = string_list(L, 1, "argv", NULL);
     if (argv[0] == NULL)
         luaL_argerror(L, 1, "argv must have a program name");
-    bool watchdog = false;
-    if (oidx) {
-        lua_getfield(L, oidx, "watchdog");
-        watchdog = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    }
+    bool watchdog = oidx && opts_bool(L, oidx, "ssh.command_script", "watchdog", false);
     const char *cwd;
     size_t n_env;
     struct ssh_env *env = remote_env(L, oidx, &cwd, &n_env);
