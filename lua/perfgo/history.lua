@@ -82,7 +82,7 @@ local REQUIRED = { id = "string", type = "string", status = "string", timestamp 
 local OPTIONAL = {
   exit_code = "number", duration = "number", args = "table", package = "table", target = "table",
   git = "table", artifacts = "table", perf = "table", error = "string", signal = "string",
-  pid = "number", host = "string", archive = "string",
+  pid = "number", host = "string", archive = "string", group = "table",
 }
 
 --- Why a decoded testrun.json is not a usable run record, or nil.

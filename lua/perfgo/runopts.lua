@@ -18,14 +18,18 @@ local takes_value = {
   ["--ssh-option"] = "--ssh-option", ["-e"] = "--event", ["--event"] = "--event", ["-c"] = "--count",
   ["--count"] = "--count", ["-F"] = "--freq", ["--freq"] = "--freq", ["--call-graph"] = "--call-graph",
   ["--archive"] = "--archive", ["--perf-arg"] = "--perf-arg", ["-r"] = "--repeat", ["--repeat"] = "--repeat",
-  ["--binary-root"] = "--binary-root", ["--rule"] = "--rule",
+  ["--binary-root"] = "--binary-root", ["--rule"] = "--rule", ["--parallel"] = "--parallel",
 }
 
 --- Declares the shared options on an argparse command.
 ---@param cmd table
 function M.define(cmd)
   cmd:group("Where it runs",
-    cmd:option("--remote-host", "Run on this host over SSH ([user@]host[:port] or an ssh config alias)."),
+    cmd:option("--remote-host", "Run on this host over SSH ([user@]host[:port] or an ssh config alias); "
+      .. "several (a,b,c or repeated) run at once, each recorded, tied by a group id.")
+      :count("*"):argname("<host>"),
+    cmd:option("--parallel", "With several hosts: at most N run at once (default 8).")
+      :convert(M.count_option("--parallel")):argname("<n>"),
     cmd:option("--ssh-config", "ssh config file to use (ssh -F)."),
     cmd:option("-o --ssh-option", "ssh option KEY=VALUE (repeatable).")
       :count("*"):argname("<key=value>"),

@@ -49,6 +49,18 @@ function M.out(s)
   emit(io.stdout, s)
 end
 
+--- Writes text to stderr as it is (another perfgo's messages, passed on).
+---@param s string
+function M.err(s)
+  emit(io.stderr, s)
+end
+
+--- Whether step lines are shown (a terminal, or PERFGO_PROGRESS=1).
+---@return boolean
+function M.steps_shown()
+  return show_steps
+end
+
 --- Announces a step ("building ./pkg for linux/amd64").
 ---@param fmt string
 function M.step(fmt, ...)

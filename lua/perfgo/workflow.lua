@@ -92,7 +92,8 @@ function M.steps.resolve(ctx)
   ctx.rule = rules.load(ctx.rule_name, ctx.repo.root)
   ctx.rule.resolve(ctx)
   if ctx.mode == "profile" then require("perfgo.programs").require("gzip") end
-  ctx.run_id = require("perfgo.sys").random_id()
+  -- one host of a group (perfgo.fanout) was given its run id
+  ctx.run_id = ctx.group and ctx.group.run_id or require("perfgo.sys").random_id()
   ctx.host_platform = target.new_local_platform()
   ctx.target = target.new(ctx)
   perf.preflight(ctx)
@@ -291,6 +292,7 @@ function M.record_of(ctx, out)
     } or nil,
     perf = perf.describe(ctx),
     archive = ctx.archive_dir,
+    group = ctx.group and require("perfgo.group").record_field(ctx.group) or nil,
     artifacts = run.artifacts,
   }
 end

@@ -23,8 +23,15 @@ M.split_args = function(argv) return runopts.split(argv, true) end
 ---@param args table
 ---@return integer
 function M.run(args)
+  local fanout = require "perfgo.fanout"
+  local hosts = fanout.hosts(args.remote_host)
+  if #hosts > 1 then
+    return fanout.run({ command_name = "exec", rule_name = "exec", module = M }, args, hosts)
+  end
+  args.remote_host = hosts[1]
   local workflow = require "perfgo.workflow"
   return workflow.run({
+    group = fanout.member_for(args.remote_host),
     command_name = "exec",
     rule_name = "exec",
     mode = args.mode,

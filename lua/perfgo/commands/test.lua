@@ -36,8 +36,15 @@ M.split_args = function(argv) return runopts.split(argv, false) end
 ---@param args table parsed arguments (args.passthrough: go test flags)
 ---@return integer
 function M.run(args)
+  local fanout = require "perfgo.fanout"
+  local hosts = fanout.hosts(args.remote_host)
+  if #hosts > 1 then
+    return fanout.run({ command_name = "test", rule_name = args.rule or "go", module = M }, args, hosts)
+  end
+  args.remote_host = hosts[1]
   local workflow = require "perfgo.workflow"
   return workflow.run({
+    group = fanout.member_for(args.remote_host),
     command_name = "test",
     rule_name = args.rule or "go",
     mode = args.mode,
