@@ -18,11 +18,15 @@ local M = {
 }
 
 function M.define(cmd)
-  cmd:usage("Usage: perfgo compare A B [--top N] [--bench NAME] [--benchstat]")
+  cmd:usage("Usage: perfgo compare A B [--top N] [--bench NAME] [--benchstat]\n"
+    .. "       perfgo compare --group ID [--top N]")
   cmd:description("A and B are run selectors as for view: 0 (latest), -N, or an id prefix. "
-    .. "B is compared against A (the base).")
-  cmd:argument("a", "The base run.")
-  cmd:argument("b", "The run compared with the base.")
+    .. "B is compared against A (the base). --group compares the hosts of one group of runs "
+    .. "(perfgo test --remote-host a,b,...): stat counters side by side, each profile's top functions.")
+  cmd:argument("a", "The base run."):args("?")
+  cmd:argument("b", "The run compared with the base."):args("?")
+  cmd:option("--group", "Compare the hosts of this group: 0 (latest), -N or a prefix of its id.")
+    :argname("<id>")
   cmd:option("--top", "Profile runs: how many functions to show.")
     :convert(require("perfgo.runopts").count_option("--top")):default("15")
   cmd:option("--bench", "Profile runs of Go benchmarks: compare only this benchmark's samples "
@@ -150,7 +154,7 @@ function M.function_totals(profile, col, bench)
 end
 
 --- The value column to compare: the first event's (after samples/count).
-local function column(profile)
+function M.value_column(profile)
   local s = profile:summary()
   local types = s.sample_types or {}
   if #types >= 2 then return 2, types[2] end
@@ -159,7 +163,7 @@ end
 
 --- The top changed functions of two profiles (of one benchmark), as text.
 function M.profile_table(pa, pb, top, bench)
-  local col, st = column(pa)
+  local col, st = M.value_column(pa)
   local ta, totala = M.function_totals(pa, col, bench)
   local tb, totalb = M.function_totals(pb, col, bench)
   local names, seen = {}, {}
@@ -210,6 +214,15 @@ end
 
 function M.run(args)
   local runs = runsel.runs(runsel.repo_root())
+  if args.group then
+    if args.a or args.b then errors.user("compare: give two runs A B, or --group ID, not both") end
+    local group = require "perfgo.group"
+    io.stdout:write(group.compare(group.pick(runs, (args.group:gsub("^N", "-"))), args.top or 15))
+    return 0
+  end
+  if not (args.a and args.b) then
+    errors.user("compare: give two runs A B (0, -N or id prefixes), or --group ID")
+  end
   local a, b = load(args.a, runs), load(args.b, runs)
   local ta, tb = a.record.type, b.record.type
   local fa, fb = bench_file(a), bench_file(b)

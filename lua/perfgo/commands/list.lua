@@ -126,6 +126,22 @@ local function print_run(e, root)
   print(fit("     " .. rel_dir(e.dir, root), 80))
 end
 
+-- The line above a group's runs: its id, hosts and how they ended.
+local function group_header(g)
+  local counts, order = {}, {}
+  for _, e in ipairs(g.runs) do
+    local st = e.status or "corrupt"
+    if not counts[st] then order[#order + 1] = st end
+    counts[st] = (counts[st] or 0) + 1
+  end
+  local tally = {}
+  for _, st in ipairs(order) do tally[#tally + 1] = counts[st] .. " " .. st end
+  local missing = (g.size or #g.runs) - #g.runs
+  if missing > 0 then tally[#tally + 1] = missing .. " not run" end
+  return fit(string.format("group %s, %d host%s: %s (perfgo compare --group %s)", g.id:sub(1, 8),
+    g.size or #g.runs, (g.size or #g.runs) == 1 and "" or "s", table.concat(tally, ", "), g.id:sub(1, 8)), 80)
+end
+
 local function run_json(e)
   local rec = e.record or {}
   return {
@@ -133,7 +149,7 @@ local function run_json(e)
     status = e.status, type = rec.type, timestamp = rec.timestamp, duration = rec.duration,
     exit_code = rec.exit_code, error = rec.error, signal = rec.signal, args = rec.args,
     package = rec.package, target = rec.target, git = rec.git, artifacts = rec.artifacts,
-    archive = rec.archive, pid = rec.pid, host = rec.host,
+    archive = rec.archive, pid = rec.pid, host = rec.host, group = rec.group,
   }
 end
 
@@ -206,9 +222,24 @@ function M.run(args)
       print(args.path and ("no runs of " .. args.path .. " recorded in " .. root)
         or ("no runs recorded yet in " .. root .. " (perfgo test ... records one)"))
     end
-    for i, e in ipairs(entries) do
-      if i > limit then break end
-      print_run(e, root)
+    -- the runs of a group (one per host) together, where its newest is
+    local group = require "perfgo.group"
+    local members = {}
+    for _, g in ipairs(group.groups(entries)) do members[g.id] = g end
+    local shown = 0
+    for _, e in ipairs(entries) do
+      if shown >= limit then break end
+      local gid = group.id_of(e.record)
+      local g = gid and members[gid]
+      if g then
+        members[gid] = nil
+        print(group_header(g))
+        for _, m in ipairs(g.runs) do print_run(m, root) end
+        shown = shown + #g.runs
+      elseif not gid then
+        print_run(e, root)
+        shown = shown + 1
+      end
     end
   end
   if want_profiles then
