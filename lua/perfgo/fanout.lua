@@ -48,6 +48,66 @@ function M.member_for(host)
   return nil
 end
 
+-- Whether the perfgo of a process id still runs (on this machine).
+local function alive(pid)
+  return pid ~= nil and fs.exists("/proc/" .. pid)
+end
+
+--- The build step of one host's run in a group: the first host's perfgo
+--- to need a platform builds the binary and shares it (a hard link in the
+--- group's build directory); the others wait for it and link it into
+--- their run directory instead of building again. When the build failed
+--- or its perfgo went away, each builds its own (and shows the compiler's
+--- words). Only the go rule's binaries are shared: they depend on nothing
+--- but the platform and the flags, which are the same on every host.
+---@param ctx table
+function M.build(ctx)
+  local dir = ctx.group and ctx.group.builds
+  if not dir or ctx.rule_name ~= "go" or not fs.is_dir(dir) then return ctx.rule.build(ctx) end
+  local lfs = require "lfs"
+  local proc = require "perfgo.proc"
+  local p = ctx.target.platform
+  local key = fs.join(dir, p.os .. "-" .. p.arch)
+  if lfs.mkdir(key .. ".lock") then
+    fs.write_atomic(fs.join(key .. ".lock", "pid"), tostring(require("perfgo.history").self().pid))
+    local ok, err = pcall(ctx.rule.build, ctx)
+    if ok and ctx.binary and lfs.link(ctx.binary.path, key .. ".bin") then
+      fs.write_atomic(key .. ".done", ctx.binary.name)
+    else
+      fs.write_atomic(key .. ".failed", "")
+    end
+    if not ok then error(err, 0) end
+    return
+  end
+  ui.step("waiting for the %s/%s binary another host's run is building", p.os, p.arch)
+  -- a child that does nothing is the clock to wait on (it wakes at a signal)
+  local clock = proc.spawn({ "sleep", "3600" }, { stdin = "null", stdout = "null", stderr = "null" })
+  local waited = 0
+  while true do
+    local name = fs.read(key .. ".done")
+    if name then
+      local out = fs.join(ctx.run.dir, name)
+      if clock then clock:kill("KILL"); clock:wait() end
+      if not lfs.link(key .. ".bin", out) then return ctx.rule.build(ctx) end
+      ui.step("using the %s/%s binary built for another host", p.os, p.arch)
+      ctx.binary = { path = out, name = name }
+      return
+    end
+    local pid = tonumber(fs.read(fs.join(key .. ".lock", "pid")) or "")
+    if fs.exists(key .. ".failed") or (pid and not alive(pid)) or (not pid and waited > 50)
+      or not clock then
+      if clock then clock:kill("KILL"); clock:wait() end
+      return ctx.rule.build(ctx)
+    end
+    if proc.interrupted() then
+      clock:kill("KILL"); clock:wait()
+      return -- the run stops before its next step
+    end
+    clock:wait(0.1)
+    waited = waited + 1
+  end
+end
+
 -- Options of ours that a host's perfgo must not get: the hosts and
 -- --parallel (it is given its one host).
 local DROP = { ["--remote-host"] = true, ["--parallel"] = true }
@@ -198,7 +258,8 @@ function M.run(spec, args, hosts)
   if type(exe) ~= "string" or exe == "" then errors.fail(1, "cannot tell where the perfgo program is") end
   local gid = sys.random_id()
   local logs = fs.join(ctx.repo.root, ".perfgo", "groups", gid)
-  local ok, err = fs.mkdir_p(logs)
+  local builds = fs.join(logs, "builds")
+  local ok, err = fs.mkdir_p(builds)
   if not ok then errors.fail(1, "cannot create " .. logs .. ": " .. tostring(err)) end
   local width = 0
   for _, h in ipairs(hosts) do width = math.max(width, #h) end
@@ -226,7 +287,7 @@ function M.run(spec, args, hosts)
       stdin = "null",
       stdout = { file = m.streams[1].path },
       stderr = { file = m.streams[2].path },
-      env = { [group.ENV] = group.env_value(m), PERFGO_PROGRESS = progress },
+      env = { [group.ENV] = group.env_value(m), [group.BUILDS_ENV] = builds, PERFGO_PROGRESS = progress },
     })
     if not child then
       m.code, m.ended = 126, sys.monotonic()

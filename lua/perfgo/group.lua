@@ -15,6 +15,9 @@ local M = {}
 --- host's perfgo its place: "GROUP-ID INDEX SIZE RUN-ID HOST".
 M.ENV = "PERFGO_GROUP"
 
+--- The directory where the hosts' perfgo share the binaries they build.
+M.BUILDS_ENV = "PERFGO_GROUP_BUILDS"
+
 local function hex32(s)
   return type(s) == "string" and #s == 32 and s:match("^%x+$") ~= nil
 end
@@ -34,7 +37,9 @@ function M.member()
   if not v then return nil end
   local gid, index, size, rid, host = v:match("^(%x+) (%d+) (%d+) (%x+) (.+)$")
   if not (hex32(gid) and hex32(rid)) then return nil end
-  return { id = gid:lower(), index = tonumber(index), size = tonumber(size), run_id = rid:lower(), host = host }
+  local builds = os.getenv(M.BUILDS_ENV)
+  return { id = gid:lower(), index = tonumber(index), size = tonumber(size), run_id = rid:lower(), host = host,
+    builds = builds ~= "" and builds or nil }
 end
 
 --- What a record says of its group (testrun.json's `group`).

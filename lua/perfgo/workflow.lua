@@ -102,7 +102,8 @@ function M.steps.resolve(ctx)
 end
 
 function M.steps.build(ctx)
-  ctx.rule.build(ctx)
+  -- one host of several: a binary built for its platform is shared
+  if ctx.group then require("perfgo.fanout").build(ctx) else ctx.rule.build(ctx) end
   if ctx.binary then history.add_artifact(ctx.run, "binary", ctx.binary.name) end
 end
 

@@ -111,7 +111,7 @@ describe("perfgo on several hosts at once", function()
     assert.equals(c.stdout, c0.stdout)
   end)
 
-  it("profiles: --parallel 1 runs the hosts one after the other; compare shows each host's top functions",
+  it("profiles: --parallel 1 runs the hosts one after the other, one build; compare shows each host's top functions",
     function()
       local r = perfgo({ "test", "profile", "-e", "cpu-clock", "--remote-host", hosts[1] .. "," .. hosts[2],
         "--parallel", "1", "--ssh-config", server.config, "./examples/false-sharing", "-run=^$",
@@ -127,6 +127,12 @@ describe("perfgo on several hosts at once", function()
       end
       -- the second host started after the first had ended
       assert.is_true(epoch(recs[2].rec.timestamp) >= epoch(recs[1].rec.timestamp) + recs[1].rec.duration - 0.01)
+      -- built once for the platform both hosts share: one binary, two links
+      local lfs = require "lfs"
+      local ino = {}
+      for i, x in ipairs(recs) do ino[i] = lfs.attributes(x.dir .. "/perfgo.test.linux.amd64", "ino") end
+      assert.is_not_nil(ino[1])
+      assert.equals(ino[1], ino[2])
       local c = perfgo({ "compare", "--group", gid, "--top", "3" })
       assert.equals(0, c.code, c.stderr)
       for _, h in ipairs(hosts) do
