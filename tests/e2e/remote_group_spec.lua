@@ -1,6 +1,7 @@
--- Several hosts at once (`--remote-host a,b,c`) over the loopback sshd of
--- tests/sshd: two test users are two hosts, a port nobody listens on is a
--- host that is down. Each host's run is a record of its own tied by a
+-- Several hosts at once (`--remote-host a,b,c`) over loopback sshd servers
+-- of tests/sshd: two servers (ports, aliases and keys of their own), each
+-- logged into as a test user of its own, are two hosts; a port nobody
+-- listens on is a host that is down. Each host's run is a record of its own tied by a
 -- group id; the group is listed together and compared.
 local t = require "testutil"
 local fixture = require "fixture"
@@ -20,16 +21,17 @@ local function escape(s)
 end
 
 describe("perfgo on several hosts at once", function()
-  local repo, server, users, hosts
+  local repo, servers, config, users, hosts
   local DOWN = "127.0.0.1:1"
   setup(function()
     repo = fixture.repo()
-    server = sshd.start()
+    servers, config = sshd.start_hosts(2)
     users = { sshd.add_user("bash"), sshd.add_user("dash") }
-    hosts = { users[1] .. "@" .. server.alias, users[2] .. "@" .. server.alias }
+    hosts = { users[1] .. "@" .. servers[1].alias, users[2] .. "@" .. servers[2].alias }
   end)
   teardown(function()
-    if server then sshd.stop(server) end
+    -- the first server's directory holds the shared config: it goes last
+    for i = #(servers or {}), 1, -1 do sshd.stop(servers[i]) end
     for _, u in ipairs(users or {}) do sshd.remove_user(u) end
     fixture.cleanup(repo)
   end)
@@ -45,19 +47,28 @@ describe("perfgo on several hosts at once", function()
     return out
   end
 
+  local function sessions()
+    local n = {}
+    for i, srv in ipairs(servers) do n[i] = sshd.session_count(srv) end
+    return n
+  end
+
   local function perfgo(args)
     return t.perfgo(args, { cwd = repo.root, env = repo.env })
   end
 
   it("a host that is down fails alone: the others' results, one record each, the worst exit code", function()
+    local before = sessions()
     local r = perfgo({ "test", "stat", "-e", "task-clock", "--remote-host", hosts[1] .. "," .. DOWN,
-      "--remote-host", hosts[2], "--ssh-config", server.config, "./examples/false-sharing",
+      "--remote-host", hosts[2], "--ssh-config", config, "./examples/false-sharing",
       "-run=^$", "-bench=Padded", "-benchtime=50ms" })
     -- live output, each line after its host's name
     for _, h in ipairs(hosts) do
       assert.matches("\n" .. escape(h) .. " +| BenchmarkPadded", "\n" .. r.stdout)
     end
     assert.matches(escape(DOWN) .. " +| perfgo: cannot connect to " .. escape(DOWN), r.stderr)
+    -- each host was its own server
+    for i, n in ipairs(sessions()) do assert.is_true(n > before[i], "no session on " .. servers[i].alias) end
     local gid = r.stderr:match("perfgo: group (%x+): 2 ok, 1 error;")
     assert.is_not_nil(gid, r.stderr)
     local recs = group_records(gid)
@@ -114,7 +125,7 @@ describe("perfgo on several hosts at once", function()
   it("profiles: --parallel 1 runs the hosts one after the other, one build; compare shows each host's top functions",
     function()
       local r = perfgo({ "test", "profile", "-e", "cpu-clock", "--remote-host", hosts[1] .. "," .. hosts[2],
-        "--parallel", "1", "--ssh-config", server.config, "./examples/false-sharing", "-run=^$",
+        "--parallel", "1", "--ssh-config", config, "./examples/false-sharing", "-run=^$",
         "-bench=Padded", "-benchtime=100ms" })
       assert.equals(0, r.code, r.stderr)
       local gid = r.stderr:match("perfgo: group (%x+): 2 ok;")
@@ -146,7 +157,7 @@ describe("perfgo on several hosts at once", function()
     function()
       local dir = t.tmpdir()
       local child = proc.spawn({ t.bin(), "test", "run", "--remote-host", hosts[1] .. "," .. hosts[2],
-        "--ssh-config", server.config, "./app/sleeper" }, { cwd = repo.root, env = repo.env, stdin = "null",
+        "--ssh-config", config, "./app/sleeper" }, { cwd = repo.root, env = repo.env, stdin = "null",
         stdout = { file = dir .. "/out" }, stderr = { file = dir .. "/err" } })
       local started = eventually(function()
         local out = t.read(dir .. "/out") or ""
@@ -173,8 +184,8 @@ describe("perfgo on several hosts at once", function()
     end)
 
   it("mistakes are found once, before any host is contacted, and nothing is recorded", function()
-    local before, sessions = #fixture.runs(repo), sshd.session_count(server)
-    local r = perfgo({ "test", "stat", "--remote-host", hosts[1] .. "," .. hosts[2], "--ssh-config", server.config,
+    local before, seen = #fixture.runs(repo), sessions()
+    local r = perfgo({ "test", "stat", "--remote-host", hosts[1] .. "," .. hosts[2], "--ssh-config", config,
       "./app/notests" })
     assert.equals(2, r.code)
     assert.equals(1, select(2, r.stderr:gsub("\n", "")), r.stderr)
@@ -189,6 +200,6 @@ describe("perfgo on several hosts at once", function()
     assert.equals(2, r.code)
     assert.matches("no group id starts with 'ffffffff'", r.stderr)
     assert.equals(before, #fixture.runs(repo))
-    assert.equals(sessions, sshd.session_count(server))
+    assert.same(seen, sessions())
   end)
 end)

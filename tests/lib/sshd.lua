@@ -45,6 +45,41 @@ function M.start()
   return srv
 end
 
+--- Starts n servers (distinct ports) and writes one ssh config in which
+--- they are n hosts: aliases perfgo-test-1 ... perfgo-test-n, each with
+--- its own port and key, one known_hosts for all. Returns the servers
+--- (each with its `alias` set to its own) and the config's path; stop
+--- each with M.stop, remove the config with its directory.
+---@param n integer
+---@return SshdServer[], string config
+function M.start_hosts(n)
+  local servers = {}
+  for i = 1, n do
+    servers[i] = M.start()
+    servers[i].alias = "perfgo-test-" .. i
+  end
+  local dir = servers[1].dir
+  local config, known = dir .. "/hosts_config", dir .. "/hosts_known"
+  local parts, keys = {}, {}
+  for i, srv in ipairs(servers) do
+    parts[#parts + 1] = string.format("Host %s\n    HostName 127.0.0.1\n    Port %d\n    User %s\n"
+      .. "    IdentityFile %s\n", srv.alias, srv.port, srv.user, srv.identity)
+    local f = assert(io.open(srv.dir .. "/known_hosts", "rb"))
+    keys[i] = f:read("a")
+    f:close()
+  end
+  parts[#parts + 1] = string.format("Host *\n    IdentitiesOnly yes\n    UserKnownHostsFile %s\n"
+    .. "    GlobalKnownHostsFile /dev/null\n    StrictHostKeyChecking yes\n    BatchMode yes\n    LogLevel ERROR\n",
+    known)
+  local f = assert(io.open(known, "wb"))
+  f:write(table.concat(keys))
+  f:close()
+  f = assert(io.open(config, "wb"))
+  f:write(table.concat(parts, "\n"))
+  f:close()
+  return servers, config
+end
+
 --- Counts the authentications sshd has accepted so far.
 ---@param srv SshdServer
 ---@return integer
