@@ -68,7 +68,8 @@ function M.groups(runs)
     if gid then
       local g = by[gid]
       if not g then
-        g = { id = gid, runs = {}, size = tonumber(e.record.group.size) }
+        local n = math.tointeger(tonumber(e.record.group.size) or 0)
+        g = { id = gid, runs = {}, size = n and n > 0 and n or nil }
         by[gid] = g
         out[#out + 1] = g
       end

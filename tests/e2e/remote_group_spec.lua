@@ -99,7 +99,7 @@ describe("perfgo on several hosts at once", function()
     -- listed together, under the group's line
     local l = perfgo({ "list" })
     assert.equals(0, l.code, l.stderr)
-    local head = l.stdout:find("group " .. gid .. ", 3 hosts: 2 ok, 1 error", 1, true)
+    local head = l.stdout:find("group " .. gid .. ", 3 hosts: 2 ok, 1 error\n", 1, true)
     assert.is_not_nil(head, l.stdout)
     local block = l.stdout:sub(head)
     for _, x in ipairs(recs) do assert.is_not_nil(block:find(x.rec.id:sub(1, 8), 1, true)) end
@@ -156,8 +156,9 @@ describe("perfgo on several hosts at once", function()
   it("Ctrl-C stops every host's test; each run is recorded as interrupted, nothing is left on the hosts",
     function()
       local dir = t.tmpdir()
-      local child = proc.spawn({ t.bin(), "test", "run", "--remote-host", hosts[1] .. "," .. hosts[2],
-        "--ssh-config", config, "./app/sleeper" }, { cwd = repo.root, env = repo.env, stdin = "null",
+      -- the third host waits for its turn (--parallel 2): it never gets one
+      local child = proc.spawn({ t.bin(), "test", "run", "--remote-host", hosts[1] .. "," .. hosts[2] .. "," .. DOWN,
+        "--parallel", "2", "--ssh-config", config, "./app/sleeper" }, { cwd = repo.root, env = repo.env, stdin = "null",
         stdout = { file = dir .. "/out" }, stderr = { file = dir .. "/err" } })
       local started = eventually(function()
         local out = t.read(dir .. "/out") or ""
@@ -169,13 +170,18 @@ describe("perfgo on several hosts at once", function()
       local st = assert(child:wait(60), "perfgo did not end after SIGINT")
       local err = t.read(dir .. "/err") or ""
       assert.equals(130, st.code, err)
-      local gid = err:match("perfgo: group (%x+): 2 interrupted;")
+      local gid = err:match("perfgo: group (%x+): 2 interrupted, 1 not run;")
       assert.is_not_nil(gid, err)
-      for _, x in ipairs(group_records(gid)) do
+      local recs = group_records(gid)
+      assert.equals(2, #recs)
+      for _, x in ipairs(recs) do
         assert.equals("interrupted", x.rec.status)
         assert.equals(130, x.rec.exit_code)
         assert.equals("SIGINT", x.rec.signal)
       end
+      assert.matches(escape(DOWN) .. " +not run", t.read(dir .. "/out"))
+      local l = perfgo({ "list", "--limit", "2" })
+      assert.matches("group " .. gid .. ", 3 hosts: 2 interrupted, 1 not run\n", l.stdout)
       t.rmtree(dir)
       for _, u in ipairs(users) do
         assert.is_true(eventually(function() return #sshd.user_processes(u) == 0 end, 20),

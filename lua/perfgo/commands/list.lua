@@ -138,8 +138,8 @@ local function group_header(g)
   for _, st in ipairs(order) do tally[#tally + 1] = counts[st] .. " " .. st end
   local missing = (g.size or #g.runs) - #g.runs
   if missing > 0 then tally[#tally + 1] = missing .. " not run" end
-  return fit(string.format("group %s, %d host%s: %s (perfgo compare --group %s)", g.id:sub(1, 8),
-    g.size or #g.runs, (g.size or #g.runs) == 1 and "" or "s", table.concat(tally, ", "), g.id:sub(1, 8)), 80)
+  return fit(string.format("group %s, %d host%s: %s", g.id:sub(1, 8), g.size or #g.runs,
+    (g.size or #g.runs) == 1 and "" or "s", table.concat(tally, ", ")), 80)
 end
 
 local function run_json(e)
