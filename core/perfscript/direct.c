@@ -35,29 +35,29 @@ int ps_direct_sample(ps_parser *p, const ps_direct_header *dh, const uint32_t *f
     h.has_event = dh->event != NULL;
     uint32_t comm = 0, event = 0;
     if (dh->comm && dh->comm_len) {
-        ps_str last = ps_strtab_get(&p->comms, p->last_comm);
-        if (p->last_comm && last.len == dh->comm_len && ps_eq(last.ptr, dh->comm, dh->comm_len))
-            comm = p->last_comm;
-        else if (!(comm = p->last_comm = ps_strtab_intern(&p->comms, dh->comm, dh->comm_len)))
+        ps_str last = ps_strtab_get(&p->names.comms, p->hdr.last_comm);
+        if (p->hdr.last_comm && last.len == dh->comm_len && ps_eq(last.ptr, dh->comm, dh->comm_len))
+            comm = p->hdr.last_comm;
+        else if (!(comm = p->hdr.last_comm = ps_strtab_intern(&p->names.comms, dh->comm, dh->comm_len)))
             return PS_ERR_NOMEM;
     }
     if (dh->event) {
-        ps_str last = ps_strtab_get(&p->events, p->last_event);
-        if (p->last_event && last.len == dh->event_len &&
+        ps_str last = ps_strtab_get(&p->names.events, p->hdr.last_event);
+        if (p->hdr.last_event && last.len == dh->event_len &&
             ps_eq(last.ptr, dh->event, dh->event_len))
-            event = p->last_event;
-        else if (!(event = p->last_event =
-                       ps_strtab_intern(&p->events, dh->event, dh->event_len)))
+            event = p->hdr.last_event;
+        else if (!(event = p->hdr.last_event =
+                       ps_strtab_intern(&p->names.events, dh->event, dh->event_len)))
             return PS_ERR_NOMEM;
     }
     int rc = ps_sample_begin(p, &h, comm, event);
     if (rc)
         return rc;
     if (n) {
-        if (!ps_vec_reserve(&p->cur_frames, n))
+        if (!ps_vec_reserve(&p->cur.frames, n))
             return PS_ERR_NOMEM;
-        memcpy((uint32_t *)p->cur_frames.data + p->cur_frames.len, frames, n * sizeof *frames);
-        p->cur_frames.len += n;
+        memcpy((uint32_t *)p->cur.frames.data + p->cur.frames.len, frames, n * sizeof *frames);
+        p->cur.frames.len += n;
     }
     p->stats.frames += n;
     p->state = PS_START;
@@ -90,7 +90,7 @@ int ps_direct_process_comm(ps_parser *p, int64_t pid, const char *comm, size_t l
 {
     if (!len)
         return PS_OK;
-    uint32_t c = ps_strtab_intern(&p->comms, comm, len);
+    uint32_t c = ps_strtab_intern(&p->names.comms, comm, len);
     if (!c)
         return PS_ERR_NOMEM;
     return ps_process_comm(p, pid) == c ? PS_OK : ps_set_process_comm(p, pid, c);

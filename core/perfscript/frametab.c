@@ -6,21 +6,21 @@
 
 static bool frames_grow(ps_parser *p)
 {
-    size_t n = p->nfslots ? p->nfslots * 2 : 4096;
+    size_t n = p->frames.nslots ? p->frames.nslots * 2 : 4096;
     ps_fslot *slots = calloc(n, sizeof *slots);
     if (!slots)
         return false;
-    for (size_t k = 0; k < p->nfslots; k++) {
-        if (!p->fslots[k].id)
+    for (size_t k = 0; k < p->frames.nslots; k++) {
+        if (!p->frames.slots[k].id)
             continue;
-        size_t i = (size_t)p->fslots[k].hash & (n - 1);
+        size_t i = (size_t)p->frames.slots[k].hash & (n - 1);
         while (slots[i].id)
             i = (i + 1) & (n - 1);
-        slots[i] = p->fslots[k];
+        slots[i] = p->frames.slots[k];
     }
-    free(p->fslots);
-    p->fslots = slots;
-    p->nfslots = n;
+    free(p->frames.slots);
+    p->frames.slots = slots;
+    p->frames.nslots = n;
     return true;
 }
 
@@ -35,28 +35,28 @@ static ps_str rebase(ps_str s, const char *from, const char *to)
 static uint32_t frame_insert(ps_parser *p, ps_frame *f, const char *l, size_t n, uint64_t h,
                              size_t slot)
 {
-    if (p->frames.len >= UINT32_MAX - 1 || n > UINT32_MAX)
+    if (p->frames.list.len >= UINT32_MAX - 1 || n > UINT32_MAX)
         return 0;
     char *copy = ps_arena_dup(&p->arena, l, n);
-    if (!copy || !ps_vec_reserve(&p->frames, 1) || !ps_vec_reserve(&p->flines, 1) ||
-        !ps_vec_reserve(&p->succ, 1))
+    if (!copy || !ps_vec_reserve(&p->frames.list, 1) || !ps_vec_reserve(&p->frames.lines, 1) ||
+        !ps_vec_reserve(&p->chain.succ, 1))
         return 0;
     ps_fline fl = {copy, n};
     ps_succ none = {0, 0};
-    ps_vec_push(&p->flines, &fl);
-    ps_vec_push(&p->succ, &none);
+    ps_vec_push(&p->frames.lines, &fl);
+    ps_vec_push(&p->chain.succ, &none);
     f->line = (ps_str){copy, n};
     f->addr = rebase(f->addr, l, copy);
     f->sym = rebase(f->sym, l, copy);
     f->dso = rebase(f->dso, l, copy);
-    ps_vec_push(&p->frames, f);
-    p->fslots[slot] = (ps_fslot){h, copy, (uint32_t)n, (uint32_t)p->frames.len};
-    return (uint32_t)p->frames.len;
+    ps_vec_push(&p->frames.list, f);
+    p->frames.slots[slot] = (ps_fslot){h, copy, (uint32_t)n, (uint32_t)p->frames.list.len};
+    return (uint32_t)p->frames.list.len;
 }
 
 uint32_t ps_frame_find(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot)
 {
-    if ((p->frames.len + 1) * 2 > p->nfslots && !frames_grow(p))
+    if ((p->frames.list.len + 1) * 2 > p->frames.nslots && !frames_grow(p))
         return UINT32_MAX;
     return ps_frame_lookup(p, l, n, h, slot);
 }

@@ -253,7 +253,7 @@ typedef struct ps_stack_entry {
     bool pid_inferred;
     bool has_src; /* some frame has a srcline */
     uint32_t nframes;
-    size_t frames_off; /* into parser->stack_ids: frames, then srclines if has_src */
+    size_t frames_off; /* into stacks.ids: frames, then srclines if has_src */
     uint64_t count, weight, period_samples;
 } ps_stack_entry;
 
@@ -318,6 +318,90 @@ bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_head
  * template's); else 0. */
 size_t ps_template_time(const ps_htmpl *t, const char *l, size_t n, uint64_t *ns);
 
+/* The parser's state, grouped by concern: the line splitter, the
+ * frame-line table (frametab.c) and its predictions, the header templates
+ * and the sample being assembled (stream.c), the merged stacks (stacks.c)
+ * and the side-band tables (tables.c). */
+
+/* A partial line carried from one chunk to the next. */
+typedef struct ps_carry {
+    char *buf;
+    size_t len, cap;
+    bool overflow; /* the line is too long: discard until newline */
+} ps_carry;
+
+/* Every distinct callchain line, keyed by its bytes. */
+typedef struct ps_frametab {
+    ps_vec list;     /* ps_frame, index id-1 */
+    ps_fslot *slots; /* open addressing; id 0 = empty */
+    size_t nslots;
+    ps_vec lines; /* ps_fline, index id-1 */
+} ps_frametab;
+
+/* Callchains repeat: succ[id] holds the two frames (or PS_SUCC_END) that
+ * last followed frame id, and a line that has exactly the text of one of
+ * them is taken as that frame without being looked up. */
+typedef struct ps_chain {
+    ps_vec succ;        /* ps_succ, index id-1 */
+    uint32_t pred;      /* the predicted next line (0 = none) */
+    uint32_t last_link; /* the callchain frame before this line (0 = none) */
+} ps_chain;
+
+/* Interned strings of the headers and of srclines. */
+typedef struct ps_names {
+    ps_strtab events, comms, srclines;
+    uint32_t first_event;
+} ps_names;
+
+/* The headers of the last threads seen, kept as templates (several:
+ * samples of a few threads interleave), with their comm and event ids. */
+typedef struct ps_headers {
+    ps_htmpl tmpl[PS_TEMPLATES];
+    uint32_t comm[PS_TEMPLATES], event[PS_TEMPLATES];
+    unsigned last, next; /* the last one that matched; the next to replace */
+    uint32_t last_comm, last_event; /* ids of the previous header's strings */
+} ps_headers;
+
+/* The sample being read. */
+typedef struct ps_cursample {
+    bool active;
+    ps_header h; /* its strings are dropped once the sample starts */
+    uint32_t comm, event;
+    ps_vec frames; /* uint32_t frame ids */
+    ps_vec src;    /* uint32_t srcline ids */
+    bool has_src;
+    bool last_was_frame;
+} ps_cursample;
+
+/* The merged stacks, and the samples whose merge is pending. */
+typedef struct ps_stacktab {
+    ps_stack_pending pend[2]; /* pend[pend_head] is the older when there are two */
+    size_t npend, pend_head;
+    ps_vec list;     /* ps_stack_entry */
+    ps_vec ids;      /* uint32_t: frame ids, then srcline ids if has_src */
+    ps_vec no_src;   /* uint32_t zeros: the srclines of stacks without */
+    ps_sslot *slots; /* open addressing */
+    size_t nslots;
+} ps_stacktab;
+
+/* Process comms and thread -> process, from headers and side-band records. */
+typedef struct ps_threads {
+    int64_t *pc_pid; /* process comms: open addressing pid -> comm */
+    uint32_t *pc_comm;
+    size_t pc_n, pc_cap;
+    int64_t *tp_tid; /* thread -> process from side-band records */
+    int64_t *tp_pid; /* (pid + 1; 0 = empty slot) */
+    size_t tp_n, tp_cap;
+} ps_threads;
+
+/* Warnings, and which of the once-per-input ones were given. */
+typedef struct ps_warnings {
+    ps_vec list; /* char * */
+    bool headerless, unrecognized;
+    bool period;     /* a period was saturated (README §3.5) */
+    bool bad_header; /* a malformed header was skipped (README §3.5) */
+} ps_warnings;
+
 struct ps_parser {
     ps_options opts;
     ps_arena arena;
@@ -326,68 +410,17 @@ struct ps_parser {
     bool failed;
     char error[512];
 
-    /* partial line carried between chunks */
-    char *carry;
-    size_t carry_len, carry_cap;
-    bool carry_overflow; /* the line is too long: discard until newline */
-
-    /* frames: intern table keyed by the line bytes */
-    ps_vec frames;    /* ps_frame, index id-1 */
-    ps_fslot *fslots; /* open addressing; id 0 = empty */
-    size_t nfslots;
-
-    ps_vec flines;    /* ps_fline, index id-1 */
-    /* Callchains repeat: succ[id] holds the two frames (or PS_SUCC_END)
-     * that last followed frame id, and a line that has exactly the text of
-     * one of them is taken as that frame without being looked up. */
-    ps_vec succ;        /* ps_succ, index id-1 */
-    uint32_t pred;      /* the predicted next line (0 = none) */
-    uint32_t last_link; /* the callchain frame before this line (0 = none) */
-
-    ps_strtab events, comms, srclines;
-    uint32_t first_event;
-    /* the headers of the last threads seen, kept as templates (several:
-     * samples of a few threads interleave), with their comm and event ids */
-    ps_htmpl tmpl[PS_TEMPLATES];
-    uint32_t tmpl_comm[PS_TEMPLATES], tmpl_event[PS_TEMPLATES];
-    unsigned tmpl_last, tmpl_next; /* the last one that matched; the next to replace */
-
-    /* the sample being read */
-    bool in_sample;
-    ps_header cur; /* strings are copied into curbuf */
-    uint32_t cur_comm, cur_event;
-    uint32_t last_comm, last_event; /* ids of the previous header's strings */
-    ps_vec cur_frames;              /* uint32_t frame ids */
-    ps_vec cur_src;                 /* uint32_t srcline ids */
-    bool cur_has_src;
-    bool last_was_frame;
-
-    /* the samples whose merge is pending (stacks.c): pend[pend_head] is
-     * the older when there are two */
-    ps_stack_pending pend[2];
-    size_t npend, pend_head;
-
-    /* merged stacks */
-    ps_vec stacks;    /* ps_stack_entry */
-    ps_vec stack_ids; /* uint32_t: frame ids, then srcline ids if has_src */
-    ps_vec no_src;    /* uint32_t zeros: the srclines of stacks without */
-    ps_sslot *sslots; /* open addressing */
-    size_t nsslots;
-
-    ps_vec mmaps;    /* ps_mmap */
-    ps_vec evinfo;   /* ps_event_info, index id-1 */
-    int64_t *pc_pid; /* process comms: open addressing pid -> comm */
-    uint32_t *pc_comm;
-    size_t pc_n, pc_cap;
-    int64_t *tp_tid; /* thread -> process from side-band records */
-    int64_t *tp_pid; /* (pid + 1; 0 = empty slot) */
-    size_t tp_n, tp_cap;
-
-    ps_vec warnings; /* char * */
-    bool warned_headerless, warned_unrecognized;
-    bool warned_period;     /* a period was saturated (README §3.5) */
-    bool warned_bad_header; /* a malformed header was skipped (README §3.5) */
-
+    ps_carry carry;
+    ps_frametab frames;
+    ps_chain chain;
+    ps_names names;
+    ps_headers hdr;
+    ps_cursample cur;
+    ps_stacktab stacks;
+    ps_vec mmaps;  /* ps_mmap */
+    ps_vec evinfo; /* ps_event_info, index id-1 */
+    ps_threads threads;
+    ps_warnings warn;
     ps_stats stats;
 };
 
@@ -398,9 +431,9 @@ struct ps_parser {
 static inline uint32_t ps_frame_lookup(const ps_parser *p, const char *l, size_t n, uint64_t h,
                                        size_t *slot)
 {
-    size_t mask = p->nfslots - 1;
+    size_t mask = p->frames.nslots - 1;
     size_t i = (size_t)h & mask;
-    const ps_fslot *slots = p->fslots;
+    const ps_fslot *slots = p->frames.slots;
     for (;;) {
         const ps_fslot *sl = &slots[i];
         if (sl->id == 0) {
@@ -429,7 +462,7 @@ int ps_warn(ps_parser *p, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* stream.c, for direct input (direct.c): a sample begun from a header
  * whose comm and event are interned (0 = none), its frames pushed onto
- * cur_frames, then ended; the hash a frame line is interned under. */
+ * cur.frames, then ended; the hash a frame line is interned under. */
 int ps_sample_begin(ps_parser *p, const ps_header *h, uint32_t comm, uint32_t event);
 int ps_sample_end(ps_parser *p);
 uint64_t ps_frame_hash(const char *l, size_t n, bool header_ip);

@@ -8,47 +8,47 @@
 void ps_stacks_init(ps_parser *p)
 {
     for (size_t i = 0; i < 2; i++) {
-        ps_vec_init(&p->pend[i].frames, sizeof(uint32_t));
-        ps_vec_init(&p->pend[i].src, sizeof(uint32_t));
+        ps_vec_init(&p->stacks.pend[i].frames, sizeof(uint32_t));
+        ps_vec_init(&p->stacks.pend[i].src, sizeof(uint32_t));
     }
-    p->npend = 0;
-    p->pend_head = 0;
-    ps_vec_init(&p->stacks, sizeof(ps_stack_entry));
-    ps_vec_init(&p->stack_ids, sizeof(uint32_t));
-    ps_vec_init(&p->no_src, sizeof(uint32_t));
-    p->sslots = NULL;
-    p->nsslots = 0;
+    p->stacks.npend = 0;
+    p->stacks.pend_head = 0;
+    ps_vec_init(&p->stacks.list, sizeof(ps_stack_entry));
+    ps_vec_init(&p->stacks.ids, sizeof(uint32_t));
+    ps_vec_init(&p->stacks.no_src, sizeof(uint32_t));
+    p->stacks.slots = NULL;
+    p->stacks.nslots = 0;
 }
 
 void ps_stacks_free(ps_parser *p)
 {
     for (size_t i = 0; i < 2; i++) {
-        ps_vec_free(&p->pend[i].frames);
-        ps_vec_free(&p->pend[i].src);
+        ps_vec_free(&p->stacks.pend[i].frames);
+        ps_vec_free(&p->stacks.pend[i].src);
     }
-    ps_vec_free(&p->stacks);
-    ps_vec_free(&p->stack_ids);
-    ps_vec_free(&p->no_src);
-    free(p->sslots);
-    p->sslots = NULL;
+    ps_vec_free(&p->stacks.list);
+    ps_vec_free(&p->stacks.ids);
+    ps_vec_free(&p->stacks.no_src);
+    free(p->stacks.slots);
+    p->stacks.slots = NULL;
 }
 
 static bool stacks_grow(ps_parser *p)
 {
-    size_t n = p->nsslots ? p->nsslots * 2 : 1024;
+    size_t n = p->stacks.nslots ? p->stacks.nslots * 2 : 1024;
     ps_sslot *slots = calloc(n, sizeof *slots);
     if (!slots)
         return false;
-    const ps_stack_entry *st = p->stacks.data;
-    for (size_t k = 0; k < p->stacks.len; k++) {
+    const ps_stack_entry *st = p->stacks.list.data;
+    for (size_t k = 0; k < p->stacks.list.len; k++) {
         size_t i = (size_t)st[k].hash & (n - 1);
         while (slots[i].idx)
             i = (i + 1) & (n - 1);
         slots[i] = (ps_sslot){(uint32_t)st[k].hash, (uint32_t)(k + 1), st[k].frames_off};
     }
-    free(p->sslots);
-    p->sslots = slots;
-    p->nsslots = n;
+    free(p->stacks.slots);
+    p->stacks.slots = slots;
+    p->stacks.nslots = n;
     return true;
 }
 
@@ -56,17 +56,17 @@ static bool stacks_grow(ps_parser *p)
 static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const uint32_t *sr,
                  uint64_t w, bool has_period)
 {
-    if ((p->stacks.len + 1) * 2 > p->nsslots && !stacks_grow(p))
+    if ((p->stacks.list.len + 1) * 2 > p->stacks.nslots && !stacks_grow(p))
         return PS_ERR_NOMEM;
     size_t n = key->nframes;
-    size_t mask = p->nsslots - 1, i = (size_t)key->hash & mask;
-    ps_stack_entry *st = p->stacks.data;
-    const uint32_t *ids = p->stack_ids.data;
+    size_t mask = p->stacks.nslots - 1, i = (size_t)key->hash & mask;
+    ps_stack_entry *st = p->stacks.list.data;
+    const uint32_t *ids = p->stacks.ids.data;
     for (;; i = (i + 1) & mask) {
-        uint32_t k = p->sslots[i].idx;
+        uint32_t k = p->stacks.slots[i].idx;
         if (k == 0)
             break;
-        if (p->sslots[i].hash != (uint32_t)key->hash)
+        if (p->stacks.slots[i].hash != (uint32_t)key->hash)
             continue;
         ps_stack_entry *e = &st[k - 1];
         if (e->hash == key->hash && e->nframes == key->nframes && e->comm == key->comm &&
@@ -85,45 +85,45 @@ static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const ui
     /* srcline ids follow the frame ids only in stacks that have some; the
      * others share one array of zeros, as long as the longest stack */
     size_t nids = key->has_src ? 2 * n : n;
-    if (p->stacks.len >= UINT32_MAX - 1 || !ps_vec_reserve(&p->stack_ids, nids) ||
-        !ps_vec_reserve(&p->stacks, 1))
+    if (p->stacks.list.len >= UINT32_MAX - 1 || !ps_vec_reserve(&p->stacks.ids, nids) ||
+        !ps_vec_reserve(&p->stacks.list, 1))
         return PS_ERR_NOMEM;
-    if (!key->has_src && n > p->no_src.len) {
-        if (!ps_vec_reserve(&p->no_src, n - p->no_src.len))
+    if (!key->has_src && n > p->stacks.no_src.len) {
+        if (!ps_vec_reserve(&p->stacks.no_src, n - p->stacks.no_src.len))
             return PS_ERR_NOMEM;
-        memset((uint32_t *)p->no_src.data + p->no_src.len, 0,
-               (n - p->no_src.len) * sizeof(uint32_t));
-        p->no_src.len = n;
+        memset((uint32_t *)p->stacks.no_src.data + p->stacks.no_src.len, 0,
+               (n - p->stacks.no_src.len) * sizeof(uint32_t));
+        p->stacks.no_src.len = n;
     }
-    key->frames_off = p->stack_ids.len;
+    key->frames_off = p->stacks.ids.len;
     if (n) {
-        uint32_t *dst = (uint32_t *)p->stack_ids.data + p->stack_ids.len;
+        uint32_t *dst = (uint32_t *)p->stacks.ids.data + p->stacks.ids.len;
         memcpy(dst, fr, n * sizeof *fr);
         if (key->has_src)
             memcpy(dst + n, sr, n * sizeof *sr);
     }
-    p->stack_ids.len += nids;
+    p->stacks.ids.len += nids;
     key->count = 1;
     key->weight = w;
     key->period_samples = has_period;
-    ps_vec_push(&p->stacks, key);
-    p->sslots[i] = (ps_sslot){(uint32_t)key->hash, (uint32_t)p->stacks.len, key->frames_off};
+    ps_vec_push(&p->stacks.list, key);
+    p->stacks.slots[i] = (ps_sslot){(uint32_t)key->hash, (uint32_t)p->stacks.list.len, key->frames_off};
     return PS_OK;
 }
 
 /* Merges the older pending sample; the newer one takes its place. */
 static int merge_oldest(ps_parser *p)
 {
-    ps_stack_pending *a = &p->pend[p->pend_head];
+    ps_stack_pending *a = &p->stacks.pend[p->stacks.pend_head];
     int rc = merge(p, &a->key, a->frames.data, a->src.data, a->weight, a->has_period);
-    p->pend_head ^= 1;
-    p->npend--;
+    p->stacks.pend_head ^= 1;
+    p->stacks.npend--;
     return rc;
 }
 
 int ps_stacks_flush(ps_parser *p)
 {
-    while (p->npend) {
+    while (p->stacks.npend) {
         int rc = merge_oldest(p);
         if (rc)
             return rc;
@@ -133,11 +133,11 @@ int ps_stacks_flush(ps_parser *p)
 
 int ps_stacks_add(ps_parser *p)
 {
-    const ps_header *h = &p->cur;
+    const ps_header *h = &p->cur.h;
     ps_stack_entry key;
     memset(&key, 0, sizeof key);
-    key.comm = p->cur_comm;
-    key.event = p->cur_event;
+    key.comm = p->cur.comm;
+    key.event = p->cur.event;
     key.pid = -1;
     if (p->opts.keep_pid && h->has_pid)
         key.pid = h->pid;
@@ -147,16 +147,16 @@ int ps_stacks_add(ps_parser *p)
     }
     key.tid = p->opts.keep_tid && h->has_tid ? h->tid : -1;
     key.cpu = p->opts.keep_cpu && h->has_cpu ? h->cpu : -1;
-    key.nframes = (uint32_t)p->cur_frames.len;
-    const uint32_t *fr = p->cur_frames.data;
-    const uint32_t *sr = p->cur_src.data;
+    key.nframes = (uint32_t)p->cur.frames.len;
+    const uint32_t *fr = p->cur.frames.data;
+    const uint32_t *sr = p->cur.src.data;
     size_t n = key.nframes;
 
     uint64_t seed = ((uint64_t)key.comm << 32 | key.event) ^
                     ps_hash_mix((uint64_t)key.pid * 31 + (uint64_t)key.tid) ^
                     ((uint64_t)(uint32_t)key.cpu << 17);
     uint64_t hh = ps_hash_all(fr, n * sizeof *fr, seed);
-    key.has_src = p->cur_has_src; /* srclines are rare: hashed only when there */
+    key.has_src = p->cur.has_src; /* srclines are rare: hashed only when there */
     if (key.has_src)
         hh = ps_hash_all(sr, n * sizeof *sr, hh);
     key.hash = hh;
@@ -165,49 +165,49 @@ int ps_stacks_add(ps_parser *p)
      * cache when they run: the slot of this stack is prefetched now; at the
      * next sample, the stack and frame ids that slot names; at the one
      * after, the merge compares them. */
-    if (p->nsslots)
-        __builtin_prefetch(&p->sslots[(size_t)hh & (p->nsslots - 1)]);
-    if (p->npend == 2) {
+    if (p->stacks.nslots)
+        __builtin_prefetch(&p->stacks.slots[(size_t)hh & (p->stacks.nslots - 1)]);
+    if (p->stacks.npend == 2) {
         int rc = merge_oldest(p);
         if (rc)
             return rc;
     }
-    if (p->npend == 1 && p->nsslots) {
-        const ps_stack_entry *k = &p->pend[p->pend_head].key;
-        size_t mask = p->nsslots - 1;
-        for (size_t i = (size_t)k->hash & mask; p->sslots[i].idx; i = (i + 1) & mask) {
-            const ps_sslot *sl = &p->sslots[i];
+    if (p->stacks.npend == 1 && p->stacks.nslots) {
+        const ps_stack_entry *k = &p->stacks.pend[p->stacks.pend_head].key;
+        size_t mask = p->stacks.nslots - 1;
+        for (size_t i = (size_t)k->hash & mask; p->stacks.slots[i].idx; i = (i + 1) & mask) {
+            const ps_sslot *sl = &p->stacks.slots[i];
             if (sl->hash == (uint32_t)k->hash) {
-                __builtin_prefetch(&PS_VEC_AT(&p->stacks, ps_stack_entry, sl->idx - 1));
-                if (p->stack_ids.data) /* NULL while every stack is empty */
-                    __builtin_prefetch((const uint32_t *)p->stack_ids.data + sl->frames_off);
+                __builtin_prefetch(&PS_VEC_AT(&p->stacks.list, ps_stack_entry, sl->idx - 1));
+                if (p->stacks.ids.data) /* NULL while every stack is empty */
+                    __builtin_prefetch((const uint32_t *)p->stacks.ids.data + sl->frames_off);
                 break;
             }
         }
     }
-    ps_stack_pending *b = &p->pend[p->pend_head ^ (p->npend++ == 1)];
+    ps_stack_pending *b = &p->stacks.pend[p->stacks.pend_head ^ (p->stacks.npend++ == 1)];
     b->key = key;
     b->weight = h->has_period ? h->period : 1;
     b->has_period = h->has_period;
     /* the sample's id arrays become the pending ones (no copy) */
     ps_vec t = b->frames;
-    b->frames = p->cur_frames;
-    p->cur_frames = t;
+    b->frames = p->cur.frames;
+    p->cur.frames = t;
     t = b->src;
-    b->src = p->cur_src;
-    p->cur_src = t;
+    b->src = p->cur.src;
+    p->cur.src = t;
     return PS_OK;
 }
 
 size_t ps_stack_count(const ps_parser *p)
 {
-    return p->stacks.len;
+    return p->stacks.list.len;
 }
 
 void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out)
 {
-    const ps_stack_entry *e = &PS_VEC_AT(&p->stacks, ps_stack_entry, i);
-    const uint32_t *ids = p->stack_ids.data;
+    const ps_stack_entry *e = &PS_VEC_AT(&p->stacks.list, ps_stack_entry, i);
+    const uint32_t *ids = p->stacks.ids.data;
     out->comm = e->comm;
     out->pid = e->pid;
     out->pid_inferred = e->pid_inferred;
@@ -216,7 +216,7 @@ void ps_stack_get(const ps_parser *p, size_t i, ps_stack *out)
     out->event = e->event;
     out->nframes = e->nframes;
     out->frames = ids ? ids + e->frames_off : NULL;
-    out->srclines = e->has_src ? ids + e->frames_off + e->nframes : p->no_src.data;
+    out->srclines = e->has_src ? ids + e->frames_off + e->nframes : p->stacks.no_src.data;
     out->count = e->count;
     out->weight = e->weight;
     out->period_samples = e->period_samples;

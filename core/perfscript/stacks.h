@@ -6,7 +6,7 @@
 
 void ps_stacks_init(ps_parser *p);
 void ps_stacks_free(ps_parser *p);
-/* Merges the current sample (p->cur, p->cur_frames, p->cur_src); the
+/* Merges the current sample (p->cur); the
  * merge completes at the next call or at ps_stacks_flush. */
 int ps_stacks_add(ps_parser *p);
 /* Completes a pending merge. */

@@ -40,18 +40,18 @@ ps_parser *ps_new(const ps_options *opts)
     if (p->opts.keep_tid)
         p->opts.keep_pid = true;
     p->state = PS_START;
-    ps_vec_init(&p->frames, sizeof(ps_frame));
-    ps_vec_init(&p->flines, sizeof(ps_fline));
-    ps_vec_init(&p->succ, sizeof(ps_succ));
-    ps_strtab_init(&p->events, &p->arena);
-    ps_strtab_init(&p->comms, &p->arena);
-    ps_strtab_init(&p->srclines, &p->arena);
-    ps_vec_init(&p->cur_frames, sizeof(uint32_t));
-    ps_vec_init(&p->cur_src, sizeof(uint32_t));
+    ps_vec_init(&p->frames.list, sizeof(ps_frame));
+    ps_vec_init(&p->frames.lines, sizeof(ps_fline));
+    ps_vec_init(&p->chain.succ, sizeof(ps_succ));
+    ps_strtab_init(&p->names.events, &p->arena);
+    ps_strtab_init(&p->names.comms, &p->arena);
+    ps_strtab_init(&p->names.srclines, &p->arena);
+    ps_vec_init(&p->cur.frames, sizeof(uint32_t));
+    ps_vec_init(&p->cur.src, sizeof(uint32_t));
     ps_stacks_init(p);
     ps_vec_init(&p->mmaps, sizeof(ps_mmap));
     ps_vec_init(&p->evinfo, sizeof(ps_event_info));
-    ps_vec_init(&p->warnings, sizeof(char *));
+    ps_vec_init(&p->warn.list, sizeof(char *));
     return p;
 }
 
@@ -59,26 +59,26 @@ void ps_free(ps_parser *p)
 {
     if (!p)
         return;
-    free(p->carry);
-    ps_vec_free(&p->frames);
-    ps_vec_free(&p->flines);
-    ps_vec_free(&p->succ);
-    free(p->fslots);
-    ps_strtab_free(&p->events);
-    ps_strtab_free(&p->comms);
-    ps_strtab_free(&p->srclines);
-    ps_vec_free(&p->cur_frames);
-    ps_vec_free(&p->cur_src);
+    free(p->carry.buf);
+    ps_vec_free(&p->frames.list);
+    ps_vec_free(&p->frames.lines);
+    ps_vec_free(&p->chain.succ);
+    free(p->frames.slots);
+    ps_strtab_free(&p->names.events);
+    ps_strtab_free(&p->names.comms);
+    ps_strtab_free(&p->names.srclines);
+    ps_vec_free(&p->cur.frames);
+    ps_vec_free(&p->cur.src);
     ps_stacks_free(p);
     ps_vec_free(&p->mmaps);
     ps_vec_free(&p->evinfo);
-    free(p->pc_pid);
-    free(p->pc_comm);
-    free(p->tp_tid);
-    free(p->tp_pid);
-    for (size_t i = 0; i < p->warnings.len; i++)
-        free(PS_VEC_AT(&p->warnings, char *, i));
-    ps_vec_free(&p->warnings);
+    free(p->threads.pc_pid);
+    free(p->threads.pc_comm);
+    free(p->threads.tp_tid);
+    free(p->threads.tp_pid);
+    for (size_t i = 0; i < p->warn.list.len; i++)
+        free(PS_VEC_AT(&p->warn.list, char *, i));
+    ps_vec_free(&p->warn.list);
     ps_arena_free(&p->arena);
     free(p);
 }
@@ -91,7 +91,7 @@ int ps_warn(ps_parser *p, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     char *s = strdup(buf);
-    if (!s || !ps_vec_push(&p->warnings, &s)) {
+    if (!s || !ps_vec_push(&p->warn.list, &s)) {
         free(s);
         return PS_ERR_NOMEM;
     }
@@ -102,26 +102,26 @@ int ps_warn(ps_parser *p, const char *fmt, ...)
 
 static int end_sample(ps_parser *p)
 {
-    if (!p->in_sample)
+    if (!p->cur.active)
         return PS_OK;
-    p->in_sample = false;
-    p->last_was_frame = false;
+    p->cur.active = false;
+    p->cur.last_was_frame = false;
     p->stats.samples++;
     return ps_stacks_add(p);
 }
 
 static inline int add_frame(ps_parser *p, uint32_t id)
 {
-    if (p->cur_frames.len == p->cur_frames.cap && !ps_vec_reserve(&p->cur_frames, 1))
+    if (p->cur.frames.len == p->cur.frames.cap && !ps_vec_reserve(&p->cur.frames, 1))
         return PS_ERR_NOMEM;
-    ((uint32_t *)p->cur_frames.data)[p->cur_frames.len++] = id;
-    if (p->cur_has_src) { /* srclines are kept per frame once there is one */
-        if (!ps_vec_reserve(&p->cur_src, 1))
+    ((uint32_t *)p->cur.frames.data)[p->cur.frames.len++] = id;
+    if (p->cur.has_src) { /* srclines are kept per frame once there is one */
+        if (!ps_vec_reserve(&p->cur.src, 1))
             return PS_ERR_NOMEM;
-        ((uint32_t *)p->cur_src.data)[p->cur_src.len++] = 0;
+        ((uint32_t *)p->cur.src.data)[p->cur.src.len++] = 0;
     }
     p->stats.frames++;
-    p->last_was_frame = true;
+    p->cur.last_was_frame = true;
     return PS_OK;
 }
 
@@ -139,34 +139,34 @@ static inline void learn_succ(ps_succ *sc, uint32_t to)
  * the frame before it, and its own successor becomes the prediction. */
 static inline int chain_frame(ps_parser *p, uint32_t id)
 {
-    ps_succ *succ = p->succ.data;
-    if (p->last_link)
-        learn_succ(&succ[p->last_link - 1], id);
-    p->last_link = id;
-    p->pred = succ[id - 1].next;
+    ps_succ *succ = p->chain.succ.data;
+    if (p->chain.last_link)
+        learn_succ(&succ[p->chain.last_link - 1], id);
+    p->chain.last_link = id;
+    p->chain.pred = succ[id - 1].next;
     return add_frame(p, id);
 }
 
 /* Starts a sample of header h whose comm and event are interned (0 =
- * none); h may be p->cur. */
+ * none); h may be p->cur.h. */
 static int start_sample(ps_parser *p, const ps_header *h, uint32_t comm, uint32_t event)
 {
-    p->in_sample = true;
-    p->last_was_frame = false;
-    p->last_link = 0;
-    if (h != &p->cur)
-        p->cur = *h;
-    p->cur_comm = comm;
-    p->cur_event = event;
+    p->cur.active = true;
+    p->cur.last_was_frame = false;
+    p->chain.last_link = 0;
+    if (h != &p->cur.h)
+        p->cur.h = *h;
+    p->cur.comm = comm;
+    p->cur.event = event;
     if (h->has_event) {
-        if (!p->first_event)
-            p->first_event = p->cur_event;
-        while (p->evinfo.len < p->cur_event) {
+        if (!p->names.first_event)
+            p->names.first_event = p->cur.event;
+        while (p->evinfo.len < p->cur.event) {
             ps_event_info z = {0, 0, 0, false};
             if (!ps_vec_push(&p->evinfo, &z))
                 return PS_ERR_NOMEM;
         }
-        ps_event_info *ev = &PS_VEC_AT(&p->evinfo, ps_event_info, p->cur_event - 1);
+        ps_event_info *ev = &PS_VEC_AT(&p->evinfo, ps_event_info, p->cur.event - 1);
         if (h->has_period) {
             if (ev->samples == 0) {
                 ev->period = h->period;
@@ -180,24 +180,24 @@ static int start_sample(ps_parser *p, const ps_header *h, uint32_t comm, uint32_
         ev->samples++;
         ev->weight = ps_sat_add(ev->weight, h->has_period ? h->period : 1);
     }
-    if (h->period_clamped && !p->warned_period) {
-        p->warned_period = true;
+    if (h->period_clamped && !p->warn.period) {
+        p->warn.period = true;
         if (ps_warn(p, "line %llu: a period at or beyond 2^63 is counted as %lld (pprof values "
                        "are signed 64-bit numbers)",
                     (unsigned long long)p->stats.lines, (long long)INT64_MAX))
             return PS_ERR_NOMEM;
     }
-    if (p->cur_comm && h->has_pid && h->pid == h->tid &&
-        ps_process_comm(p, h->pid) != p->cur_comm && ps_set_process_comm(p, h->pid, p->cur_comm))
+    if (p->cur.comm && h->has_pid && h->pid == h->tid &&
+        ps_process_comm(p, h->pid) != p->cur.comm && ps_set_process_comm(p, h->pid, p->cur.comm))
         return PS_ERR_NOMEM;
     /* the strings of cur point into the line: keep only what is needed */
-    p->cur.comm = (ps_str){"", 0};
-    p->cur.event = (ps_str){"", 0};
-    p->cur.tail = (ps_str){"", 0};
-    p->cur.record = (ps_str){"", 0};
-    p->cur_frames.len = 0;
-    p->cur_src.len = 0;
-    p->cur_has_src = false;
+    p->cur.h.comm = (ps_str){"", 0};
+    p->cur.h.event = (ps_str){"", 0};
+    p->cur.h.tail = (ps_str){"", 0};
+    p->cur.h.record = (ps_str){"", 0};
+    p->cur.frames.len = 0;
+    p->cur.src.len = 0;
+    p->cur.has_src = false;
     if (h->has_time) {
         if (!p->stats.has_time || h->time_ns < p->stats.time_first_ns)
             p->stats.time_first_ns = h->time_ns;
@@ -244,9 +244,9 @@ static uint32_t intern_again(ps_strtab *t, uint32_t *last, ps_str s)
 static int begin_sample(ps_parser *p, const ps_header *h)
 {
     uint32_t comm = 0, event = 0;
-    if (h->comm.len && !(comm = intern_again(&p->comms, &p->last_comm, h->comm)))
+    if (h->comm.len && !(comm = intern_again(&p->names.comms, &p->hdr.last_comm, h->comm)))
         return PS_ERR_NOMEM;
-    if (h->has_event && !(event = intern_again(&p->events, &p->last_event, h->event)))
+    if (h->has_event && !(event = intern_again(&p->names.events, &p->hdr.last_event, h->event)))
         return PS_ERR_NOMEM;
     return start_sample(p, h, comm, event);
 }
@@ -255,9 +255,9 @@ static int begin_sample(ps_parser *p, const ps_header *h)
  * (learnt as that frame's successor), and the next line starts afresh. */
 static int end_callchain(ps_parser *p)
 {
-    if (p->in_sample && p->last_link)
-        learn_succ(&PS_VEC_AT(&p->succ, ps_succ, p->last_link - 1), PS_SUCC_END);
-    p->last_link = 0;
+    if (p->cur.active && p->chain.last_link)
+        learn_succ(&PS_VEC_AT(&p->chain.succ, ps_succ, p->chain.last_link - 1), PS_SUCC_END);
+    p->chain.last_link = 0;
     p->state = PS_START;
     return end_sample(p);
 }
@@ -280,16 +280,16 @@ static inline bool line_is(const ps_fline *fl, uint32_t id, const char *s, const
  * last successor may be the one before (then the two change places). */
 static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc)
 {
-    const ps_fline *fl = p->flines.data;
-    ps_succ *succ = p->succ.data;
-    uint32_t id = p->pred, prev = p->last_link; /* pred != 0: prev is a frame */
+    const ps_fline *fl = p->frames.lines.data;
+    ps_succ *succ = p->chain.succ.data;
+    uint32_t id = p->chain.pred, prev = p->chain.last_link; /* pred != 0: prev is a frame */
     *rc = PS_OK;
-    p->pred = 0;
-    if (p->cur_has_src)
+    p->chain.pred = 0;
+    if (p->cur.has_src)
         return s; /* srcline ids go with every frame: read line by line */
-    /* the frame ids go straight into cur_frames, the counters once at the end */
-    uint32_t *out = p->cur_frames.data;
-    size_t len = p->cur_frames.len, n = 0;
+    /* the frame ids go straight into cur.frames, the counters once at the end */
+    uint32_t *out = p->cur.frames.data;
+    size_t len = p->cur.frames.len, n = 0;
     bool ended = false;
     for (;;) {
         __builtin_prefetch(s + 512); /* the input ahead, read by another core */
@@ -306,13 +306,13 @@ static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc
             ended = true;
             break;
         }
-        if (len == p->cur_frames.cap) {
-            p->cur_frames.len = len;
-            if (!ps_vec_reserve(&p->cur_frames, 1)) {
+        if (len == p->cur.frames.cap) {
+            p->cur.frames.len = len;
+            if (!ps_vec_reserve(&p->cur.frames, 1)) {
                 *rc = PS_ERR_NOMEM;
                 break;
             }
-            out = p->cur_frames.data;
+            out = p->cur.frames.data;
         }
         out[len++] = id;
         n++;
@@ -322,12 +322,12 @@ static const char *predicted(ps_parser *p, const char *s, const char *e, int *rc
         if (!id)
             break;
     }
-    p->last_link = prev;
-    p->cur_frames.len = len;
+    p->chain.last_link = prev;
+    p->cur.frames.len = len;
     p->stats.lines += n;
     p->stats.frames += n;
     if (n)
-        p->last_was_frame = true;
+        p->cur.last_was_frame = true;
     if (ended) {
         p->stats.lines++;
         *rc = end_callchain(p);
@@ -369,7 +369,7 @@ static int sideband(ps_parser *p, const ps_header *h)
         if (ps_set_thread_pid(p, m.tid, m.pid))
             return PS_ERR_NOMEM;
         if (m.pid == m.tid && name.len) {
-            uint32_t c = ps_strtab_intern(&p->comms, name.ptr, name.len);
+            uint32_t c = ps_strtab_intern(&p->names.comms, name.ptr, name.len);
             if (!c || ps_set_process_comm(p, m.pid, c))
                 return PS_ERR_NOMEM;
         }
@@ -402,8 +402,8 @@ static int unrecognized(ps_parser *p, const char *l, size_t n)
  * and counted as unrecognized, with one warning per input. */
 static int bad_header(ps_parser *p, const char *l, size_t n)
 {
-    if (!p->warned_bad_header) {
-        p->warned_bad_header = true;
+    if (!p->warn.bad_header) {
+        p->warn.bad_header = true;
         if (ps_warn(p, "line %llu: a sample header with a negative or out-of-range id, cpu or "
                        "period; such samples are skipped",
                     (unsigned long long)p->stats.lines))
@@ -419,19 +419,19 @@ static int srcline(ps_parser *p, const char *l, size_t n)
         s++;
     while (n > s && ps_blank((unsigned char)l[n - 1]))
         n--;
-    uint32_t id = ps_strtab_intern(&p->srclines, l + s, n - s);
+    uint32_t id = ps_strtab_intern(&p->names.srclines, l + s, n - s);
     if (!id)
         return PS_ERR_NOMEM;
-    if (!p->cur_has_src) { /* the first srcline of the sample */
-        p->cur_src.len = 0;
-        if (!ps_vec_reserve(&p->cur_src, p->cur_frames.len))
+    if (!p->cur.has_src) { /* the first srcline of the sample */
+        p->cur.src.len = 0;
+        if (!ps_vec_reserve(&p->cur.src, p->cur.frames.len))
             return PS_ERR_NOMEM;
-        memset(p->cur_src.data, 0, p->cur_frames.len * sizeof(uint32_t));
-        p->cur_src.len = p->cur_frames.len;
+        memset(p->cur.src.data, 0, p->cur.frames.len * sizeof(uint32_t));
+        p->cur.src.len = p->cur.frames.len;
     }
-    PS_VEC_AT(&p->cur_src, uint32_t, p->cur_src.len - 1) = id;
-    p->cur_has_src = true;
-    p->last_was_frame = false;
+    PS_VEC_AT(&p->cur.src, uint32_t, p->cur.src.len - 1) = id;
+    p->cur.has_src = true;
+    p->cur.last_was_frame = false;
     return PS_OK;
 }
 
@@ -469,7 +469,7 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n, uint64_t h)
         return PS_ERR_NOMEM;
     if (id)
         return chain_frame(p, id);
-    if (p->last_was_frame)
+    if (p->cur.last_was_frame)
         return srcline(p, l, n);
     return unrecognized(p, l, n);
 }
@@ -480,8 +480,8 @@ static int in_sample_line(ps_parser *p, const char *l, size_t n, uint64_t h)
 static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
 {
     p->stats.lines++;
-    p->pred = 0;
-    if (p->state == PS_IN_SAMPLE && n && p->nfslots) {
+    p->chain.pred = 0;
+    if (p->state == PS_IN_SAMPLE && n && p->frames.nslots) {
         /* the hot path: a frame line seen before needs no parsing at all
          * (a cached line is never a separator, comment or header) */
         size_t slot;
@@ -505,31 +505,31 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
          * that matched first): its strings are not needed, their ids are
          * the template's */
         for (unsigned k = 0; k < PS_TEMPLATES; k++) {
-            unsigned t = (p->tmpl_last + k) % PS_TEMPLATES;
+            unsigned t = (p->hdr.last + k) % PS_TEMPLATES;
             uint64_t ns;
-            size_t colon = ps_template_time(&p->tmpl[t], l, n, &ns);
+            size_t colon = ps_template_time(&p->hdr.tmpl[t], l, n, &ns);
             if (colon) {
-                p->tmpl_last = t;
-                p->cur = p->tmpl[t].h;
-                p->cur.time_ns = ns;
-                p->cur.time_end = colon;
-                p->last_comm = p->tmpl_comm[t];
-                p->last_event = p->tmpl_event[t];
-                return start_sample(p, &p->cur, p->tmpl_comm[t], p->tmpl_event[t]);
+                p->hdr.last = t;
+                p->cur.h = p->hdr.tmpl[t].h;
+                p->cur.h.time_ns = ns;
+                p->cur.h.time_end = colon;
+                p->hdr.last_comm = p->hdr.comm[t];
+                p->hdr.last_event = p->hdr.event[t];
+                return start_sample(p, &p->cur.h, p->hdr.comm[t], p->hdr.event[t]);
             }
         }
         ps_parse_header(l, n, PS_RULE_A | PS_RULE_B | PS_RULE_C, &hd);
         if (hd.kind == PS_LINE_SIDEBAND)
             return sideband(p, &hd);
         if (hd.kind == PS_LINE_HEADER) {
-            unsigned t = p->tmpl_next;
-            ps_keep_template(&p->tmpl[t], l, n, &hd);
+            unsigned t = p->hdr.next;
+            ps_keep_template(&p->hdr.tmpl[t], l, n, &hd);
             int rc = begin_sample(p, &hd);
-            if (p->tmpl[t].valid) {
-                p->tmpl_comm[t] = p->cur_comm;
-                p->tmpl_event[t] = p->cur_event;
-                p->tmpl_last = t;
-                p->tmpl_next = (t + 1) % PS_TEMPLATES;
+            if (p->hdr.tmpl[t].valid) {
+                p->hdr.comm[t] = p->cur.comm;
+                p->hdr.event[t] = p->cur.event;
+                p->hdr.last = t;
+                p->hdr.next = (t + 1) % PS_TEMPLATES;
             }
             return rc;
         }
@@ -562,22 +562,22 @@ static int process_line(ps_parser *p, const char *l, size_t n)
 
 static int carry_append(ps_parser *p, const char *s, size_t n)
 {
-    if (p->carry_len + n > PS_MAX_LINE) {
-        p->carry_overflow = true;
-        n = PS_MAX_LINE - p->carry_len;
+    if (p->carry.len + n > PS_MAX_LINE) {
+        p->carry.overflow = true;
+        n = PS_MAX_LINE - p->carry.len;
     }
-    if (p->carry_len + n > p->carry_cap) {
-        size_t cap = p->carry_cap ? p->carry_cap : 256;
-        while (cap < p->carry_len + n)
+    if (p->carry.len + n > p->carry.cap) {
+        size_t cap = p->carry.cap ? p->carry.cap : 256;
+        while (cap < p->carry.len + n)
             cap *= 2;
-        char *c = realloc(p->carry, cap);
+        char *c = realloc(p->carry.buf, cap);
         if (!c)
             return PS_ERR_NOMEM;
-        p->carry = c;
-        p->carry_cap = cap;
+        p->carry.buf = c;
+        p->carry.cap = cap;
     }
-    memcpy(p->carry + p->carry_len, s, n);
-    p->carry_len += n;
+    memcpy(p->carry.buf + p->carry.len, s, n);
+    p->carry.len += n;
     return PS_OK;
 }
 
@@ -600,7 +600,7 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
     p->stats.bytes += len;
     const char *s = data, *e = data + len;
     int rc;
-    if (p->carry_len || p->carry_overflow) {
+    if (p->carry.len || p->carry.overflow) {
         const char *nl = memchr(s, '\n', len);
         if (!nl) {
             rc = carry_append(p, s, len);
@@ -608,9 +608,9 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
         }
         rc = carry_append(p, s, (size_t)(nl - s));
         if (!rc)
-            rc = process_line(p, p->carry, p->carry_len);
-        p->carry_len = 0;
-        p->carry_overflow = false;
+            rc = process_line(p, p->carry.buf, p->carry.len);
+        p->carry.len = 0;
+        p->carry.overflow = false;
         if (rc)
             return fail(p, rc);
         s = nl + 1;
@@ -635,13 +635,13 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
             uint64_t h = 0;
             if (pl || p->state != PS_START) {
                 h = ps_hash(s, n, FRAME_SEED);
-                if (p->nfslots)
-                    __builtin_prefetch(&p->fslots[(size_t)h & (p->nfslots - 1)]);
+                if (p->frames.nslots)
+                    __builtin_prefetch(&p->frames.slots[(size_t)h & (p->frames.nslots - 1)]);
             }
             if (pl) {
                 if ((rc = process_line_h(p, pl, pn, ph)) != PS_OK)
                     return fail(p, rc);
-                if (p->pred) {
+                if (p->chain.pred) {
                     /* the lines from s on may be the ones that followed
                      * last time: then no lookup, and the scan jumps */
                     const char *q = predicted(p, s, e, &rc);
@@ -692,13 +692,13 @@ int ps_finish(ps_parser *p)
         return PS_OK;
     p->finished = true;
     int rc = PS_OK;
-    if (p->carry_len) {
-        rc = process_line(p, p->carry, p->carry_len);
-        p->carry_len = 0;
+    if (p->carry.len) {
+        rc = process_line(p, p->carry.buf, p->carry.len);
+        p->carry.len = 0;
         if (rc)
             return fail(p, rc);
     }
-    p->stats.truncated = p->in_sample;
+    p->stats.truncated = p->cur.active;
     rc = end_sample(p);
     if (!rc)
         rc = ps_stacks_flush(p);

@@ -8,7 +8,7 @@
 
 static bool pc_grow(ps_parser *p)
 {
-    size_t cap = p->pc_cap ? p->pc_cap * 2 : 256;
+    size_t cap = p->threads.pc_cap ? p->threads.pc_cap * 2 : 256;
     int64_t *pids = malloc(cap * sizeof *pids);
     uint32_t *comms = calloc(cap, sizeof *comms);
     if (!pids || !comms) {
@@ -16,46 +16,46 @@ static bool pc_grow(ps_parser *p)
         free(comms);
         return false;
     }
-    for (size_t i = 0; i < p->pc_cap; i++) {
-        if (!p->pc_comm[i])
+    for (size_t i = 0; i < p->threads.pc_cap; i++) {
+        if (!p->threads.pc_comm[i])
             continue;
-        size_t j = (size_t)ps_hash_mix((uint64_t)p->pc_pid[i]) & (cap - 1);
+        size_t j = (size_t)ps_hash_mix((uint64_t)p->threads.pc_pid[i]) & (cap - 1);
         while (comms[j])
             j = (j + 1) & (cap - 1);
-        pids[j] = p->pc_pid[i];
-        comms[j] = p->pc_comm[i];
+        pids[j] = p->threads.pc_pid[i];
+        comms[j] = p->threads.pc_comm[i];
     }
-    free(p->pc_pid);
-    free(p->pc_comm);
-    p->pc_pid = pids;
-    p->pc_comm = comms;
-    p->pc_cap = cap;
+    free(p->threads.pc_pid);
+    free(p->threads.pc_comm);
+    p->threads.pc_pid = pids;
+    p->threads.pc_comm = comms;
+    p->threads.pc_cap = cap;
     return true;
 }
 
 int ps_set_process_comm(ps_parser *p, int64_t pid, uint32_t comm)
 {
-    if ((p->pc_n + 1) * 2 > p->pc_cap && !pc_grow(p))
+    if ((p->threads.pc_n + 1) * 2 > p->threads.pc_cap && !pc_grow(p))
         return PS_ERR_NOMEM;
-    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->pc_cap - 1);
-    while (p->pc_comm[j] && p->pc_pid[j] != pid)
-        j = (j + 1) & (p->pc_cap - 1);
-    if (!p->pc_comm[j])
-        p->pc_n++;
-    p->pc_pid[j] = pid;
-    p->pc_comm[j] = comm;
+    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->threads.pc_cap - 1);
+    while (p->threads.pc_comm[j] && p->threads.pc_pid[j] != pid)
+        j = (j + 1) & (p->threads.pc_cap - 1);
+    if (!p->threads.pc_comm[j])
+        p->threads.pc_n++;
+    p->threads.pc_pid[j] = pid;
+    p->threads.pc_comm[j] = comm;
     return PS_OK;
 }
 
 uint32_t ps_process_comm(const ps_parser *p, int64_t pid)
 {
-    if (!p->pc_cap)
+    if (!p->threads.pc_cap)
         return 0;
-    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->pc_cap - 1);
-    while (p->pc_comm[j]) {
-        if (p->pc_pid[j] == pid)
-            return p->pc_comm[j];
-        j = (j + 1) & (p->pc_cap - 1);
+    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->threads.pc_cap - 1);
+    while (p->threads.pc_comm[j]) {
+        if (p->threads.pc_pid[j] == pid)
+            return p->threads.pc_comm[j];
+        j = (j + 1) & (p->threads.pc_cap - 1);
     }
     return 0;
 }
@@ -64,7 +64,7 @@ uint32_t ps_process_comm(const ps_parser *p, int64_t pid)
 
 static bool tp_grow(ps_parser *p)
 {
-    size_t cap = p->tp_cap ? p->tp_cap * 2 : 256;
+    size_t cap = p->threads.tp_cap ? p->threads.tp_cap * 2 : 256;
     int64_t *tids = malloc(cap * sizeof *tids);
     int64_t *pids = calloc(cap, sizeof *pids);
     if (!tids || !pids) {
@@ -72,20 +72,20 @@ static bool tp_grow(ps_parser *p)
         free(pids);
         return false;
     }
-    for (size_t i = 0; i < p->tp_cap; i++) {
-        if (!p->tp_pid[i])
+    for (size_t i = 0; i < p->threads.tp_cap; i++) {
+        if (!p->threads.tp_pid[i])
             continue;
-        size_t j = (size_t)ps_hash_mix((uint64_t)p->tp_tid[i]) & (cap - 1);
+        size_t j = (size_t)ps_hash_mix((uint64_t)p->threads.tp_tid[i]) & (cap - 1);
         while (pids[j])
             j = (j + 1) & (cap - 1);
-        tids[j] = p->tp_tid[i];
-        pids[j] = p->tp_pid[i];
+        tids[j] = p->threads.tp_tid[i];
+        pids[j] = p->threads.tp_pid[i];
     }
-    free(p->tp_tid);
-    free(p->tp_pid);
-    p->tp_tid = tids;
-    p->tp_pid = pids;
-    p->tp_cap = cap;
+    free(p->threads.tp_tid);
+    free(p->threads.tp_pid);
+    p->threads.tp_tid = tids;
+    p->threads.tp_pid = pids;
+    p->threads.tp_cap = cap;
     return true;
 }
 
@@ -95,27 +95,27 @@ int ps_set_thread_pid(ps_parser *p, int64_t tid, int64_t pid)
      * hands out (garbage input) is not recorded */
     if (tid < 0 || pid < 0 || pid == INT64_MAX)
         return PS_OK;
-    if ((p->tp_n + 1) * 2 > p->tp_cap && !tp_grow(p))
+    if ((p->threads.tp_n + 1) * 2 > p->threads.tp_cap && !tp_grow(p))
         return PS_ERR_NOMEM;
-    size_t j = (size_t)ps_hash_mix((uint64_t)tid) & (p->tp_cap - 1);
-    while (p->tp_pid[j] && p->tp_tid[j] != tid)
-        j = (j + 1) & (p->tp_cap - 1);
-    if (!p->tp_pid[j])
-        p->tp_n++;
-    p->tp_tid[j] = tid;
-    p->tp_pid[j] = pid + 1;
+    size_t j = (size_t)ps_hash_mix((uint64_t)tid) & (p->threads.tp_cap - 1);
+    while (p->threads.tp_pid[j] && p->threads.tp_tid[j] != tid)
+        j = (j + 1) & (p->threads.tp_cap - 1);
+    if (!p->threads.tp_pid[j])
+        p->threads.tp_n++;
+    p->threads.tp_tid[j] = tid;
+    p->threads.tp_pid[j] = pid + 1;
     return PS_OK;
 }
 
 int64_t ps_thread_pid(const ps_parser *p, int64_t tid)
 {
-    if (!p->tp_cap)
+    if (!p->threads.tp_cap)
         return -1;
-    size_t j = (size_t)ps_hash_mix((uint64_t)tid) & (p->tp_cap - 1);
-    while (p->tp_pid[j]) {
-        if (p->tp_tid[j] == tid)
-            return p->tp_pid[j] - 1;
-        j = (j + 1) & (p->tp_cap - 1);
+    size_t j = (size_t)ps_hash_mix((uint64_t)tid) & (p->threads.tp_cap - 1);
+    while (p->threads.tp_pid[j]) {
+        if (p->threads.tp_tid[j] == tid)
+            return p->threads.tp_pid[j] - 1;
+        j = (j + 1) & (p->threads.tp_cap - 1);
     }
     return -1;
 }
@@ -139,51 +139,51 @@ const ps_stats *ps_get_stats(const ps_parser *p)
 }
 size_t ps_warning_count(const ps_parser *p)
 {
-    return p->warnings.len;
+    return p->warn.list.len;
 }
 
 const char *ps_warning(const ps_parser *p, size_t i)
 {
-    return i < p->warnings.len ? PS_VEC_AT(&p->warnings, char *, i) : NULL;
+    return i < p->warn.list.len ? PS_VEC_AT(&p->warn.list, char *, i) : NULL;
 }
 
 size_t ps_frame_count(const ps_parser *p)
 {
-    return p->frames.len;
+    return p->frames.list.len;
 }
 
 const ps_frame *ps_frame_get(const ps_parser *p, uint32_t id)
 {
-    if (id == 0 || id > p->frames.len)
+    if (id == 0 || id > p->frames.list.len)
         return NULL;
-    return &PS_VEC_AT(&p->frames, ps_frame, id - 1);
+    return &PS_VEC_AT(&p->frames.list, ps_frame, id - 1);
 }
 
 size_t ps_event_count(const ps_parser *p)
 {
-    return ps_strtab_count(&p->events);
+    return ps_strtab_count(&p->names.events);
 }
 ps_str ps_event_get(const ps_parser *p, uint32_t id)
 {
-    return ps_strtab_get(&p->events, id);
+    return ps_strtab_get(&p->names.events, id);
 }
 uint32_t ps_first_event(const ps_parser *p)
 {
-    return p->first_event;
+    return p->names.first_event;
 }
 
 uint32_t ps_event_find(const ps_parser *p, const char *name, size_t len)
 {
-    return ps_strtab_find(&p->events, name, len);
+    return ps_strtab_find(&p->names.events, name, len);
 }
 
 ps_str ps_comm_get(const ps_parser *p, uint32_t id)
 {
-    return ps_strtab_get(&p->comms, id);
+    return ps_strtab_get(&p->names.comms, id);
 }
 ps_str ps_srcline_get(const ps_parser *p, uint32_t id)
 {
-    return ps_strtab_get(&p->srclines, id);
+    return ps_strtab_get(&p->names.srclines, id);
 }
 size_t ps_mmap_count(const ps_parser *p)
 {
