@@ -318,10 +318,10 @@ bool ps_header_from_template(const ps_htmpl *t, const char *l, size_t n, ps_head
  * template's); else 0. */
 size_t ps_template_time(const ps_htmpl *t, const char *l, size_t n, uint64_t *ns);
 
-/* The parser's state, grouped by concern: the line splitter, the
- * frame-line table (frametab.c) and its predictions, the header templates
- * and the sample being assembled (stream.c), the merged stacks (stacks.c)
- * and the side-band tables (tables.c). */
+/* The parser's state, grouped by concern: the line splitter (stream.c),
+ * the frame-line table (frametab.c) and its predictions (predict.c), the
+ * header templates and the sample being assembled (sample.c), the merged
+ * stacks (stacks.c) and the side-band tables (tables.c). */
 
 /* A partial line carried from one chunk to the next. */
 typedef struct ps_carry {
@@ -460,7 +460,7 @@ int ps_set_thread_pid(ps_parser *p, int64_t tid, int64_t pid);
 
 int ps_warn(ps_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* stream.c, for direct input (direct.c): a sample begun from a header
+/* sample.c, also for direct input (direct.c): a sample begun from a header
  * whose comm and event are interned (0 = none), its frames pushed onto
  * cur.frames, then ended; the hash a frame line is interned under. */
 int ps_sample_begin(ps_parser *p, const ps_header *h, uint32_t comm, uint32_t event);

@@ -1,8 +1,11 @@
 /* Parser tables: process comms and thread -> process maps (open
- * addressing), and the read accessors of the public API. */
+ * addressing), the side-band records that fill them, and the read
+ * accessors of the public API. */
 #include <stdlib.h>
 
-#include "ps_internal.h"
+#include <string.h>
+
+#include "sample.h"
 
 /* ---- process comms ---- */
 
@@ -119,6 +122,57 @@ int64_t ps_thread_pid(const ps_parser *p, int64_t tid)
     }
     return -1;
 }
+
+/* ---- side-band records ---- */
+
+int ps_sideband(ps_parser *p, const ps_header *h)
+{
+    p->stats.sideband++;
+    ps_mmap m;
+    if (ps_parse_mmap(&h->record, &m)) {
+        char *path = ps_arena_dup(&p->arena, m.path.ptr, m.path.len);
+        char *prot = ps_arena_dup(&p->arena, m.prot.ptr, m.prot.len);
+        char *bid = ps_arena_dup(&p->arena, m.build_id.ptr, m.build_id.len);
+        if (!path || !prot || !bid)
+            return PS_ERR_NOMEM;
+        m.path.ptr = path;
+        m.prot.ptr = prot;
+        m.build_id.ptr = bid;
+        m.has_time = h->has_time;
+        m.time_ns = h->time_ns;
+        m.after_samples = p->stats.samples;
+        if (!ps_vec_push(&p->mmaps, &m))
+            return PS_ERR_NOMEM;
+        return ps_set_thread_pid(p, m.tid, m.pid);
+    }
+    memset(&m, 0, sizeof m);
+    ps_str name;
+    bool exec = false;
+    if (ps_parse_fork(&h->record, &m.pid, &m.ppid, &m.tid)) {
+        if (ps_set_thread_pid(p, m.tid, m.pid))
+            return PS_ERR_NOMEM;
+        if (m.pid == m.ppid)
+            return PS_OK; /* a new thread: same maps */
+        m.kind = PS_SB_FORK;
+    } else if (ps_parse_comm_record(&h->record, &name, &m.pid, &m.tid, &exec)) {
+        if (ps_set_thread_pid(p, m.tid, m.pid))
+            return PS_ERR_NOMEM;
+        if (m.pid == m.tid && name.len) {
+            uint32_t c = ps_strtab_intern(&p->names.comms, name.ptr, name.len);
+            if (!c || ps_set_process_comm(p, m.pid, c))
+                return PS_ERR_NOMEM;
+        }
+        if (!exec)
+            return PS_OK;
+        m.kind = PS_SB_EXEC;
+    } else {
+        return PS_OK;
+    }
+    m.path = m.prot = m.build_id = (ps_str){"", 0};
+    m.after_samples = p->stats.samples;
+    return ps_vec_push(&p->mmaps, &m) ? PS_OK : PS_ERR_NOMEM;
+}
+
 
 const ps_event_info *ps_event_info_get(const ps_parser *p, uint32_t id)
 {
