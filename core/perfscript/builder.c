@@ -271,48 +271,36 @@ static bool named_like(ps_str dso, ps_str comm)
 }
 
 /* prime_main_mapping's tallies, for the frames it visits (few: the
- * outermost file-backed frames of the stacks): open addressing on the
- * frame id, grown at half full. */
+ * outermost file-backed frames of the stacks): index + 1 by frame id. */
 typedef struct tally {
-    uint32_t fid;  /* 0 = empty slot */
+    uint32_t fid;
     uint32_t comm; /* the comm `is_named` holds for, 0 = not asked yet */
     bool is_named;
     uint64_t votes, named;
 } tally;
 
 typedef struct tallies {
-    tally *t;
-    size_t cap, n;
+    ps_imap index;
+    ps_vec list; /* tally */
 } tallies;
 
 /* The tally of frame fid, added when new; NULL on OOM. */
 static tally *tally_get(tallies *m, uint32_t fid)
 {
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 256;
-        tally *t = calloc(cap, sizeof *t);
-        if (!t)
-            return NULL;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->t[i].fid)
-                continue;
-            size_t j = (size_t)ps_hash_mix(m->t[i].fid) & (cap - 1);
-            while (t[j].fid)
-                j = (j + 1) & (cap - 1);
-            t[j] = m->t[i];
-        }
-        free(m->t);
-        m->t = t;
-        m->cap = cap;
-    }
-    size_t j = (size_t)ps_hash_mix(fid) & (m->cap - 1);
-    while (m->t[j].fid && m->t[j].fid != fid)
-        j = (j + 1) & (m->cap - 1);
-    if (!m->t[j].fid) {
-        m->t[j].fid = fid;
-        m->n++;
-    }
-    return &m->t[j];
+    uint64_t i = ps_imap_get(&m->index, fid);
+    if (i)
+        return &PS_VEC_AT(&m->list, tally, i - 1);
+    tally t = {.fid = fid};
+    tally *e = ps_vec_push(&m->list, &t);
+    if (!e || !ps_imap_put(&m->index, fid, m->list.len))
+        return NULL;
+    return e;
+}
+
+static void tallies_free(tallies *m)
+{
+    ps_imap_free(&m->index);
+    ps_vec_free(&m->list);
 }
 
 /* named_like(frame fid, comm cid), remembered in its tally for the last
@@ -336,6 +324,7 @@ static bool frame_named(builder *b, tally *t, uint32_t cid)
 static int prime_main_mapping(builder *b, size_t *total, size_t *maxn)
 {
     tallies m = {0};
+    ps_vec_init(&m.list, sizeof(tally));
     uint32_t best = 0, best_named = 0, best_src = 0, named_src = 0;
     uint64_t best_votes = 0, best_named_votes = 0;
     int64_t best_pid = -1, named_pid = -1;
@@ -354,7 +343,7 @@ static int prime_main_mapping(builder *b, size_t *total, size_t *maxn)
                 continue;
             tally *t = tally_get(&m, fid);
             if (!t) {
-                free(m.t);
+                tallies_free(&m);
                 return -1;
             }
             if (outer) {
@@ -383,7 +372,7 @@ static int prime_main_mapping(builder *b, size_t *total, size_t *maxn)
             }
         }
     }
-    free(m.t);
+    tallies_free(&m);
     *total = sum;
     *maxn = longest;
     if (best_named) {

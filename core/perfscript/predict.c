@@ -5,11 +5,11 @@
 
 /* Whether the line at s is `id`: the blank line for PS_SUCC_END, else
  * exactly the text of frame id. */
-static inline bool line_is(const ps_fline *fl, uint32_t id, const char *s, const char *e)
+static inline bool line_is(const ps_str *fl, uint32_t id, const char *s, const char *e)
 {
     if (id == PS_SUCC_END)
         return s < e && *s == '\n';
-    const ps_fline *f = &fl[id - 1];
+    const ps_str *f = &fl[id - 1];
     return (size_t)(e - s) > f->len && s[f->len] == '\n' && ps_eq(s, f->ptr, f->len);
 }
 
@@ -19,7 +19,7 @@ static inline bool line_is(const ps_fline *fl, uint32_t id, const char *s, const
  * last successor may be the one before (then the two change places). */
 const char *ps_predicted(ps_parser *p, const char *s, const char *e, int *rc)
 {
-    const ps_fline *fl = p->frames.lines.data;
+    const ps_str *fl = p->frames.text.strs.data;
     ps_succ *succ = p->chain.succ.data;
     uint32_t id = p->chain.pred, prev = p->chain.last_link; /* pred != 0: prev is a frame */
     *rc = PS_OK;

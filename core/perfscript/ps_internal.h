@@ -134,11 +134,23 @@ bool ps_vec_reserve(ps_vec *v, size_t n);
 void *ps_vec_push(ps_vec *v, const void *elem);
 #define PS_VEC_AT(v, type, i) (((type *)(v)->data)[i])
 
-/* A set of byte strings with 1-based ids, copied into an arena. */
+/* The parser's one string-keyed table: a set of byte strings with 1-based
+ * ids, copied into an arena (events, comms, srclines, the builder's names
+ * and DSOs, and every distinct frame line, which is the hot one). A slot
+ * holds everything a lookup compares, so a string met before costs one
+ * cache line and a comparison; the stream prefetches a line's slot while
+ * the line before is read. (core/profile has a generic index of its own;
+ * the parser does not depend on core/profile.) */
+typedef struct ps_strslot {
+    uint64_t hash;
+    const char *ptr;
+    uint32_t len;
+    uint32_t id; /* 0 = empty */
+} ps_strslot;
+
 typedef struct ps_strtab {
-    ps_vec strs;     /* ps_str, index id-1 */
-    ps_vec hashes;   /* uint64_t, index id-1 */
-    uint32_t *slots; /* open addressing: id or 0 */
+    ps_vec strs;       /* ps_str, index id-1 */
+    ps_strslot *slots; /* open addressing, at most half full */
     size_t nslots;
     ps_arena *arena;
 } ps_strtab;
@@ -149,6 +161,33 @@ void ps_strtab_free(ps_strtab *t);
 uint32_t ps_strtab_intern(ps_strtab *t, const char *s, size_t len);
 /* The id of s, or 0 when absent. */
 uint32_t ps_strtab_find(const ps_strtab *t, const char *s, size_t len);
+
+/* With a hash of the caller's (the frame lines' own seed): */
+/* The id of s (hash h), or 0 with *slot where it would go. The table must
+ * have a slot (ps_strtab_slot sees to it). */
+static inline uint32_t ps_strtab_lookup(const ps_strtab *t, const char *s, size_t n, uint64_t h,
+                                        size_t *slot)
+{
+    size_t mask = t->nslots - 1;
+    size_t i = (size_t)h & mask;
+    const ps_strslot *slots = t->slots;
+    for (;;) {
+        const ps_strslot *sl = &slots[i];
+        if (sl->id == 0) {
+            *slot = i;
+            return 0;
+        }
+        if (sl->hash == h && sl->len == n && ps_eq(sl->ptr, s, n))
+            return sl->id;
+        i = (i + 1) & mask;
+    }
+}
+/* ps_strtab_lookup after growing the table when one more string would fill
+ * it past half; UINT32_MAX when out of memory. */
+uint32_t ps_strtab_slot(ps_strtab *t, const char *s, size_t n, uint64_t h, size_t *slot);
+/* Adds s (hash h) at the slot ps_strtab_slot gave, as id count + 1: its
+ * copy in the arena; NULL when out of memory or too long. */
+const char *ps_strtab_add(ps_strtab *t, const char *s, size_t n, uint64_t h, size_t slot);
 static inline ps_str ps_strtab_get(const ps_strtab *t, uint32_t id)
 {
     if (id == 0 || id > t->strs.len)
@@ -159,6 +198,32 @@ static inline size_t ps_strtab_count(const ps_strtab *t)
 {
     return t->strs.len;
 }
+
+/* The parser's one integer-keyed table: int64 -> nonzero uint64 (0 = absent),
+ * open addressing, at most half full (pid -> comm, tid -> pid, and the
+ * builder's tallies by frame id). */
+typedef struct ps_imap {
+    int64_t *keys;
+    uint64_t *vals; /* 0 = empty slot */
+    size_t n, cap;
+} ps_imap;
+
+/* Sets key to val (not 0); false when out of memory. */
+bool ps_imap_put(ps_imap *m, int64_t key, uint64_t val);
+/* The value of key, 0 when absent. */
+static inline uint64_t ps_imap_get(const ps_imap *m, int64_t key)
+{
+    if (!m->cap)
+        return 0;
+    size_t j = (size_t)ps_hash_mix((uint64_t)key) & (m->cap - 1);
+    while (m->vals[j]) {
+        if (m->keys[j] == key)
+            return m->vals[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    return 0;
+}
+void ps_imap_free(ps_imap *m);
 
 /* ---- character classes ---- */
 
@@ -237,14 +302,6 @@ bool ps_parse_frame(const char *line, size_t len, ps_frame *f);
 
 /* ---- the parser ---- */
 
-/* A slot of the frame-line table: everything a lookup needs in one place. */
-typedef struct ps_fslot {
-    uint64_t hash;
-    const char *line;
-    uint32_t len;
-    uint32_t id;
-} ps_fslot;
-
 typedef struct ps_stack_entry {
     uint64_t hash;
     uint32_t comm, event;
@@ -274,12 +331,6 @@ typedef struct ps_stack_pending {
 } ps_stack_pending;
 
 enum ps_state { PS_START, PS_IN_SAMPLE, PS_AFTER_ONELINE, PS_SKIP };
-
-/* A frame's line text by frame id (compact: read for every predicted line). */
-typedef struct ps_fline {
-    const char *ptr;
-    size_t len;
-} ps_fline;
 
 /* succ[] value: the callchain ended after this frame (a blank line). */
 #define PS_SUCC_END UINT32_MAX
@@ -330,12 +381,11 @@ typedef struct ps_carry {
     bool overflow; /* the line is too long: discard until newline */
 } ps_carry;
 
-/* Every distinct callchain line, keyed by its bytes. */
+/* Every distinct callchain line, keyed by its bytes: its text and its
+ * parsed frame under the same id. */
 typedef struct ps_frametab {
-    ps_vec list;     /* ps_frame, index id-1 */
-    ps_fslot *slots; /* open addressing; id 0 = empty */
-    size_t nslots;
-    ps_vec lines; /* ps_fline, index id-1 */
+    ps_strtab text; /* the lines (hashed with the stream's own seed) */
+    ps_vec list;    /* ps_frame, index id-1 */
 } ps_frametab;
 
 /* Callchains repeat: succ[id] holds the two frames (or PS_SUCC_END) that
@@ -386,12 +436,8 @@ typedef struct ps_stacktab {
 
 /* Process comms and thread -> process, from headers and side-band records. */
 typedef struct ps_threads {
-    int64_t *pc_pid; /* process comms: open addressing pid -> comm */
-    uint32_t *pc_comm;
-    size_t pc_n, pc_cap;
-    int64_t *tp_tid; /* thread -> process from side-band records */
-    int64_t *tp_pid; /* (pid + 1; 0 = empty slot) */
-    size_t tp_n, tp_cap;
+    ps_imap comm; /* pid -> comm id */
+    ps_imap pid;  /* tid -> pid + 1 */
 } ps_threads;
 
 /* Warnings, and which of the once-per-input ones were given. */
@@ -431,19 +477,7 @@ struct ps_parser {
 static inline uint32_t ps_frame_lookup(const ps_parser *p, const char *l, size_t n, uint64_t h,
                                        size_t *slot)
 {
-    size_t mask = p->frames.nslots - 1;
-    size_t i = (size_t)h & mask;
-    const ps_fslot *slots = p->frames.slots;
-    for (;;) {
-        const ps_fslot *sl = &slots[i];
-        if (sl->id == 0) {
-            *slot = i;
-            return 0;
-        }
-        if (sl->hash == h && sl->len == n && ps_eq(sl->line, l, n))
-            return sl->id;
-        i = (i + 1) & mask;
-    }
+    return ps_strtab_lookup(&p->frames.text, l, n, h, slot);
 }
 
 /* ps_frame_lookup after growing the table when it must; UINT32_MAX when

@@ -1,6 +1,11 @@
 /* The table of distinct stacks. A sample is merged into it through a hash
  * of its frame ids, srcline ids and the header fields kept; an identical
- * stack is found in O(1), never by a scan. */
+ * stack is found in O(1), never by a scan.
+ *
+ * Not one of the parser's generic tables (ps_strtab, ps_imap): its key is
+ * a stack entry plus an array of ids, and its slots carry where a stack's
+ * ids are, so that the merge, run two samples late, prefetches both the
+ * entry and its ids before it compares them. */
 #include <stdlib.h>
 
 #include "stacks.h"

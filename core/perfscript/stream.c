@@ -42,7 +42,7 @@ ps_parser *ps_new(const ps_options *opts)
         p->opts.keep_pid = true;
     p->state = PS_START;
     ps_vec_init(&p->frames.list, sizeof(ps_frame));
-    ps_vec_init(&p->frames.lines, sizeof(ps_fline));
+    ps_strtab_init(&p->frames.text, &p->arena);
     ps_vec_init(&p->chain.succ, sizeof(ps_succ));
     ps_strtab_init(&p->names.events, &p->arena);
     ps_strtab_init(&p->names.comms, &p->arena);
@@ -62,9 +62,8 @@ void ps_free(ps_parser *p)
         return;
     free(p->carry.buf);
     ps_vec_free(&p->frames.list);
-    ps_vec_free(&p->frames.lines);
+    ps_strtab_free(&p->frames.text);
     ps_vec_free(&p->chain.succ);
-    free(p->frames.slots);
     ps_strtab_free(&p->names.events);
     ps_strtab_free(&p->names.comms);
     ps_strtab_free(&p->names.srclines);
@@ -73,10 +72,8 @@ void ps_free(ps_parser *p)
     ps_stacks_free(p);
     ps_vec_free(&p->mmaps);
     ps_vec_free(&p->evinfo);
-    free(p->threads.pc_pid);
-    free(p->threads.pc_comm);
-    free(p->threads.tp_tid);
-    free(p->threads.tp_pid);
+    ps_imap_free(&p->threads.comm);
+    ps_imap_free(&p->threads.pid);
     for (size_t i = 0; i < p->warn.list.len; i++)
         free(PS_VEC_AT(&p->warn.list, char *, i));
     ps_vec_free(&p->warn.list);
@@ -106,7 +103,7 @@ static int process_line_h(ps_parser *p, const char *l, size_t n, uint64_t h)
 {
     p->stats.lines++;
     p->chain.pred = 0;
-    if (p->state == PS_IN_SAMPLE && n && p->frames.nslots) {
+    if (p->state == PS_IN_SAMPLE && n && p->frames.text.nslots) {
         /* the hot path: a frame line seen before needs no parsing at all
          * (a cached line is never a separator, comment or header) */
         size_t slot;
@@ -260,8 +257,9 @@ int ps_feed(ps_parser *p, const char *data, size_t len)
             uint64_t h = 0;
             if (pl || p->state != PS_START) {
                 h = ps_hash(s, n, PS_FRAME_SEED);
-                if (p->frames.nslots)
-                    __builtin_prefetch(&p->frames.slots[(size_t)h & (p->frames.nslots - 1)]);
+                const ps_strtab *ft = &p->frames.text;
+                if (ft->nslots)
+                    __builtin_prefetch(&ft->slots[(size_t)h & (ft->nslots - 1)]);
             }
             if (pl) {
                 if ((rc = process_line_h(p, pl, pn, ph)) != PS_OK)

@@ -1,126 +1,35 @@
-/* Parser tables: process comms and thread -> process maps (open
- * addressing), the side-band records that fill them, and the read
- * accessors of the public API. */
+/* Parser tables: process comms and thread -> process maps, the side-band
+ * records that fill them, and the read accessors of the public API. */
 #include <stdlib.h>
 
 #include <string.h>
 
 #include "sample.h"
 
-/* ---- process comms ---- */
-
-static bool pc_grow(ps_parser *p)
-{
-    size_t cap = p->threads.pc_cap ? p->threads.pc_cap * 2 : 256;
-    int64_t *pids = malloc(cap * sizeof *pids);
-    uint32_t *comms = calloc(cap, sizeof *comms);
-    if (!pids || !comms) {
-        free(pids);
-        free(comms);
-        return false;
-    }
-    for (size_t i = 0; i < p->threads.pc_cap; i++) {
-        if (!p->threads.pc_comm[i])
-            continue;
-        size_t j = (size_t)ps_hash_mix((uint64_t)p->threads.pc_pid[i]) & (cap - 1);
-        while (comms[j])
-            j = (j + 1) & (cap - 1);
-        pids[j] = p->threads.pc_pid[i];
-        comms[j] = p->threads.pc_comm[i];
-    }
-    free(p->threads.pc_pid);
-    free(p->threads.pc_comm);
-    p->threads.pc_pid = pids;
-    p->threads.pc_comm = comms;
-    p->threads.pc_cap = cap;
-    return true;
-}
+/* ---- process comms, thread -> process ---- */
 
 int ps_set_process_comm(ps_parser *p, int64_t pid, uint32_t comm)
 {
-    if ((p->threads.pc_n + 1) * 2 > p->threads.pc_cap && !pc_grow(p))
-        return PS_ERR_NOMEM;
-    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->threads.pc_cap - 1);
-    while (p->threads.pc_comm[j] && p->threads.pc_pid[j] != pid)
-        j = (j + 1) & (p->threads.pc_cap - 1);
-    if (!p->threads.pc_comm[j])
-        p->threads.pc_n++;
-    p->threads.pc_pid[j] = pid;
-    p->threads.pc_comm[j] = comm;
-    return PS_OK;
+    return !comm || ps_imap_put(&p->threads.comm, pid, comm) ? PS_OK : PS_ERR_NOMEM;
 }
 
 uint32_t ps_process_comm(const ps_parser *p, int64_t pid)
 {
-    if (!p->threads.pc_cap)
-        return 0;
-    size_t j = (size_t)ps_hash_mix((uint64_t)pid) & (p->threads.pc_cap - 1);
-    while (p->threads.pc_comm[j]) {
-        if (p->threads.pc_pid[j] == pid)
-            return p->threads.pc_comm[j];
-        j = (j + 1) & (p->threads.pc_cap - 1);
-    }
-    return 0;
-}
-
-/* ---- thread -> process ---- */
-
-static bool tp_grow(ps_parser *p)
-{
-    size_t cap = p->threads.tp_cap ? p->threads.tp_cap * 2 : 256;
-    int64_t *tids = malloc(cap * sizeof *tids);
-    int64_t *pids = calloc(cap, sizeof *pids);
-    if (!tids || !pids) {
-        free(tids);
-        free(pids);
-        return false;
-    }
-    for (size_t i = 0; i < p->threads.tp_cap; i++) {
-        if (!p->threads.tp_pid[i])
-            continue;
-        size_t j = (size_t)ps_hash_mix((uint64_t)p->threads.tp_tid[i]) & (cap - 1);
-        while (pids[j])
-            j = (j + 1) & (cap - 1);
-        tids[j] = p->threads.tp_tid[i];
-        pids[j] = p->threads.tp_pid[i];
-    }
-    free(p->threads.tp_tid);
-    free(p->threads.tp_pid);
-    p->threads.tp_tid = tids;
-    p->threads.tp_pid = pids;
-    p->threads.tp_cap = cap;
-    return true;
+    return (uint32_t)ps_imap_get(&p->threads.comm, pid);
 }
 
 int ps_set_thread_pid(ps_parser *p, int64_t tid, int64_t pid)
 {
-    /* pids are stored plus one (0 marks a free slot); a number no kernel
-     * hands out (garbage input) is not recorded */
+    /* pids are stored plus one (0 is absent); a number no kernel hands out
+     * (garbage input) is not recorded */
     if (tid < 0 || pid < 0 || pid == INT64_MAX)
         return PS_OK;
-    if ((p->threads.tp_n + 1) * 2 > p->threads.tp_cap && !tp_grow(p))
-        return PS_ERR_NOMEM;
-    size_t j = (size_t)ps_hash_mix((uint64_t)tid) & (p->threads.tp_cap - 1);
-    while (p->threads.tp_pid[j] && p->threads.tp_tid[j] != tid)
-        j = (j + 1) & (p->threads.tp_cap - 1);
-    if (!p->threads.tp_pid[j])
-        p->threads.tp_n++;
-    p->threads.tp_tid[j] = tid;
-    p->threads.tp_pid[j] = pid + 1;
-    return PS_OK;
+    return ps_imap_put(&p->threads.pid, tid, (uint64_t)pid + 1) ? PS_OK : PS_ERR_NOMEM;
 }
 
 int64_t ps_thread_pid(const ps_parser *p, int64_t tid)
 {
-    if (!p->threads.tp_cap)
-        return -1;
-    size_t j = (size_t)ps_hash_mix((uint64_t)tid) & (p->threads.tp_cap - 1);
-    while (p->threads.tp_pid[j]) {
-        if (p->threads.tp_tid[j] == tid)
-            return p->threads.tp_pid[j] - 1;
-        j = (j + 1) & (p->threads.tp_cap - 1);
-    }
-    return -1;
+    return (int64_t)ps_imap_get(&p->threads.pid, tid) - 1;
 }
 
 /* ---- side-band records ---- */

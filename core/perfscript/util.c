@@ -96,10 +96,54 @@ void *ps_vec_push(ps_vec *v, const void *elem)
     return slot;
 }
 
+bool ps_imap_put(ps_imap *m, int64_t key, uint64_t val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        int64_t *keys = malloc(cap * sizeof *keys);
+        uint64_t *vals = calloc(cap, sizeof *vals);
+        if (!keys || !vals) {
+            free(keys);
+            free(vals);
+            return false;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->vals[i])
+                continue;
+            size_t j = (size_t)ps_hash_mix((uint64_t)m->keys[i]) & (cap - 1);
+            while (vals[j])
+                j = (j + 1) & (cap - 1);
+            keys[j] = m->keys[i];
+            vals[j] = m->vals[i];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = keys;
+        m->vals = vals;
+        m->cap = cap;
+    }
+    size_t j = (size_t)ps_hash_mix((uint64_t)key) & (m->cap - 1);
+    while (m->vals[j] && m->keys[j] != key)
+        j = (j + 1) & (m->cap - 1);
+    if (!m->vals[j])
+        m->n++;
+    m->keys[j] = key;
+    m->vals[j] = val;
+    return true;
+}
+
+void ps_imap_free(ps_imap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    *m = (ps_imap){0};
+}
+
+#define STRTAB_SEED 0x5eed
+
 void ps_strtab_init(ps_strtab *t, ps_arena *arena)
 {
     ps_vec_init(&t->strs, sizeof(ps_str));
-    ps_vec_init(&t->hashes, sizeof(uint64_t));
     t->slots = NULL;
     t->nslots = 0;
     t->arena = arena;
@@ -108,42 +152,24 @@ void ps_strtab_init(ps_strtab *t, ps_arena *arena)
 void ps_strtab_free(ps_strtab *t)
 {
     ps_vec_free(&t->strs);
-    ps_vec_free(&t->hashes);
     free(t->slots);
     t->slots = NULL;
     t->nslots = 0;
 }
 
-static uint32_t strtab_lookup(const ps_strtab *t, const char *s, size_t len, uint64_t h,
-                              size_t *slot)
-{
-    size_t mask = t->nslots - 1;
-    size_t i = (size_t)h & mask;
-    for (;;) {
-        uint32_t id = t->slots[i];
-        if (id == 0) {
-            *slot = i;
-            return 0;
-        }
-        const ps_str *e = &PS_VEC_AT(&t->strs, ps_str, id - 1);
-        if (PS_VEC_AT(&t->hashes, uint64_t, id - 1) == h && e->len == len &&
-            memcmp(e->ptr, s, len) == 0)
-            return id;
-        i = (i + 1) & mask;
-    }
-}
-
 static bool strtab_grow(ps_strtab *t)
 {
     size_t n = t->nslots ? t->nslots * 2 : 64;
-    uint32_t *slots = calloc(n, sizeof *slots);
+    ps_strslot *slots = calloc(n, sizeof *slots);
     if (!slots)
         return false;
-    for (size_t id = 1; id <= t->strs.len; id++) {
-        size_t i = (size_t)PS_VEC_AT(&t->hashes, uint64_t, id - 1) & (n - 1);
-        while (slots[i])
+    for (size_t k = 0; k < t->nslots; k++) {
+        if (!t->slots[k].id)
+            continue;
+        size_t i = (size_t)t->slots[k].hash & (n - 1);
+        while (slots[i].id)
             i = (i + 1) & (n - 1);
-        slots[i] = (uint32_t)id;
+        slots[i] = t->slots[k];
     }
     free(t->slots);
     t->slots = slots;
@@ -151,27 +177,36 @@ static bool strtab_grow(ps_strtab *t)
     return true;
 }
 
-uint32_t ps_strtab_intern(ps_strtab *t, const char *s, size_t len)
+uint32_t ps_strtab_slot(ps_strtab *t, const char *s, size_t n, uint64_t h, size_t *slot)
 {
     if ((t->strs.len + 1) * 2 > t->nslots && !strtab_grow(t))
-        return 0;
-    uint64_t h = ps_hash(s, len, 0x5eed);
+        return UINT32_MAX;
+    return ps_strtab_lookup(t, s, n, h, slot);
+}
+
+const char *ps_strtab_add(ps_strtab *t, const char *s, size_t n, uint64_t h, size_t slot)
+{
+    if (t->strs.len >= UINT32_MAX - 1 || n > UINT32_MAX || !ps_vec_reserve(&t->strs, 1))
+        return NULL;
+    char *copy = ps_arena_dup(t->arena, s, n);
+    if (!copy)
+        return NULL;
+    ps_str e = {copy, n};
+    ps_vec_push(&t->strs, &e);
+    t->slots[slot] = (ps_strslot){h, copy, (uint32_t)n, (uint32_t)t->strs.len};
+    return copy;
+}
+
+uint32_t ps_strtab_intern(ps_strtab *t, const char *s, size_t len)
+{
+    uint64_t h = ps_hash(s, len, STRTAB_SEED);
     size_t slot;
-    uint32_t id = strtab_lookup(t, s, len, h, &slot);
+    uint32_t id = ps_strtab_slot(t, s, len, h, &slot);
+    if (id == UINT32_MAX)
+        return 0;
     if (id)
         return id;
-    if (t->strs.len >= UINT32_MAX - 1)
-        return 0;
-    char *copy = ps_arena_dup(t->arena, s, len);
-    if (!copy)
-        return 0;
-    ps_str e = {copy, len};
-    if (!ps_vec_reserve(&t->strs, 1) || !ps_vec_reserve(&t->hashes, 1))
-        return 0;
-    ps_vec_push(&t->strs, &e);
-    ps_vec_push(&t->hashes, &h);
-    t->slots[slot] = (uint32_t)t->strs.len;
-    return (uint32_t)t->strs.len;
+    return ps_strtab_add(t, s, len, h, slot) ? (uint32_t)t->strs.len : 0;
 }
 
 uint32_t ps_strtab_find(const ps_strtab *t, const char *s, size_t len)
@@ -179,7 +214,7 @@ uint32_t ps_strtab_find(const ps_strtab *t, const char *s, size_t len)
     if (!t->nslots)
         return 0;
     size_t slot;
-    return strtab_lookup(t, s, len, ps_hash(s, len, 0x5eed), &slot);
+    return ps_strtab_lookup(t, s, len, ps_hash(s, len, STRTAB_SEED), &slot);
 }
 
 bool ps_all_xdigits(const char *s, size_t len)
