@@ -19,7 +19,7 @@
 
 #include "perfscript/builder.h"
 #include "perfscript/perfscript.h"
-#include "options.h"
+#include "binding.h"
 #include "parser_udata.h"
 #include "perfdata/perfdata.h"
 #include "profile_udata.h"
@@ -52,10 +52,7 @@ static void lparser_release(lparser *lp)
 
 static lparser *check(lua_State *L, int idx)
 {
-    lparser *lp = luaL_checkudata(L, idx, PARSER_MT);
-    if (!lp->p)
-        luaL_error(L, "parser is closed");
-    return lp;
+    return bind_live(L, idx, PARSER_MT, "parser");
 }
 
 static char *dup_or_die(lua_State *L, const char *s, size_t n)
@@ -69,7 +66,7 @@ static char *dup_or_die(lua_State *L, const char *s, size_t n)
 }
 
 /* The options parser.new (and parse_file, parse_string, fold) and
- * p:folded take; any other key is an error (options.h). */
+ * p:folded take; any other key is an error (binding.h). */
 #define FOLD_KEYS "pid", "tid", "kernel", "jit", "all", "addrs", "srcline", "event_filter"
 static const char *const new_keys[] = {
     FOLD_KEYS, "profile",  "strict",   "remote",    "labels",       "binary_root",
@@ -180,9 +177,7 @@ static void read_path_map(lua_State *L, int t, lparser *lp)
 static void new_parser(lua_State *L, int t, const char *fn)
 {
     bool has_opts = opts_table(L, t, fn, new_keys);
-    lparser *lp = lua_newuserdatauv(L, sizeof *lp, 0);
-    memset(lp, 0, sizeof *lp);
-    luaL_setmetatable(L, PARSER_MT);
+    lparser *lp = bind_new(L, sizeof *lp, PARSER_MT, 0);
     lp->want_profile = true;
     if (has_opts) {
         size_t len;
@@ -505,17 +500,7 @@ int luaopen_perfgo_parser(lua_State *L)
         {"fold", l_fold},
         {NULL, NULL},
     };
-    if (luaL_newmetatable(L, PARSER_MT)) {
-        luaL_newlib(L, methods);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, l_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_gc);
-        lua_setfield(L, -2, "__close");
-        lua_pushcfunction(L, l_tostring);
-        lua_setfield(L, -2, "__tostring");
-    }
-    lua_pop(L, 1);
+    bind_class(L, PARSER_MT, methods, l_gc, l_tostring);
     perfgo_profile_register(L);
     luaL_newlib(L, funcs);
     return 1;

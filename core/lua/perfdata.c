@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "binding.h"
 #include "perfdata/perfdata.h"
 #include "perfdata/symbolize.h"
 
@@ -29,10 +30,7 @@ typedef struct lreader {
 
 static lreader *check(lua_State *L)
 {
-    lreader *lr = luaL_checkudata(L, 1, READER_MT);
-    if (!lr->r)
-        luaL_error(L, "perf.data reader is closed");
-    return lr;
+    return bind_live(L, 1, READER_MT, "perf.data reader");
 }
 
 static int l_close(lua_State *L)
@@ -52,10 +50,8 @@ static int l_close(lua_State *L)
 static int l_open(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    lreader *lr = lua_newuserdatauv(L, sizeof *lr, 0);
-    memset(lr, 0, sizeof *lr);
+    lreader *lr = bind_new(L, sizeof *lr, READER_MT, 0);
     lr->fd = -1;
-    luaL_setmetatable(L, READER_MT);
     bool is_stdin = strcmp(path, "-") == 0;
     int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
@@ -66,11 +62,8 @@ static int l_open(lua_State *L)
     lr->fd = is_stdin ? -1 : fd;
     char err[640];
     lr->r = pd_open(fd, is_stdin ? "stdin" : path, err, sizeof err);
-    if (!lr->r) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
+    if (!lr->r)
+        return bind_fail(L, err);
     pd_syms_options so;
     memset(&so, 0, sizeof so);
     lr->s = pd_syms_new(&so, pd_get_info(lr->r));
@@ -370,15 +363,7 @@ int luaopen_perfgo_perfdata(lua_State *L)
         {"parser", l_parser},
         {NULL, NULL},
     };
-    if (luaL_newmetatable(L, READER_MT)) {
-        luaL_newlib(L, methods);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, l_close);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, l_close);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_pop(L, 1);
+    bind_class(L, READER_MT, methods, l_close, NULL);
     luaL_newlib(L, funcs);
     return 1;
 }

@@ -71,7 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
+#include "binding.h"
 #include "profile/symmap.h"
 #include "profile_udata.h"
 
@@ -156,9 +156,7 @@ typedef struct symmap_ud {
 
 static symmap *check_symmap(lua_State *L)
 {
-    symmap_ud *u = luaL_checkudata(L, 1, SYMMAP_MT);
-    if (!u->s)
-        luaL_error(L, "symmap is closed");
+    symmap_ud *u = bind_live(L, 1, SYMMAP_MT, "symmap");
     lua_getiuservalue(L, 1, 1);
     perfgo_profile_check(L, -1); /* raises if the profile was closed */
     lua_pop(L, 1);
@@ -201,7 +199,7 @@ static int l_symmap(lua_State *L)
             size_t n = 0;
             for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1))
                 n++;
-            pm = lua_newuserdatauv(L, (n ? n : 1) * sizeof *pm, 0);
+            pm = bind_scratch(L, n * sizeof *pm);
             n = 0;
             for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
                 if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
@@ -214,9 +212,7 @@ static int l_symmap(lua_State *L)
             o.npath_map = n;
         }
     }
-    symmap_ud *u = lua_newuserdatauv(L, sizeof *u, 1);
-    u->s = NULL;
-    luaL_setmetatable(L, SYMMAP_MT);
+    symmap_ud *u = bind_new(L, sizeof *u, SYMMAP_MT, 1);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);
     u->s = symmap_new(p, &o); /* copies the options */
@@ -337,20 +333,12 @@ static int sm_warnings(lua_State *L)
 int luaopen_perfgo_pprof(lua_State *L)
 {
     perfgo_profile_register(L);
-    if (luaL_newmetatable(L, SYMMAP_MT)) {
-        static const luaL_Reg methods[] = {
-            {"mmap", sm_mmap},         {"fork", sm_fork},       {"exec", sm_exec},
-            {"build_id", sm_build_id}, {"resolve", sm_resolve}, {"finish", sm_finish},
-            {"warnings", sm_warnings}, {"close", sm_gc},        {NULL, NULL},
-        };
-        lua_pushcfunction(L, sm_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, sm_gc);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    static const luaL_Reg methods[] = {
+        {"mmap", sm_mmap},         {"fork", sm_fork},       {"exec", sm_exec},
+        {"build_id", sm_build_id}, {"resolve", sm_resolve}, {"finish", sm_finish},
+        {"warnings", sm_warnings}, {"close", sm_gc},        {NULL, NULL},
+    };
+    bind_class(L, SYMMAP_MT, methods, sm_gc, NULL);
     static const luaL_Reg funcs[] = {
         {"read", l_read}, {"decode", l_decode}, {"new", l_new}, {"symmap", l_symmap}, {NULL, NULL},
     };

@@ -15,7 +15,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "options.h"
+#include "binding.h"
 #include "proc/proc.h"
 
 #define CHILD_MT "perfgo.proc.child"
@@ -25,16 +25,9 @@ struct lchild {
     struct proc_child *c;
 };
 
-static struct lchild *check_child(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, CHILD_MT);
-}
-
 static struct proc_child *live_child(lua_State *L, int idx)
 {
-    struct lchild *u = check_child(L, idx);
-    if (u->c == NULL)
-        luaL_argerror(L, idx, "child was already closed");
+    struct lchild *u = bind_live(L, idx, CHILD_MT, "child");
     return u->c;
 }
 
@@ -50,8 +43,7 @@ static const char *anchored(lua_State *L, int anchor, int idx)
 
 static void *scratch(lua_State *L, int anchor, size_t size)
 {
-    void *p = lua_newuserdatauv(L, size ? size : 1, 0);
-    memset(p, 0, size ? size : 1);
+    void *p = bind_scratch(L, size);
     lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
     return p;
 }
@@ -253,9 +245,7 @@ static const char *child_path(const struct proc_opts *o)
 static struct lchild *spawn_child(lua_State *L, const struct proc_opts *o, char *err,
                                   size_t errlen, int *code)
 {
-    struct lchild *u = lua_newuserdatauv(L, sizeof *u, 0);
-    u->c = NULL;
-    luaL_setmetatable(L, CHILD_MT);
+    struct lchild *u = bind_new(L, sizeof *u, CHILD_MT, 0);
     char path[PATH_MAX];
     int ferr = proc_find_program(o->argv[0], child_path(o), path, sizeof path);
     if (ferr != 0) {
@@ -542,7 +532,7 @@ static int l_running(lua_State *L)
 /* __gc / __close: a child still running is sent SIGTERM, then SIGKILL. */
 static int l_gc(lua_State *L)
 {
-    struct lchild *u = check_child(L, 1);
+    struct lchild *u = luaL_checkudata(L, 1, CHILD_MT);
     if (u->c != NULL) {
         proc_free(u->c, GC_GRACE);
         u->c = NULL;
@@ -552,7 +542,7 @@ static int l_gc(lua_State *L)
 
 static int l_tostring(lua_State *L)
 {
-    struct lchild *u = check_child(L, 1);
+    struct lchild *u = luaL_checkudata(L, 1, CHILD_MT);
     if (u->c == NULL)
         lua_pushliteral(L, "perfgo.proc.child (closed)");
     else
@@ -650,12 +640,6 @@ int luaopen_perfgo_proc(lua_State *L)
         {"lines", l_lines}, {"write", l_write},     {"close_stdin", l_close_stdin},
         {"pid", l_pid},     {"running", l_running}, {NULL, NULL},
     };
-    static const luaL_Reg meta[] = {
-        {"__gc", l_gc},
-        {"__close", l_gc},
-        {"__tostring", l_tostring},
-        {NULL, NULL},
-    };
     static const luaL_Reg funcs[] = {
         {"spawn", l_spawn},
         {"run", l_run},
@@ -668,12 +652,7 @@ int luaopen_perfgo_proc(lua_State *L)
         {"which", l_which},
         {NULL, NULL},
     };
-    if (luaL_newmetatable(L, CHILD_MT)) {
-        luaL_setfuncs(L, meta, 0);
-        luaL_newlib(L, methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    bind_class(L, CHILD_MT, methods, l_gc, l_tostring);
     lua_pushlightuserdata(L, (void *)&proc_api);
     lua_setfield(L, LUA_REGISTRYINDEX, "perfgo.proc.api");
     luaL_newlib(L, funcs);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
+#include "binding.h"
 #include "profile_udata.h"
 
 static int oom(lua_State *L)
@@ -152,7 +152,7 @@ static int b_location(lua_State *L)
         n = (size_t)lua_rawlen(L, 4);
     }
     luaL_argcheck(L, mid >= 0 && (uint64_t)mid <= prof_num_mappings(p), 2, "no such mapping");
-    prof_line *lines = lua_newuserdatauv(L, (n ? n : 1) * sizeof *lines, 0);
+    prof_line *lines = bind_scratch(L, n * sizeof *lines);
     for (size_t i = 0; i < n; i++) {
         lua_rawgeti(L, 4, (lua_Integer)i + 1);
         luaL_argcheck(L, lua_istable(L, -1), 4, "each line must be {func_id, line}");
@@ -184,9 +184,9 @@ static int b_add_sample(lua_State *L)
     luaL_argcheck(L, (size_t)lua_rawlen(L, 3) == nt, 3, "need one value per sample type");
     size_t n = (size_t)lua_rawlen(L, 2);
     size_t nl = lua_isnoneornil(L, 4) ? 0 : (luaL_checktype(L, 4, LUA_TTABLE), lua_rawlen(L, 4));
-    uint64_t *locs = lua_newuserdatauv(L, (n ? n : 1) * sizeof *locs, 0);
-    int64_t *vals = lua_newuserdatauv(L, nt * sizeof *vals, 0);
-    prof_label *labels = lua_newuserdatauv(L, (nl ? nl : 1) * sizeof *labels, 0);
+    uint64_t *locs = bind_scratch(L, n * sizeof *locs);
+    int64_t *vals = bind_scratch(L, nt * sizeof *vals);
+    prof_label *labels = bind_scratch(L, nl * sizeof *labels);
     for (size_t i = 0; i < n; i++) {
         lua_rawgeti(L, 2, (lua_Integer)i + 1);
         lua_Integer id = lua_tointeger(L, -1);
@@ -232,21 +232,17 @@ static int b_set_main_mapping(lua_State *L)
     return 0;
 }
 
-void perfgo_profile_build_methods(lua_State *L)
-{
-    static const luaL_Reg methods[] = {
-        {"add_sample_type", b_add_sample_type},
-        {"set_default_sample_type", b_set_default_sample_type},
-        {"set_period", b_set_period},
-        {"set_time", b_set_time},
-        {"add_comment", b_add_comment},
-        {"set_skipped_lines", b_set_skipped_lines},
-        {"mapping", b_mapping},
-        {"func", b_func},
-        {"location", b_location},
-        {"add_sample", b_add_sample},
-        {"set_main_mapping", b_set_main_mapping},
-        {NULL, NULL},
-    };
-    luaL_setfuncs(L, methods, 0);
-}
+const luaL_Reg perfgo_profile_build_methods[] = {
+    {"add_sample_type", b_add_sample_type},
+    {"set_default_sample_type", b_set_default_sample_type},
+    {"set_period", b_set_period},
+    {"set_time", b_set_time},
+    {"add_comment", b_add_comment},
+    {"set_skipped_lines", b_set_skipped_lines},
+    {"mapping", b_mapping},
+    {"func", b_func},
+    {"location", b_location},
+    {"add_sample", b_add_sample},
+    {"set_main_mapping", b_set_main_mapping},
+    {NULL, NULL},
+};

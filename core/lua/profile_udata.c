@@ -1,7 +1,7 @@
 /* The perfgo.pprof profile userdata: one metatable shared by every binding
  * that returns profiles (perfgo.pprof, perfgo.parser). See profile_udata.h.
  *
- * Methods (LuaLS annotations for users are in core/lua/pprof.c):
+ * Methods (LuaLS annotations for users: core/lua/api/perfgo/pprof.lua):
  *   write, encode, summary, mappings, rewrite_mappings, samples, close,
  *   and the builder methods add_sample_type, mapping, func, location,
  *   add_sample, set_default_sample_type, set_period, set_time, add_comment,
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
+#include "binding.h"
 #include "profile_udata.h"
 
 typedef struct profile_ud {
@@ -20,9 +20,7 @@ typedef struct profile_ud {
 
 prof_profile *perfgo_profile_check(lua_State *L, int idx)
 {
-    profile_ud *u = luaL_checkudata(L, idx, PERFGO_PROFILE_MT);
-    if (!u->p)
-        luaL_error(L, "profile is closed");
+    profile_ud *u = bind_live(L, idx, PERFGO_PROFILE_MT, "profile");
     return u->p;
 }
 
@@ -366,41 +364,28 @@ static int p_samples(lua_State *L)
 }
 
 /* Builder methods live in profile_build.c. */
-void perfgo_profile_build_methods(lua_State *L);
+extern const luaL_Reg perfgo_profile_build_methods[];
 
 void perfgo_profile_register(lua_State *L)
 {
-    if (luaL_newmetatable(L, PERFGO_PROFILE_MT)) {
-        static const luaL_Reg meta[] = {
-            {"__gc", p_close},
-            {"__close", p_close},
-            {"__tostring", p_tostring},
-            {NULL, NULL},
-        };
-        static const luaL_Reg methods[] = {
-            {"write", p_write},
-            {"encode", p_encode},
-            {"summary", p_summary},
-            {"mappings", p_mappings},
-            {"rewrite_mappings", p_rewrite_mappings},
-            {"samples", p_samples},
-            {"close", p_close},
-            {NULL, NULL},
-        };
-        luaL_setfuncs(L, meta, 0);
-        luaL_newlib(L, methods);
-        perfgo_profile_build_methods(L);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    static const luaL_Reg methods[] = {
+        {"write", p_write},
+        {"encode", p_encode},
+        {"summary", p_summary},
+        {"mappings", p_mappings},
+        {"rewrite_mappings", p_rewrite_mappings},
+        {"samples", p_samples},
+        {"close", p_close},
+        {NULL, NULL},
+    };
+    if (bind_class(L, PERFGO_PROFILE_MT, methods, p_close, p_tostring))
+        bind_methods(L, PERFGO_PROFILE_MT, perfgo_profile_build_methods);
 }
 
 static int new_ud(lua_State *L)
 {
-    profile_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
-    u->p = NULL;
     perfgo_profile_register(L);
-    luaL_setmetatable(L, PERFGO_PROFILE_MT);
+    bind_new(L, sizeof(profile_ud), PERFGO_PROFILE_MT, 0);
     return 1;
 }
 

@@ -12,7 +12,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "options.h"
+#include "binding.h"
 #include "proc/proc.h"
 #include "ssh/ssh.h"
 #include "ssh_lua.h"
@@ -31,25 +31,8 @@ static struct lsession *check_session(lua_State *L, int idx)
 
 static struct ssh_session *open_session(lua_State *L, int idx)
 {
-    struct lsession *u = check_session(L, idx);
-    if (u->s == NULL)
-        luaL_argerror(L, idx, "session is closed");
+    struct lsession *u = bind_live(L, idx, SESSION_MT, "session");
     return u->s;
-}
-
-static int fail(lua_State *L, const char *msg)
-{
-    lua_pushnil(L);
-    lua_pushstring(L, msg);
-    return 2;
-}
-
-/* Scratch memory owned by the Lua stack (freed by the GC on any error). */
-static void *scratch(lua_State *L, size_t size)
-{
-    void *p = lua_newuserdatauv(L, size ? size : 1, 0);
-    memset(p, 0, size ? size : 1);
-    return p;
 }
 
 /* A list of strings at idx as a NULL-terminated array; the strings stay
@@ -58,7 +41,7 @@ static const char **string_list(lua_State *L, int idx, const char *what, size_t 
 {
     luaL_checktype(L, idx, LUA_TTABLE);
     size_t n = (size_t)luaL_len(L, idx);
-    const char **v = scratch(L, (n + 1) * sizeof *v);
+    const char **v = bind_scratch(L, (n + 1) * sizeof *v);
     for (size_t i = 0; i < n; i++) {
         lua_geti(L, idx, (lua_Integer)i + 1);
         if (lua_type(L, -1) != LUA_TSTRING)
@@ -119,7 +102,7 @@ static int l_connect(lua_State *L)
         size_t n = 0;
         for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1))
             n++;
-        const char **opts = scratch(L, (n + 1) * sizeof *opts);
+        const char **opts = bind_scratch(L, (n + 1) * sizeof *opts);
         lua_rawseti(L, anchor, 100);
         size_t i = 0;
         for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
@@ -143,16 +126,14 @@ static int l_connect(lua_State *L)
     lua_getfield(L, lua_upvalueindex(1), "api");
     const struct proc_api *api = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    struct lsession *u = lua_newuserdatauv(L, sizeof *u, 1);
-    u->s = NULL;
+    struct lsession *u = bind_new(L, sizeof *u, SESSION_MT, 1);
     u->api = api;
-    luaL_setmetatable(L, SESSION_MT);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_setiuservalue(L, -2, 1);
     char err[2048];
     u->s = ssh_connect(&o, api, err, sizeof err);
     if (u->s == NULL)
-        return fail(L, err);
+        return bind_fail(L, err);
     return 1;
 }
 
@@ -177,7 +158,7 @@ static struct ssh_env *remote_env(lua_State *L, int opts, const char **cwd, size
     size_t n = 0;
     for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1))
         n++;
-    struct ssh_env *e = scratch(L, n * sizeof *e);
+    struct ssh_env *e = bind_scratch(L, n * sizeof *e);
     size_t i = 0;
     for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
         if (lua_type(L, -2) != LUA_TSTRING)
@@ -318,7 +299,7 @@ static int l_argv(lua_State *L)
 static int ok_or_fail(lua_State *L, int rc, const char *err)
 {
     if (rc != 0)
-        return fail(L, err);
+        return bind_fail(L, err);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -373,7 +354,7 @@ static int l_put_tree(lua_State *L)
     int rc = ssh_put_tree(s, files, n, base, remote, method, &used, &sent, err, sizeof err);
     if (rc != 0) {
         ssh_argv_free(&sent);
-        return fail(L, err);
+        return bind_fail(L, err);
     }
     lua_createtable(L, 0, 2);
     lua_pushstring(L, used == SSH_TREE_RSYNC ? "rsync" : "tar");
@@ -394,7 +375,7 @@ static int l_platform(lua_State *L)
     const char *os, *arch;
     char err[2048];
     if (ssh_platform(s, &os, &arch, err, sizeof err) != 0)
-        return fail(L, err);
+        return bind_fail(L, err);
     lua_createtable(L, 0, 2);
     lua_pushstring(L, os);
     lua_setfield(L, -2, "os");
@@ -409,7 +390,7 @@ static int l_home(lua_State *L)
     char err[2048];
     const char *home = ssh_home(s, err, sizeof err);
     if (home == NULL)
-        return fail(L, err);
+        return bind_fail(L, err);
     lua_pushstring(L, home);
     return 1;
 }
@@ -465,7 +446,7 @@ static int l_rsync_shell(lua_State *L)
     char err[512];
     char *rsh = ssh_rsync_shell(s, err, sizeof err);
     if (rsh == NULL)
-        return fail(L, err);
+        return bind_fail(L, err);
     lua_pushstring(L, rsh);
     free(rsh);
     return 1;
@@ -596,8 +577,6 @@ int luaopen_perfgo_ssh(lua_State *L)
         {"close", l_close},
         {NULL, NULL},
     };
-    static const luaL_Reg meta[] = {
-        {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
     static const luaL_Reg funcs[] = {
         {"connect", l_connect},
         {"quote", l_quote},
@@ -620,12 +599,7 @@ int luaopen_perfgo_ssh(lua_State *L)
     int procinfo = lua_gettop(L);
 
     perfgo_ssh_channel_register(L);
-    if (luaL_newmetatable(L, SESSION_MT)) {
-        luaL_setfuncs(L, meta, 0);
-        luaL_newlib(L, methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    bind_class(L, SESSION_MT, methods, l_close, l_tostring);
     luaL_newlibtable(L, funcs);
     lua_pushvalue(L, procinfo);
     luaL_setfuncs(L, funcs, 1);

@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "binding.h"
 #include "ssh/ssh.h"
 #include "ssh_lua.h"
 
@@ -23,9 +24,7 @@ struct lchannel {
 
 static struct ssh_channel *open_channel(lua_State *L)
 {
-    struct lchannel *u = luaL_checkudata(L, 1, CHANNEL_MT);
-    if (u->c == NULL)
-        luaL_argerror(L, 1, "channel is closed");
+    struct lchannel *u = bind_live(L, 1, CHANNEL_MT, "channel");
     return u->c;
 }
 
@@ -127,16 +126,12 @@ static int l_running(lua_State *L)
 int perfgo_ssh_push_channel(lua_State *L, struct ssh_session *s, const char *script,
                             double heartbeat)
 {
-    struct lchannel *u = lua_newuserdatauv(L, sizeof *u, 0);
-    u->c = NULL;
-    luaL_setmetatable(L, CHANNEL_MT);
+    struct lchannel *u = bind_new(L, sizeof *u, CHANNEL_MT, 0);
     char err[2048];
     u->c = ssh_channel_open(s, script, heartbeat, err, sizeof err);
     if (u->c == NULL) {
         lua_pop(L, 1);
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
+        return bind_fail(L, err);
     }
     return 1;
 }
@@ -187,11 +182,5 @@ void perfgo_ssh_channel_register(lua_State *L)
         {"write", l_write},   {"read", l_read},   {"stderr", l_stderr},
         {"close", l_close},   {"running", l_running}, {NULL, NULL},
     };
-    static const luaL_Reg meta[] = {{"__gc", l_gc}, {"__close", l_gc}, {NULL, NULL}};
-    if (luaL_newmetatable(L, CHANNEL_MT)) {
-        luaL_setfuncs(L, meta, 0);
-        luaL_newlib(L, methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    bind_class(L, CHANNEL_MT, methods, l_gc, NULL);
 }

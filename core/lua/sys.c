@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "binding.h"
 #include "sys/sys.h"
 #include "sys/trust.h"
 #include "sys/writefile.h"
@@ -67,11 +68,8 @@ static int l_write_file(lua_State *L)
     size_t len;
     const char *data = luaL_checklstring(L, 2, &len);
     char err[1024];
-    if (sys_write_file(path, data, len, err, sizeof err) != 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
+    if (sys_write_file(path, data, len, err, sizeof err) != 0)
+        return bind_fail(L, err);
     lua_pushboolean(L, 1);
     return 1;
 }
