@@ -1,71 +1,8 @@
-/* clang-format off */
 /* perfgo.pprof: pprof profiles from Lua. Reading, writing (pprof, folded),
  * inspecting, rewriting mappings, building, and the symmap address rule.
- *
- * ---@meta perfgo.pprof
- * ---@class perfgo.pprof
- * local pprof = {}
- *
- * ---Reads a profile from a file path or from profile bytes (gzip or not).
- * ---Strings that start with the gzip magic or hold a NUL or control byte
- * ---first are taken as bytes. opts.max_size: the largest protobuf message
- * ---accepted after gunzip, in bytes (default 1 GiB).
- * ---@param path_or_bytes string
- * ---@param opts? {max_size?: integer}
- * ---@return perfgo.pprof.Profile|nil profile
- * ---@return string|nil err names the file (or "profile data") on failure
- * function pprof.read(path_or_bytes, opts) end
- *
- * ---Decodes profile bytes (gzip autodetected).
- * ---@param bytes string
- * ---@param opts? {max_size?: integer}
- * ---@return perfgo.pprof.Profile|nil profile
- * ---@return string|nil err
- * function pprof.decode(bytes, opts) end
- *
- * ---An empty profile to build by hand.
- * ---@return perfgo.pprof.Profile
- * function pprof.new() end
- *
- * ---A resolver from perf's (dso, address, pid) to mapping and address
- * ---(core/profile/README.md §3). opts: binary_root (string), path_map (table
- * ---profiled path -> local file; a key ending in "/" maps a directory),
- * ---remote (boolean), addresses ("auto"|"offset"|"raw").
- * ---@param profile perfgo.pprof.Profile
- * ---@param opts? table
- * ---@return perfgo.pprof.Symmap
- * function pprof.symmap(profile, opts) end
- *
- * ---@class perfgo.pprof.Profile
- * ---@field write fun(self, path: string, opts?: {format?: "pprof"|"folded", gzip?: boolean, sample_type?: string|integer}): true|nil, string?
- * ---@field encode fun(self, opts?: {format?: "pprof"|"folded", gzip?: boolean, sample_type?: string|integer}): string
- * ---@field summary fun(self): table samples, locations, functions, mappings, strings, skipped_lines, sample_types {type, unit, total}, default_sample_type, period_type, period, time_nanos, duration_nanos, comments
- * ---@field mappings fun(self): table[] {id, start, limit, offset, file, build_id, has_functions, has_filenames, has_line_numbers, has_inline_frames}
- * ---@field rewrite_mappings fun(self, map: table<string,string>|fun(m: table): string?): integer number of mappings changed
- * ---@field samples fun(self): fun(): table?, integer[]?, table? iterator of stack (leaf first: {func, file, line, address, location, mapping, mapping_id}), values, labels
- * ---@field close fun(self)
- * ---@field add_sample_type fun(self, type: string, unit: string): integer column
- * ---@field set_default_sample_type fun(self, type: string?)
- * ---@field set_period fun(self, type: string, unit: string, period: integer)
- * ---@field set_time fun(self, time_nanos: integer, duration_nanos?: integer)
- * ---@field add_comment fun(self, text: string)
- * ---@field set_skipped_lines fun(self, n: integer)
- * ---@field mapping fun(self, m: table): integer id
- * ---@field func fun(self, name: string, file?: string): integer id
- * ---@field location fun(self, mapping_id: integer, address: integer, lines?: integer[][]): integer id
- * ---@field add_sample fun(self, locations: integer[], values: integer[], labels?: table[])
- * ---@field set_main_mapping fun(self, id: integer)
- *
- * ---@class perfgo.pprof.Symmap
- * ---@field mmap fun(self, m: {pid: integer, start: integer, len: integer, pgoff: integer, path: string, build_id?: string, maj?: integer, min?: integer, ino?: integer, exec?: boolean})
- * ---@field fork fun(self, parent_pid: integer, child_pid: integer)
- * ---@field exec fun(self, pid: integer)
- * ---@field build_id fun(self, path: string, hex: string)
- * ---@field resolve fun(self, dso: string, address: integer, pid?: integer): {mapping_id: integer, address: integer, kind: string, mode: string, adjust_return: boolean}
- * ---@field finish fun(self)
- * ---@field warnings fun(self): string[]
- */
-/* clang-format on */
+ * Its LuaLS annotations, the reference for users, are in
+ * core/lua/api/perfgo/pprof.lua (installed with the other stubs; a spec
+ * checks that they name exactly what this module registers). */
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdlib.h>
