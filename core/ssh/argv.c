@@ -287,6 +287,7 @@ void ssh_goarch(const char *m, char *out, size_t outlen)
         {"armv7l", "arm"},
         {"armv6l", "arm"},
         {"armv5tel", "arm"},
+        {"armv8l", "arm"},
         {"riscv64", "riscv64"},
         {"ppc64le", "ppc64le"},
         {"ppc64", "ppc64"},

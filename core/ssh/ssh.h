@@ -84,8 +84,10 @@ int ssh_base64(struct ssh_str *out, const void *data, size_t n);
 int ssh_remote_command(struct ssh_str *out, const char *const *argv, const char *cwd,
                        const struct ssh_env *env, size_t n_env, enum ssh_wrap wrap);
 
-/* GOOS / GOARCH names for `uname -s` / `uname -m` output. Unknown names
- * are returned lowercased (os) or as is (arch). */
+/* GOOS / GOARCH names for `uname -s` / `uname -m` output: perfgo's one
+ * table of them (argv.c), for remote sessions and, through perfgo.ssh's
+ * goos and goarch, for the local machine (lua/perfgo/target.lua). Unknown
+ * names are returned lowercased (os) or as is (arch). */
 void ssh_goos(const char *uname_s, char *out, size_t outlen);
 void ssh_goarch(const char *uname_m, char *out, size_t outlen);
 

@@ -17,23 +17,20 @@
 --- limit (PERFGO_HELPER_TIMEOUT, default 300 s) and a clear error when
 --- they outlive it, locally and remotely.
 local proc = require "perfgo.proc"
+local ssh = require "perfgo.ssh"
 local errors = require "perfgo.errors"
 local fs = require "perfgo.fs"
 local ui = require "perfgo.ui"
 
 local M = {}
 
---- GOOS/GOARCH names for `uname -s` / `uname -m` values.
+--- GOOS/GOARCH names for `uname -s` / `uname -m` values (perfgo.ssh's
+--- table, core/ssh/argv.c, the one list of them).
 ---@param sysname string
 ---@param machine string
 ---@return {os: string, arch: string}
 function M.platform_from_uname(sysname, machine)
-  local arches = {
-    x86_64 = "amd64", amd64 = "amd64", aarch64 = "arm64", arm64 = "arm64",
-    i386 = "386", i686 = "386", armv7l = "arm", armv6l = "arm",
-    riscv64 = "riscv64", ppc64le = "ppc64le", s390x = "s390x",
-  }
-  return { os = sysname:lower(), arch = arches[machine] or machine }
+  return { os = ssh.goos(sysname), arch = ssh.goarch(machine) }
 end
 
 --- A short stable hash (FNV-1a, 32 bits, hex) of a string.

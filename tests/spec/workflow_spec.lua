@@ -103,6 +103,8 @@ describe("targets", function()
     assert.same({ os = "darwin", arch = "arm64" }, target.platform_from_uname("Darwin", "arm64"))
     assert.same({ os = "linux", arch = "arm" }, target.platform_from_uname("Linux", "armv7l"))
     assert.same({ os = "freebsd", arch = "386" }, target.platform_from_uname("FreeBSD", "i686"))
+    assert.same({ os = "linux", arch = "loong64" }, target.platform_from_uname("Linux", "loongarch64"))
+    assert.same({ os = "linux", arch = "mips64" }, target.platform_from_uname("Linux", "mips64"))
   end)
 
   it("hashes repository paths to short stable names", function()
