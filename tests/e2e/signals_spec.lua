@@ -143,9 +143,10 @@ describe("signals", function()
   end)
 
   it("Ctrl-C during the conversion stops it: interrupted, no half profile", function()
-    -- a recording big enough that perf script takes a while
+    -- a recording big enough that perf script takes a while: 3 s of CPU
+    -- at 20 kHz, some 40 MB of perf script however loaded the machine is
     local out = repo.dir .. "/convert.err"
-    local env = { SPIN_SECONDS = "3", PERFGO_PROGRESS = "1" }
+    local env = { SPIN_CPU_SECONDS = "3", PERFGO_PROGRESS = "1" }
     for k, v in pairs(repo.env) do env[k] = env[k] or v end
     local child = assert(proc.spawn({ t.bin(), "test", "profile", "-e", "cpu-clock", "-F", "20000", "./app/spinner" },
       { cwd = repo.root, env = env, stdout = "null", stderr = { file = out } }))
