@@ -95,6 +95,24 @@ describe("perfgo.lua lookup", function()
     assert.is_nil(t.read(dir .. "/mark"))
   end)
 
+  it("checks the user's init.lua the same way", function()
+    local init = dir .. "/xdg/perfgo/init.lua"
+    sh("mkdir -p " .. t.quote(dir .. "/xdg/perfgo") .. " " .. t.quote(dir .. "/work"))
+    t.write(init, marking(dir .. "/mark"))
+    sh("chmod 666 " .. t.quote(init))
+    local env = { XDG_CONFIG_HOME = dir .. "/xdg" }
+    local r = t.perfgo({ "hi" }, { cwd = dir .. "/work", env = env })
+    assert.equals(2, r.code)
+    assert.equals("perfgo: " .. init .. " is not loaded: " .. init .. " is writable by others, so "
+      .. "someone other than you or root could have written the code it runs (fix the permissions, "
+      .. "or set XDG_CONFIG_HOME to a directory of your own)\n", r.stderr)
+    assert.is_nil(t.read(dir .. "/mark"))
+    sh("chmod 644 " .. t.quote(init))
+    r = t.perfgo({ "hi" }, { cwd = dir .. "/work", env = env })
+    assert.equals(0, r.code, r.stderr)
+    assert.equals("hi\n", r.stdout)
+  end)
+
   it("is not loaded by the commands that do not use it", function()
     t.write(dir .. "/perfgo.lua", marking(dir .. "/mark"))
     t.write(dir .. "/in.script", "prog 1 1.0: 5 cpu-clock:\n\t1 f (/x)\n\n")
