@@ -175,7 +175,8 @@ function M.parser(extra, only)
   local parser = argparse("perfgo")
     :description("Run a project's tests locally or on remote Linux hosts under perf, "
       .. "and turn what perf saw into pprof profiles, numbers and a history.")
-    :epilog("Run 'perfgo COMMAND --help' for a command's options.\n"
+    :epilog("Run 'perfgo COMMAND --help' for a command's options. Commands a perfgo.lua adds\n"
+      .. "are not listed here (only test, exec and those commands load it).\n"
       .. "Environment: PERFGO_DEBUG=1 shows tracebacks; PERFGO_LUA_DIR picks another script directory.")
     :command_target("command")
     :require_command(false)
