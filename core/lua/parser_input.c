@@ -27,8 +27,8 @@
 typedef struct stream {
     int fd;
     sys_readahead *ra;
-    char *raw;  /* plain reads */
-    bool gz;    /* inflate what is read */
+    char *raw;   /* plain reads */
+    bool gz;     /* inflate what is read */
     bool gz_end; /* the last gzip member ended (more may follow) */
     z_stream zs;
     bool zs_live;
@@ -109,8 +109,8 @@ static ssize_t next_text(stream *s, const char **data)
     }
 }
 
-int perfgo_parser_feed_stream(lua_State *L, lparser *lp, int fd, const char *name,
-                              const char *head, size_t nhead, int progress)
+int perfgo_parser_feed_stream(lua_State *L, lparser *lp, int fd, const char *name, const char *head,
+                              size_t nhead, int progress)
 {
     stream s = {.fd = fd, .head = head, .nhead = nhead};
     s.gz = nhead >= 2 && (unsigned char)head[0] == 0x1f && (unsigned char)head[1] == 0x8b;
@@ -137,8 +137,9 @@ int perfgo_parser_feed_stream(lua_State *L, lparser *lp, int fd, const char *nam
             if (nul) {
                 stream_free(&s);
                 lua_pushnil(L);
-                lua_pushfstring(L, "%s: binary data (a NUL byte) at byte %I%s: not perf script "
-                                   "output or perf.data",
+                lua_pushfstring(L,
+                                "%s: binary data (a NUL byte) at byte %I%s: not perf script "
+                                "output or perf.data",
                                 name, (lua_Integer)(text + (uint64_t)(nul - data)),
                                 s.gz ? " of the gunzipped text" : "");
                 return 2;

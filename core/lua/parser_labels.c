@@ -40,10 +40,12 @@ void perfgo_parser_read_stack_labels(lua_State *L, int t, lparser *lp)
         return;
     }
     if (!lua_istable(L, -1))
-        luaL_error(L, "option 'stack_labels' must be a list of {key=, caller=, prefix=, strip_package=}");
+        luaL_error(
+            L, "option 'stack_labels' must be a list of {key=, caller=, prefix=, strip_package=}");
     size_t n = (size_t)lua_rawlen(L, -1);
     if (n > PS_MAX_STACK_LABELS)
-        luaL_error(L, "option 'stack_labels' lists %d labels (at most %d)", (int)n, PS_MAX_STACK_LABELS);
+        luaL_error(L, "option 'stack_labels' lists %d labels (at most %d)", (int)n,
+                   PS_MAX_STACK_LABELS);
     const char *text[PS_MAX_STACK_LABELS][3];
     size_t lens[PS_MAX_STACK_LABELS][3], total = 0;
     bool strip[PS_MAX_STACK_LABELS];
@@ -56,8 +58,9 @@ void perfgo_parser_read_stack_labels(lua_State *L, int t, lparser *lp)
             for (const char *const *f = fields; *f && lua_type(L, -2) == LUA_TSTRING; f++)
                 known = known || strcmp(lua_tostring(L, -2), *f) == 0;
             if (!known)
-                luaL_error(L, "option 'stack_labels'[%d] has an unknown field (fields: key, caller, "
-                              "prefix, strip_package)",
+                luaL_error(L,
+                           "option 'stack_labels'[%d] has an unknown field (fields: key, caller, "
+                           "prefix, strip_package)",
                            (int)i + 1);
             lua_pop(L, 1);
         }

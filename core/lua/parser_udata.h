@@ -40,8 +40,8 @@ int perfgo_parser_feed_perfdata(lua_State *L, lparser *lp, int fd, const char *n
  * magic; binary input (a NUL byte in the first 64 KiB of text) is refused.
  * progress as above. Pushes true, "text" | nil, message and returns their
  * number; fd is left open. */
-int perfgo_parser_feed_stream(lua_State *L, lparser *lp, int fd, const char *name,
-                              const char *head, size_t nhead, int progress);
+int perfgo_parser_feed_stream(lua_State *L, lparser *lp, int fd, const char *name, const char *head,
+                              size_t nhead, int progress);
 
 /* nil, "SOURCE:LINE: message" for a parse error (2 results); raises on
  * OOM. */

@@ -242,8 +242,8 @@ static const char *child_path(const struct proc_opts *o)
  * err (a program that is not there, a directory or file that cannot be
  * used: nothing a caller could have checked for). *code is what a shell
  * would exit with: 127 when the program is not found, else 126. */
-static struct lchild *spawn_child(lua_State *L, const struct proc_opts *o, char *err,
-                                  size_t errlen, int *code)
+static struct lchild *spawn_child(lua_State *L, const struct proc_opts *o, char *err, size_t errlen,
+                                  int *code)
 {
     struct lchild *u = bind_new(L, sizeof *u, CHILD_MT, 0);
     char path[PATH_MAX];
@@ -320,7 +320,8 @@ static int push_not_started(lua_State *L, int code, const char *err)
     return 1;
 }
 
-/* proc.run(argv, opts) -> {code, signal, duration, stdout, stderr, interrupted, timed_out, error} */
+/* proc.run(argv, opts) -> {code, signal, duration, stdout, stderr, interrupted, timed_out, error}
+ */
 static int l_run(lua_State *L)
 {
     struct proc_opts o;
@@ -408,9 +409,9 @@ static int signal_arg(lua_State *L, int idx)
     static const struct {
         const char *name;
         int sig;
-    } names[] = {{"TERM", SIGTERM}, {"INT", SIGINT},   {"KILL", SIGKILL},
-                 {"HUP", SIGHUP},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"PIPE", SIGPIPE},
-                 {"USR2", SIGUSR2}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
+    } names[] = {{"TERM", SIGTERM}, {"INT", SIGINT},   {"KILL", SIGKILL}, {"HUP", SIGHUP},
+                 {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"PIPE", SIGPIPE}, {"USR2", SIGUSR2},
+                 {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
     const char *s = luaL_checkstring(L, idx);
     if (strncmp(s, "SIG", 3) == 0)
         s += 3;
@@ -591,13 +592,16 @@ static int l_signal_name(lua_State *L)
         int sig;
         const char *name;
     } names[] = {
-        {SIGHUP, "SIGHUP"},     {SIGINT, "SIGINT"},   {SIGQUIT, "SIGQUIT"}, {SIGILL, "SIGILL"},
-        {SIGTRAP, "SIGTRAP"},   {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},
-        {SIGKILL, "SIGKILL"},   {SIGUSR1, "SIGUSR1"}, {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
-        {SIGPIPE, "SIGPIPE"},   {SIGALRM, "SIGALRM"}, {SIGTERM, "SIGTERM"}, {SIGCHLD, "SIGCHLD"},
-        {SIGCONT, "SIGCONT"},   {SIGSTOP, "SIGSTOP"}, {SIGTSTP, "SIGTSTP"}, {SIGTTIN, "SIGTTIN"},
-        {SIGTTOU, "SIGTTOU"},   {SIGURG, "SIGURG"},   {SIGXCPU, "SIGXCPU"}, {SIGXFSZ, "SIGXFSZ"},
-        {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"}, {SIGWINCH, "SIGWINCH"}, {SIGSYS, "SIGSYS"},
+        {SIGHUP, "SIGHUP"},       {SIGINT, "SIGINT"},   {SIGQUIT, "SIGQUIT"},
+        {SIGILL, "SIGILL"},       {SIGTRAP, "SIGTRAP"}, {SIGABRT, "SIGABRT"},
+        {SIGBUS, "SIGBUS"},       {SIGFPE, "SIGFPE"},   {SIGKILL, "SIGKILL"},
+        {SIGUSR1, "SIGUSR1"},     {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
+        {SIGPIPE, "SIGPIPE"},     {SIGALRM, "SIGALRM"}, {SIGTERM, "SIGTERM"},
+        {SIGCHLD, "SIGCHLD"},     {SIGCONT, "SIGCONT"}, {SIGSTOP, "SIGSTOP"},
+        {SIGTSTP, "SIGTSTP"},     {SIGTTIN, "SIGTTIN"}, {SIGTTOU, "SIGTTOU"},
+        {SIGURG, "SIGURG"},       {SIGXCPU, "SIGXCPU"}, {SIGXFSZ, "SIGXFSZ"},
+        {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"}, {SIGWINCH, "SIGWINCH"},
+        {SIGSYS, "SIGSYS"},
     };
     lua_Integer n = luaL_checkinteger(L, 1);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

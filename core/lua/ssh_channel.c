@@ -179,8 +179,8 @@ void perfgo_ssh_script_funcs(lua_State *L)
 void perfgo_ssh_channel_register(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"write", l_write},   {"read", l_read},   {"stderr", l_stderr},
-        {"close", l_close},   {"running", l_running}, {NULL, NULL},
+        {"write", l_write}, {"read", l_read},       {"stderr", l_stderr},
+        {"close", l_close}, {"running", l_running}, {NULL, NULL},
     };
     bind_class(L, CHANNEL_MT, methods, l_gc, NULL);
 }

@@ -97,14 +97,10 @@ static int l_untrusted(lua_State *L)
 int luaopen_perfgo_sys(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"random_id", l_random_id},
-        {"monotonic", l_monotonic},
-        {"realtime", l_realtime},
-        {"hostname", l_hostname},
-        {"isatty", l_isatty},
-        {"write_file", l_write_file},
-        {"untrusted", l_untrusted},
-        {NULL, NULL},
+        {"random_id", l_random_id}, {"monotonic", l_monotonic},
+        {"realtime", l_realtime},   {"hostname", l_hostname},
+        {"isatty", l_isatty},       {"write_file", l_write_file},
+        {"untrusted", l_untrusted}, {NULL, NULL},
     };
     luaL_newlib(L, funcs);
     return 1;

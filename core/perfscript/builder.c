@@ -475,13 +475,13 @@ prof_profile *ps_build_profile(ps_parser *p, const ps_build_options *o, char *er
     if (b.prof)
         b.sm = symmap_new(b.prof, &so);
     size_t total = 0, maxn = 0;
-    bool ok =
-        cols && b.frames && b.loc && b.flags && b.prof && b.sm && psb_gather_frames(&b, nf) == 0 &&
-        psb_labels_init(&b, nf) == 0 &&
-        /* about one location per frame (some get two) */
-        prof_reserve_locations(b.prof, nf + nf / 8) == 0 && add_header(&b, cols, ncols) == 0 &&
-        feed_sideband(&b) == 0 && prime_main_mapping(&b, &total, &maxn) == 0 &&
-        add_samples(&b, cols, ncols, total, maxn) == 0 && symmap_finish(b.sm) == 0;
+    bool ok = cols && b.frames && b.loc && b.flags && b.prof && b.sm &&
+              psb_gather_frames(&b, nf) == 0 && psb_labels_init(&b, nf) == 0 &&
+              /* about one location per frame (some get two) */
+              prof_reserve_locations(b.prof, nf + nf / 8) == 0 &&
+              add_header(&b, cols, ncols) == 0 && feed_sideband(&b) == 0 &&
+              prime_main_mapping(&b, &total, &maxn) == 0 &&
+              add_samples(&b, cols, ncols, total, maxn) == 0 && symmap_finish(b.sm) == 0;
     for (size_t i = 0; ok && i < symmap_num_warnings(b.sm); i++)
         if (ps_warn(p, "%s", symmap_warning(b.sm, i)))
             ok = false;

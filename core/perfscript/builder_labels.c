@@ -89,7 +89,8 @@ static bool name_ok(builder *b, size_t r, uint32_t v)
         const ps_stack_label *rule = &b->o->stack_labels[r];
         ps_str text = value_text(rule, ps_strtab_get(&b->names, v));
         size_t n = rule->prefix ? strlen(rule->prefix) : 0;
-        bool ok = text.len > 0 && text.len >= n && (n == 0 || memcmp(text.ptr, rule->prefix, n) == 0);
+        bool ok =
+            text.len > 0 && text.len >= n && (n == 0 || memcmp(text.ptr, rule->prefix, n) == 0);
         b->sl_ok[r][v] = ok ? SL_YES : SL_NO;
     }
     return b->sl_ok[r][v] == SL_YES;

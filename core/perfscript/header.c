@@ -99,8 +99,8 @@ static bool parse_id(const char *s, size_t len, ps_header *h)
         return true;
     }
     size_t n1 = (size_t)(slash - s);
-    if (!ps_parse_u64(s, n1, &a) || !ps_parse_u64(slash + 1, len - n1 - 1, &b) ||
-        a > INT32_MAX || b > INT32_MAX)
+    if (!ps_parse_u64(s, n1, &a) || !ps_parse_u64(slash + 1, len - n1 - 1, &b) || a > INT32_MAX ||
+        b > INT32_MAX)
         return false;
     h->has_pid = h->has_tid = true;
     h->pid = (int64_t)a;
@@ -208,7 +208,8 @@ void ps_parse_header(const char *l, size_t len, int rules, ps_header *h)
         while (ts > 0 && !ps_blank((unsigned char)l[ts - 1]))
             ts--;
         uint64_t ns;
-        if (!ps_digit((unsigned char)l[ts]) || ps_scan_timestamp(l + ts, i + 1 - ts, &ns) != i + 1 - ts)
+        if (!ps_digit((unsigned char)l[ts]) ||
+            ps_scan_timestamp(l + ts, i + 1 - ts, &ns) != i + 1 - ts)
             continue;
         size_t leftmost = ts;
         h->has_time = true;
@@ -317,13 +318,15 @@ static inline bool swar_digits(uint64_t w, size_t k, uint64_t *out)
     uint64_t ascii = 0x3030303030303030ULL;
     w = (w & keep) | (ascii & ~keep);
     /* digits: high nibble 3, and adding 6 leaves it 3 */
-    if (((w & 0xf0f0f0f0f0f0f0f0ULL) | ((w + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) >> 4) !=
+    if (((w & 0xf0f0f0f0f0f0f0f0ULL) |
+         ((w + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) >> 4) !=
         0x3030303030303030ULL + (0x3030303030303030ULL >> 4))
         return false;
     w -= ascii;
     w = w * 10 + (w >> 8);
     *out = (((w & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32))) +
-            (((w >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32)))) >> 32;
+            (((w >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32)))) >>
+           32;
     return true;
 }
 
@@ -334,8 +337,8 @@ static inline bool swar_digits(uint64_t w, size_t k, uint64_t *out)
  * or end to read 8 bytes). */
 static size_t same_shape_time(const ps_htmpl *t, const char *l, uint64_t *ns)
 {
-    static const uint64_t scale[9] = {0, 100000000, 10000000, 1000000, 100000,
-                                      10000, 1000, 100, 10};
+    static const uint64_t scale[9] = {0,     100000000, 10000000, 1000000, 100000,
+                                      10000, 1000,      100,      10};
     size_t nsec = t->dot - t->ts, nfrac = t->te - t->dot - 1;
     if (nsec > 8 || nfrac > 8 || t->dot < 8 || t->len < t->dot + 9 || l[t->dot] != '.' ||
         l[t->te] != ':')

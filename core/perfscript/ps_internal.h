@@ -408,7 +408,7 @@ typedef struct ps_names {
 typedef struct ps_headers {
     ps_htmpl tmpl[PS_TEMPLATES];
     uint32_t comm[PS_TEMPLATES], event[PS_TEMPLATES];
-    unsigned last, next; /* the last one that matched; the next to replace */
+    unsigned last, next;            /* the last one that matched; the next to replace */
     uint32_t last_comm, last_event; /* ids of the previous header's strings */
 } ps_headers;
 

@@ -52,8 +52,9 @@ int ps_sample_begin(ps_parser *p, const ps_header *h, uint32_t comm, uint32_t ev
     }
     if (h->period_clamped && !p->warn.period) {
         p->warn.period = true;
-        if (ps_warn(p, "line %llu: a period at or beyond 2^63 is counted as %lld (pprof values "
-                       "are signed 64-bit numbers)",
+        if (ps_warn(p,
+                    "line %llu: a period at or beyond 2^63 is counted as %lld (pprof values "
+                    "are signed 64-bit numbers)",
                     (unsigned long long)p->stats.lines, (long long)INT64_MAX))
             return PS_ERR_NOMEM;
     }
@@ -152,8 +153,9 @@ int ps_bad_header(ps_parser *p, const char *l, size_t n)
 {
     if (!p->warn.bad_header) {
         p->warn.bad_header = true;
-        if (ps_warn(p, "line %llu: a sample header with a negative or out-of-range id, cpu or "
-                       "period; such samples are skipped",
+        if (ps_warn(p,
+                    "line %llu: a sample header with a negative or out-of-range id, cpu or "
+                    "period; such samples are skipped",
                     (unsigned long long)p->stats.lines))
             return PS_ERR_NOMEM;
     }
@@ -221,7 +223,6 @@ int ps_in_sample_line(ps_parser *p, const char *l, size_t n, uint64_t h)
         return srcline(p, l, n);
     return ps_unrecognized(p, l, n);
 }
-
 
 /* ---- direct input (direct.c) ---- */
 

@@ -112,7 +112,8 @@ static int merge(ps_parser *p, ps_stack_entry *key, const uint32_t *fr, const ui
     key->weight = w;
     key->period_samples = has_period;
     ps_vec_push(&p->stacks.list, key);
-    p->stacks.slots[i] = (ps_sslot){(uint32_t)key->hash, (uint32_t)p->stacks.list.len, key->frames_off};
+    p->stacks.slots[i] =
+        (ps_sslot){(uint32_t)key->hash, (uint32_t)p->stacks.list.len, key->frames_off};
     return PS_OK;
 }
 

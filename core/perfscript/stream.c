@@ -338,4 +338,3 @@ int ps_finish(ps_parser *p)
                      (unsigned long long)p->stats.first_unrecognized);
     return rc ? fail(p, rc) : PS_OK;
 }
-

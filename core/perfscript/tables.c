@@ -82,7 +82,6 @@ int ps_sideband(ps_parser *p, const ps_header *h)
     return ps_vec_push(&p->mmaps, &m) ? PS_OK : PS_ERR_NOMEM;
 }
 
-
 const ps_event_info *ps_event_info_get(const ps_parser *p, uint32_t id)
 {
     if (id == 0 || id > p->evinfo.len)

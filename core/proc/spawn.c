@@ -287,9 +287,9 @@ static void end_group(pid_t pid)
  * blocking every signal (signals sent to the group reach the program).
  * When the program ends it exits the same way, so waiting for it is
  * waiting for the program. When perfgo dies first, even by SIGKILL, the
- * kernel tells it (PR_SET_PDEATHSIG) and it ends the whole group (end_group). Without it a program run under perf could
- * outlive perfgo: perf stat leaves its workload running when it goes.
- * Returns in the new process only; the keeper never returns.
+ * kernel tells it (PR_SET_PDEATHSIG) and it ends the whole group (end_group). Without it a program
+ * run under perf could outlive perfgo: perf stat leaves its workload running when it goes. Returns
+ * in the new process only; the keeper never returns.
  */
 static void keep_group(int report_fd, pid_t parent)
 {

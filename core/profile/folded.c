@@ -120,7 +120,7 @@ static int add_line(folder *f, size_t start, int64_t count)
         if (l->len == n && memcmp(f->buf + l->off, s, n) == 0) {
             if (__builtin_add_overflow(l->count, count, &l->count))
                 l->count = count < 0 ? INT64_MIN : INT64_MAX; /* saturate */
-            f->len = start; /* drop the duplicate bytes */
+            f->len = start;                                   /* drop the duplicate bytes */
             return 0;
         }
     }

@@ -66,14 +66,14 @@ struct symmap {
     size_t nrecs, recs_cap;
     pinfo *pids;
     size_t npids, pids_cap;
-    ph_index pindex;   /* pid -> pids[] */
+    ph_index pindex;    /* pid -> pids[] */
     size_t *path_heads; /* newest record per distinct path */
     size_t npaths, paths_cap;
     ph_index path_index; /* path -> path_heads[] */
     size_t *pp_heads;    /* newest record per distinct (pid, path) */
     size_t npp, pp_cap;
-    ph_index pp_index;  /* (pid, path) -> pp_heads[] */
-    symmap_path *bids;  /* path -> build id hex, newest last */
+    ph_index pp_index; /* (pid, path) -> pp_heads[] */
+    symmap_path *bids; /* path -> build id hex, newest last */
     size_t nbids, bids_cap;
     ph_index bid_index; /* path -> the newest bids[] entry of that path */
 

@@ -240,7 +240,8 @@ int ssh_command_script(struct ssh_str *out, const char *const *argv, const char 
  * for the remote watchdog. $1 names the FIFO (a private directory). */
 const char ssh_local_watchdog[] =
     "f=$1.$$; shift; "
-    "if ! command -v setsid >/dev/null 2>&1 || ! mkfifo -m 600 \"$f\" 2>/dev/null; then exec \"$@\"; fi; "
+    "if ! command -v setsid >/dev/null 2>&1 || ! mkfifo -m 600 \"$f\" 2>/dev/null; then exec "
+    "\"$@\"; fi; "
     "setsid \"$@\" <\"$f\" & s=$!; "
     "exec 4>\"$f\"; rm -f \"$f\"; "
     "trap 'printf i >&4' INT; "
@@ -276,24 +277,12 @@ void ssh_goarch(const char *m, char *out, size_t outlen)
     static const struct {
         const char *uname, *goarch;
     } map[] = {
-        {"x86_64", "amd64"},
-        {"amd64", "amd64"},
-        {"aarch64", "arm64"},
-        {"arm64", "arm64"},
-        {"i386", "386"},
-        {"i486", "386"},
-        {"i586", "386"},
-        {"i686", "386"},
-        {"armv7l", "arm"},
-        {"armv6l", "arm"},
-        {"armv5tel", "arm"},
-        {"armv8l", "arm"},
-        {"riscv64", "riscv64"},
-        {"ppc64le", "ppc64le"},
-        {"ppc64", "ppc64"},
-        {"s390x", "s390x"},
-        {"mips64", "mips64"},
-        {"loongarch64", "loong64"},
+        {"x86_64", "amd64"},    {"amd64", "amd64"},     {"aarch64", "arm64"},
+        {"arm64", "arm64"},     {"i386", "386"},        {"i486", "386"},
+        {"i586", "386"},        {"i686", "386"},        {"armv7l", "arm"},
+        {"armv6l", "arm"},      {"armv5tel", "arm"},    {"armv8l", "arm"},
+        {"riscv64", "riscv64"}, {"ppc64le", "ppc64le"}, {"ppc64", "ppc64"},
+        {"s390x", "s390x"},     {"mips64", "mips64"},   {"loongarch64", "loong64"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (strcmp(m, map[i].uname) == 0) {

@@ -290,7 +290,8 @@ ssize_t ssh_channel_read(struct ssh_channel *c, char *buf, size_t n, double time
         }
         if (errno != EAGAIN && errno != EINTR)
             return -1;
-        struct pollfd p[2] = {{.fd = c->out_r, .events = POLLIN}, {.fd = c->err_r, .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = c->out_r, .events = POLLIN},
+                              {.fd = c->err_r, .events = POLLIN}};
         int ms = ms_left(deadline);
         if (ms == 0) {
             errno = ETIMEDOUT;
@@ -327,7 +328,8 @@ int ssh_channel_close(struct ssh_channel *c, double grace, bool wait_exit)
     double deadline = now() + (grace >= 0 ? grace : 0);
     char buf[4096];
     while (c->out_r >= 0 || c->err_r >= 0) {
-        struct pollfd p[2] = {{.fd = c->out_r, .events = POLLIN}, {.fd = c->err_r, .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = c->out_r, .events = POLLIN},
+                              {.fd = c->err_r, .events = POLLIN}};
         int ms = ms_left(deadline);
         if (ms == 0)
             break;

@@ -8,8 +8,8 @@ struct ssh_session {
     const struct proc_api *proc;
     struct ssh_argv base;   /* ssh -F .. -o ControlPath=.. options -p -l -i */
     struct ssh_argv client; /* the same for commands over the master */
-    char *dest;           /* the host as given to ssh (name or alias) */
-    char *target;         /* user@hostname:port from ssh -G */
+    char *dest;             /* the host as given to ssh (name or alias) */
+    char *target;           /* user@hostname:port from ssh -G */
     char *control_path;
     bool closed;
     bool owns_master; /* we started it: close ends it */

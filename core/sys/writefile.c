@@ -47,8 +47,7 @@ static int write_all(int fd, const void *data, size_t len)
 }
 
 /* A path that exists and is no regular file is written in place. */
-static int write_in_place(const char *path, const void *data, size_t len, char *err,
-                          size_t errlen)
+static int write_in_place(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
     int e = fd < 0 ? errno : write_all(fd, data, len);

@@ -239,8 +239,8 @@ static void test_untrusted_names(void)
     elfi_file f;
     char err[512], dir[] = "/tmp/perfgo-elf-XXXXXX", p[4300], q[4300];
     CHECK(mkdtemp(dir) != NULL);
-    static const char *const under[] = {"//proc/kmsg",   "/./dev/zero", "/a/../proc/self/exe",
-                                        "/sys/kernel/notes", "/dev/null", "/proc"};
+    static const char *const under[] = {"//proc/kmsg",       "/./dev/zero", "/a/../proc/self/exe",
+                                        "/sys/kernel/notes", "/dev/null",   "/proc"};
     for (size_t i = 0; i < sizeof under / sizeof under[0]; i++) {
         CHECK_MSG(elfi_read(under[i], &e, err, sizeof err) == -1, under[i]);
         CHECK_MSG(strstr(err, "under /proc, /sys or /dev") != NULL, err);

@@ -28,8 +28,14 @@ static void put(buf *b, const void *d, size_t n)
     memcpy(b->p + b->n, d, n);
     b->n += n;
 }
-static void u64(buf *b, uint64_t v) { put(b, &v, 8); }
-static void u32(buf *b, uint32_t v) { put(b, &v, 4); }
+static void u64(buf *b, uint64_t v)
+{
+    put(b, &v, 8);
+}
+static void u32(buf *b, uint32_t v)
+{
+    put(b, &v, 4);
+}
 static void hdr(buf *b, uint32_t type, uint16_t misc, uint16_t size)
 {
     u32(b, type);
@@ -160,7 +166,7 @@ static void pipe_mode(buf *b)
 }
 
 typedef struct result {
-    int rc;         /* -1 open failed, -2 next failed, 0 read to the end */
+    int rc; /* -1 open failed, -2 next failed, 0 read to the end */
     size_t samples;
     uint64_t times[8];
     char msg[512];

@@ -449,11 +449,12 @@ static void test_header_template(void)
                   cases[i].line);
         /* the strings point into the new line, not the template */
         CHECK(got.comm.ptr == cases[i].line);
-        CHECK(!got.event.len || (got.event.ptr > cases[i].line && got.event.ptr < cases[i].line + n));
+        CHECK(!got.event.len ||
+              (got.event.ptr > cases[i].line && got.event.ptr < cases[i].line + n));
     }
     /* one-line samples, side-band lines and long lines are no templates */
-    const char *no[] = {"a 1 1.0: 5 e: 4011a0 main+0x10 (/x)",
-                        "a 1 1.0: PERF_RECORD_COMM: a:1/1", "a 1 e: 5"};
+    const char *no[] = {"a 1 1.0: 5 e: 4011a0 main+0x10 (/x)", "a 1 1.0: PERF_RECORD_COMM: a:1/1",
+                        "a 1 e: 5"};
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
         ps_htmpl t;
         memset(&t, 0, sizeof t);

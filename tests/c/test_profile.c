@@ -660,7 +660,8 @@ static void test_decode_wire_variants(void)
     uint64_t pt, pu;
     int64_t period;
     prof_period(p, &pt, &pu, &period);
-    CHECK(strcmp(prof_str(p, pt, NULL), "samples") == 0 && strcmp(prof_str(p, pu, NULL), "count") == 0);
+    CHECK(strcmp(prof_str(p, pt, NULL), "samples") == 0 &&
+          strcmp(prof_str(p, pu, NULL), "count") == 0);
     CHECK(period == 250);
     CHECK(prof_num_comments(p) == 1 && strcmp(prof_str(p, prof_comment(p, 0), NULL), "f") == 0);
     prof_free(p);
@@ -674,11 +675,11 @@ static void test_decode_malformed_wire(void)
         size_t n;
         const char *want;
     } cases[] = {
-        {{0x32, 0x00, 0x60}, 3, "truncated field at byte 2"},   /* varint cut off */
-        {{0x32, 0x05, 'a'}, 3, "truncated field at byte 0"},    /* length beyond the end */
+        {{0x32, 0x00, 0x60}, 3, "truncated field at byte 2"},       /* varint cut off */
+        {{0x32, 0x05, 'a'}, 3, "truncated field at byte 0"},        /* length beyond the end */
         {{0x32, 0x00, 0x08, 0x01}, 4, "wrong wire type at byte 2"}, /* sample_type as a varint */
-        {{0x32, 0x00, 0x0b}, 3, "bad field key at byte 2"},     /* a group */
-        {{0x32, 0x00, 0x00}, 3, "bad field key at byte 2"},     /* field 0 */
+        {{0x32, 0x00, 0x0b}, 3, "bad field key at byte 2"},         /* a group */
+        {{0x32, 0x00, 0x00}, 3, "bad field key at byte 2"},         /* field 0 */
         {{0x32, 0x00, 0x48, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
          14,
          "truncated field"}, /* an 11-byte varint */

@@ -115,12 +115,13 @@ static void test_channel(void)
     CHECK(s != NULL);
     if (s == NULL)
         return;
-    const char *script = "echo ready; n=0\n"
-                         "while IFS= read -r l; do\n"
-                         "  if [ -z \"$l\" ]; then n=$((n+1)); [ $n -eq 2 ] && echo beats; continue; fi\n"
-                         "  echo \"got $l\"\n"
-                         "done\n"
-                         "echo bye >&2; exit 3\n";
+    const char *script =
+        "echo ready; n=0\n"
+        "while IFS= read -r l; do\n"
+        "  if [ -z \"$l\" ]; then n=$((n+1)); [ $n -eq 2 ] && echo beats; continue; fi\n"
+        "  echo \"got $l\"\n"
+        "done\n"
+        "echo bye >&2; exit 3\n";
     struct ssh_channel *c = ssh_channel_open(s, script, 0.1, err, sizeof err);
     CHECK(c != NULL);
     if (c == NULL) {

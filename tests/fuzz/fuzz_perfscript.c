@@ -54,7 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the Go rule's benchmark label, and one that takes any callee of
          * a common frame name */
         static const ps_stack_label stack_labels[] = {
-            {.key = "benchmark", .caller = "testing.(*B).runN", .prefix = "Benchmark",
+            {.key = "benchmark",
+             .caller = "testing.(*B).runN",
+             .prefix = "Benchmark",
              .strip_package = true},
             {.key = "callee", .caller = "main"},
         };
