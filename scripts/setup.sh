@@ -17,6 +17,8 @@ procps binutils file time
 PACKAGES="$PACKAGES libdw-dev libzstd-dev"
 # login shells of the test users in the remote-run tests (tests/sshd)
 PACKAGES="$PACKAGES zsh tcsh csh"
+# the C format check in ctest (lint.clang_format)
+PACKAGES="$PACKAGES clang-format"
 
 missing=""
 for p in $PACKAGES; do
