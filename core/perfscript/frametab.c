@@ -10,11 +10,6 @@ static ps_str rebase(ps_str s, const char *from, const char *to)
     return (ps_str){to + (s.ptr - from), s.len};
 }
 
-uint32_t ps_frame_find(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot)
-{
-    return ps_strtab_slot(&p->frames.text, l, n, h, slot);
-}
-
 uint32_t ps_frame_add(ps_parser *p, const char *l, size_t n, uint64_t h, size_t slot,
                       bool header_ip)
 {

@@ -182,9 +182,17 @@ static inline uint32_t ps_strtab_lookup(const ps_strtab *t, const char *s, size_
         i = (i + 1) & mask;
     }
 }
+/* Doubles the slots; false when out of memory. */
+bool ps_strtab_grow(ps_strtab *t);
 /* ps_strtab_lookup after growing the table when one more string would fill
  * it past half; UINT32_MAX when out of memory. */
-uint32_t ps_strtab_slot(ps_strtab *t, const char *s, size_t n, uint64_t h, size_t *slot);
+static inline uint32_t ps_strtab_slot(ps_strtab *t, const char *s, size_t n, uint64_t h,
+                                      size_t *slot)
+{
+    if ((t->strs.len + 1) * 2 > t->nslots && !ps_strtab_grow(t))
+        return UINT32_MAX;
+    return ps_strtab_lookup(t, s, n, h, slot);
+}
 /* Adds s (hash h) at the slot ps_strtab_slot gave, as id count + 1: its
  * copy in the arena; NULL when out of memory or too long. */
 const char *ps_strtab_add(ps_strtab *t, const char *s, size_t n, uint64_t h, size_t slot);
@@ -482,7 +490,11 @@ static inline uint32_t ps_frame_lookup(const ps_parser *p, const char *l, size_t
 
 /* ps_frame_lookup after growing the table when it must; UINT32_MAX when
  * out of memory. */
-uint32_t ps_frame_find(ps_parser *p, const char *l, size_t n, uint64_t h, size_t *slot);
+static inline uint32_t ps_frame_find(ps_parser *p, const char *l, size_t n, uint64_t h,
+                                     size_t *slot)
+{
+    return ps_strtab_slot(&p->frames.text, l, n, h, slot);
+}
 /* Parses l and adds it at the slot ps_frame_find gave: its new id; 0 when
  * it is not a frame line; UINT32_MAX when out of memory. */
 uint32_t ps_frame_add(ps_parser *p, const char *l, size_t n, uint64_t h, size_t slot,

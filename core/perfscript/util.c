@@ -157,7 +157,7 @@ void ps_strtab_free(ps_strtab *t)
     t->nslots = 0;
 }
 
-static bool strtab_grow(ps_strtab *t)
+bool ps_strtab_grow(ps_strtab *t)
 {
     size_t n = t->nslots ? t->nslots * 2 : 64;
     ps_strslot *slots = calloc(n, sizeof *slots);
@@ -175,13 +175,6 @@ static bool strtab_grow(ps_strtab *t)
     t->slots = slots;
     t->nslots = n;
     return true;
-}
-
-uint32_t ps_strtab_slot(ps_strtab *t, const char *s, size_t n, uint64_t h, size_t *slot)
-{
-    if ((t->strs.len + 1) * 2 > t->nslots && !strtab_grow(t))
-        return UINT32_MAX;
-    return ps_strtab_lookup(t, s, n, h, slot);
 }
 
 const char *ps_strtab_add(ps_strtab *t, const char *s, size_t n, uint64_t h, size_t slot)
