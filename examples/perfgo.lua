@@ -18,16 +18,23 @@ return {
     exec = { call_graph = "fp" },
   },
 
+  -- Perf modes, added or replaced (see lua/perfgo/modes/ for the shipped
+  -- ones). Here profile runs record the CPU of each sample: the shipped
+  -- profile mode, replaced by one that extends it; the function it
+  -- replaces comes as the last argument, base.
+  modes = {
+    profile = {
+      extends = "profile",
+      wrap = function(ctx, workload, base)
+        local argv = base(ctx, workload) -- perf record ... -- the command
+        table.insert(argv, 3, "--sample-cpu")
+        return argv
+      end,
+    },
+  },
+
   -- Wrap or replace workflow steps: function(ctx, base) ... end.
   steps = {
-    -- An extra perf flag for profile runs: record the CPU of each sample.
-    execute = function(ctx, base)
-      if ctx.mode == "profile" then
-        ctx.opts.perf_arg = ctx.opts.perf_arg or {}
-        table.insert(ctx.opts.perf_arg, "--sample-cpu")
-      end
-      return base(ctx)
-    end,
     -- Post-processing: a folded-stacks file next to the profile, for
     -- flame-graph tools (flamegraph.pl, inferno, speedscope).
     convert = function(ctx, base)

@@ -18,7 +18,7 @@ function M.root(opts)
 end
 
 --- The directory a run is archived in.
----@param ctx table
+---@param ctx perfgo.Context
 ---@return string
 function M.dir(ctx)
   local repo = fs.basename(ctx.repo.root)
@@ -78,7 +78,7 @@ end
 --- its place (a dot-directory, which `perfgo list` skips), then renamed
 --- into place, so the archive never holds half a run. Failure is a
 --- warning, never a failed run.
----@param ctx table
+---@param ctx perfgo.Context
 ---@return string|nil dir
 function M.save(ctx)
   local dir = M.dir(ctx)

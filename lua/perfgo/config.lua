@@ -9,7 +9,8 @@
 --- table with any of:
 ---   defaults  flag values for any command ({remote_host=, event={...}, ...});
 ---             a subtable named after a command applies to that command only
----   rules     name -> rule table (resolve/build/command), added or replacing
+---   rules     name -> rule (perfgo.Rule), added or replacing one
+---   modes     name -> perf mode (perfgo.Mode), added or replacing one
 ---   commands  name -> {summary=, define=function(cmd), run=function(args)}
 ---   steps     step name -> function(ctx, base) wrapping that workflow step
 ---   hooks     before_<step> / after_<step> -> function(ctx)
@@ -20,7 +21,7 @@ local declare = require "perfgo.declare"
 
 local M = {}
 
-M.KEYS = { defaults = true, rules = true, commands = true, steps = true, hooks = true }
+M.KEYS = { defaults = true, rules = true, modes = true, commands = true, steps = true, hooks = true }
 
 --- The repository around dir: the nearest directory, dir included, that
 --- holds `.git` (a directory, or a worktree's file), or nil.
@@ -88,7 +89,7 @@ end
 --- each under its section.
 ---@return perfgo.Kind[]
 function M.kinds()
-  return { require("perfgo.rules").KIND }
+  return { require("perfgo.rules").KIND, require("perfgo.modes").KIND }
 end
 
 local function fail(path, line, msg)
@@ -108,6 +109,16 @@ local function guard(fn)
   end
 end
 
+-- A declared value with its functions guarded, those in tables too (a
+-- mode's option checks).
+local function guarded(v, depth)
+  if type(v) == "function" then return guard(v) end
+  if type(v) ~= "table" or (depth or 0) > 4 then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = guarded(x, (depth or 0) + 1) end
+  return out
+end
+
 --- Loads and checks one configuration file.
 ---@param path string
 ---@return table config
@@ -119,7 +130,7 @@ function M.load(path)
   local ok, cfg = xpcall(chunk, function(e) return e end)
   if not ok then errors.fail(2, errors.message(cfg)) end
   if type(cfg) ~= "table" then
-    fail(path, 1, "perfgo.lua must return a table (with defaults, rules, commands, steps or hooks)")
+    fail(path, 1, "perfgo.lua must return a table (with defaults, rules, modes, commands, steps or hooks)")
   end
   local known = {}
   for k in pairs(M.KEYS) do known[#known + 1] = k end
@@ -213,10 +224,13 @@ function M.apply(layers, commands)
       local when, step = name:match("^(%a+)_(%a+)$")
       workflow.hook(when, step, guard(fn))
     end
-    for name, rule in pairs(cfg.rules or {}) do
-      local wrapped = {}
-      for k, v in pairs(rule) do wrapped[k] = type(v) == "function" and guard(v) or v end
-      rules.register(name, wrapped, cfg.where["rules." .. name])
+    for _, reg in ipairs({ { "rules", rules }, { "modes", require("perfgo.modes") } }) do
+      local section, registry = reg[1], reg[2]
+      for name, decl in pairs(cfg[section] or {}) do
+        local wrapped = {}
+        for k, v in pairs(decl) do wrapped[k] = guarded(v) end
+        registry.register(name, wrapped, cfg.where[section .. "." .. name])
+      end
     end
     for name, cmd in pairs(cfg.commands or {}) do
       commands[#commands + 1] = {

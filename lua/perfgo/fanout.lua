@@ -157,7 +157,8 @@ end
 local function check_locally(spec, args)
   require("perfgo.runopts").validate(args.mode, args)
   local git = require "perfgo.git"
-  local ctx = { mode = args.mode, opts = args, package_arg = args.package, passthrough = args.passthrough,
+  local ctx = { mode_name = args.mode, mode = require("perfgo.modes").require(args.mode), opts = args,
+    package_arg = args.package, passthrough = args.passthrough,
     cwd = fs.abspath("."), command_name = spec.command_name }
   local root = git.root(ctx.cwd)
   ctx.repo = { root = root or ctx.cwd, git = root ~= nil }
@@ -217,7 +218,7 @@ local function record_missing(m, ctx, spec, signal)
   local me = history.self()
   local code = m.code ~= 0 and m.code or 1
   history.write(run, {
-    id = m.run_id, type = ctx.mode, command = spec.command_name, timestamp = history.timestamp(m.started),
+    id = m.run_id, type = ctx.mode_name, command = spec.command_name, timestamp = history.timestamp(m.started),
     args = json.array({ table.unpack(m.argv, 2) }), workdir = ctx.cwd,
     package = ctx.package and { pattern = ctx.package.pattern, import_path = ctx.package.import_path,
       path = ctx.package.rel } or nil,

@@ -252,7 +252,7 @@ end
 
 -- Each host's top functions by flat value.
 local function profile_tops(runs, top)
-  local compare = require "perfgo.commands.compare"
+  local functotals = require "perfgo.functotals"
   local out = {}
   for _, e in ipairs(runs) do
     local host = tostring(e.record.group.host)
@@ -260,8 +260,8 @@ local function profile_tops(runs, top)
     if not s then
       out[#out + 1] = string.format("%s: no profile\n", host)
     else
-      local col = compare.value_column(s.profile)
-      local totals, total = compare.function_totals(s.profile, col)
+      local col = functotals.value_column(s.profile)
+      local totals, total = functotals.function_totals(s.profile, col)
       local names = {}
       for n in pairs(totals) do names[#names + 1] = n end
       table.sort(names, function(x, y)

@@ -20,7 +20,7 @@ end
 --- For a remote run: the user-space files the samples touched, copied
 --- back once and named by content hash, as a path map for the parser.
 --- The test binary maps to the local binary it was built as.
----@param ctx table
+---@param ctx perfgo.Context
 ---@return table<string,string> path_map
 function M.fetch_dsos(ctx)
   local map = {}
@@ -74,7 +74,7 @@ end
 --- The offset from the recording's clock to the time of day, in
 --- nanoseconds, from the reference time perf stores with a clock chosen by
 --- -k ("reference time: ... = <tod> (TOD) = <clock> (monotonic)"), or nil.
----@param ctx table
+---@param ctx perfgo.Context
 ---@return integer|nil
 function M.clock_offset(ctx)
   local r = ctx.target:run({ "perf", "report", "--header-only", "-i", ctx.target:scratch("perf.data") },
@@ -99,7 +99,7 @@ end
 --- Sets ctx.profile only when a profile with samples was written: no
 --- empty profile is ever claimed. A signal during the conversion stops it
 --- (nothing half-converted is kept); perf script failing is an error.
----@param ctx table
+---@param ctx perfgo.Context
 function M.convert(ctx)
   local parser = require "perfgo.parser"
   local errors = require "perfgo.errors"
@@ -177,7 +177,7 @@ function M.convert(ctx)
   local ok, werr = profile:write(out)
   if not ok then errors.fail(1, "cannot write the profile: " .. tostring(werr)) end
   history.add_artifact(run, "profile", "perf.pb.gz")
-  ctx.profile, ctx.profile_summary = profile, profile:summary()
+  ctx.profile = profile
   ui.step("profile: %d samples from %s of perf script", samples, ui.bytes(total))
   ui.info("profile: %s", out)
 end

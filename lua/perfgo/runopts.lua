@@ -1,74 +1,140 @@
 --- The options shared by `perfgo test` and `perfgo exec`, the split of
 --- their command lines (perfgo's own flags come first, then the mode, the
 --- package or command, then flags that belong to the test), and the
---- checks of the perf options each mode takes, applied alike to the command
---- line and to perfgo.lua `defaults` before anything is built.
+--- checks of the perf options, applied alike to the command line and to
+--- perfgo.lua `defaults` before anything is built. The perf options are
+--- the modes' (perfgo.modes): each mode declares the ones it takes.
 local errors = require "perfgo.errors"
+local modes = require "perfgo.modes"
 
 local M = {}
 
-M.modes = { "run", "stat", "profile", "c2c" }
-local is_mode = {}
-for _, m in ipairs(M.modes) do is_mode[m] = true end
-
--- perfgo flags that take a value (the next argument unless written
--- --flag=value), with their long names
-local takes_value = {
-  ["--remote-host"] = "--remote-host", ["--ssh-config"] = "--ssh-config", ["-o"] = "--ssh-option",
-  ["--ssh-option"] = "--ssh-option", ["-e"] = "--event", ["--event"] = "--event", ["-c"] = "--count",
-  ["--count"] = "--count", ["-F"] = "--freq", ["--freq"] = "--freq", ["--call-graph"] = "--call-graph",
-  ["--archive"] = "--archive", ["--perf-arg"] = "--perf-arg", ["-r"] = "--repeat", ["--repeat"] = "--repeat",
-  ["--binary-root"] = "--binary-root", ["--rule"] = "--rule", ["--parallel"] = "--parallel",
+--- The options that are not perf's, declared once: define() gives them
+--- to argparse, split() learns from them which flags take a value.
+--- Each group is a title (or false) and its options (perfgo.ModeOption,
+--- with an argparse `convert` in place of check); "perf" stands for the
+--- modes' options.
+M.GROUPS = {
+  { "Where it runs",
+    { name = "remote_host", flags = "--remote-host", argname = "<host>", many = true,
+      help = "Run on this host over SSH ([user@]host[:port] or an ssh config alias); "
+        .. "several (a,b,c or repeated) run at once, each recorded, tied by a group id." },
+    { name = "parallel", flags = "--parallel", argname = "<n>",
+      convert = function(v) return M.count_option("--parallel")(v) end,
+      help = "With several hosts: at most N run at once (default 8)." },
+    { name = "ssh_config", flags = "--ssh-config", help = "ssh config file to use (ssh -F)." },
+    { name = "ssh_option", flags = "-o --ssh-option", argname = "<key=value>", many = true,
+      help = "ssh option KEY=VALUE (repeatable)." },
+    { name = "keep", flags = "--keep", flag = true, help = "Keep the remote working directory (and say where it is)." },
+  },
+  { "What perf does", "perf" },
+  { false,
+    { name = "rule", flags = "--rule",
+      help = "The rule that builds and runs (default: go for test; rules from perfgo.lua too)." },
+  },
+  { "What is kept",
+    { name = "archive", flags = "--archive",
+      help = "Archive root for profiles (default $PERFGO_ARCHIVE or ~/perfgo-profiles)." },
+    { name = "binary_root", flags = "--binary-root",
+      help = "Look for profiled binaries under this directory." },
+    { name = "go_profiles", flags = "--go-profiles", flag = true,
+      help = "Also collect Go's own -test.cpuprofile and -test.memprofile." },
+  },
 }
+
+-- Every option of the groups, the modes' in place of "perf"; a flag
+-- declared twice (a mode's option named like one of these) is an error.
+local function each_group(fn)
+  local seen = { ["-h"] = true, ["--help"] = true }
+  for _, g in ipairs(M.GROUPS) do
+    local list = {}
+    for i = 2, #g do
+      local opts = g[i] == "perf" and modes.options() or { g[i] }
+      for _, opt in ipairs(opts) do
+        for f in opt.flags:gmatch("%S+") do
+          if seen[f] then
+            errors.user(string.format("option %s is declared twice: a mode's option cannot be one of perfgo's own", f))
+          end
+          seen[f] = true
+        end
+        list[#list + 1] = opt
+      end
+    end
+    fn(g[1], list)
+  end
+end
+
+--- The modes for a usage line ("run|stat|profile|c2c").
+---@return string
+function M.mode_usage()
+  return table.concat(modes.names(), "|")
+end
+
+--- One line per mode, for --help.
+---@return string
+function M.modes_text()
+  local lines = { "Modes:" }
+  for _, m in ipairs(modes.list()) do
+    lines[#lines + 1] = string.format("  %-8s %s", m.name, m.description or "")
+  end
+  return table.concat(lines, "\n")
+end
+
+--- The mode argument.
+---@param cmd table argparse command
+function M.define_mode(cmd)
+  local names = modes.names()
+  cmd:argument("mode", table.concat(names, ", ", 1, #names - 1) .. " or " .. names[#names] .. ".")
+    :choices(names)
+end
 
 --- Declares the shared options on an argparse command.
 ---@param cmd table
 function M.define(cmd)
-  cmd:group("Where it runs",
-    cmd:option("--remote-host", "Run on this host over SSH ([user@]host[:port] or an ssh config alias); "
-      .. "several (a,b,c or repeated) run at once, each recorded, tied by a group id.")
-      :count("*"):argname("<host>"),
-    cmd:option("--parallel", "With several hosts: at most N run at once (default 8).")
-      :convert(M.count_option("--parallel")):argname("<n>"),
-    cmd:option("--ssh-config", "ssh config file to use (ssh -F)."),
-    cmd:option("-o --ssh-option", "ssh option KEY=VALUE (repeatable).")
-      :count("*"):argname("<key=value>"),
-    cmd:flag("--keep", "Keep the remote working directory (and say where it is).")
-  )
-  cmd:group("What perf does",
-    cmd:option("-e --event", "perf event (repeatable for stat; profile: the sampled event).")
-      :count("*"):argname("<event>"),
-    cmd:option("-c --count", "profile: sample every N events (perf record -c).")
-      :argname("<n>"),
-    cmd:option("-F --freq", "profile: sampling frequency in Hz (perf record -F).")
-      :argname("<hz>"),
-    cmd:option("--call-graph", "profile: call graph method: fp (the default), dwarf[,SIZE] or lbr."),
-    cmd:flag("--detail", "stat: more counters (perf stat -d)."),
-    cmd:option("-r --repeat", "stat: repeat the run N times, report mean and variance.")
-      :argname("<n>"),
-    cmd:option("--perf-arg", "An extra argument for perf record/stat (repeatable).")
-      :count("*"):argname("<arg>")
-  )
-  cmd:option("--rule", "The rule that builds and runs (default: go for test; rules from perfgo.lua too).")
-  cmd:group("What is kept",
-    cmd:option("--archive", "Archive root for profiles (default $PERFGO_ARCHIVE or ~/perfgo-profiles)."),
-    cmd:option("--binary-root", "Look for profiled binaries under this directory."),
-    cmd:flag("--go-profiles", "Also collect Go's own -test.cpuprofile and -test.memprofile.")
-  )
+  each_group(function(title, list)
+    local defined = {}
+    for _, opt in ipairs(list) do
+      local o = opt.flag and cmd:flag(opt.flags, opt.help) or cmd:option(opt.flags, opt.help)
+      if opt.many then o:count("*") end
+      if opt.argname then o:argname(opt.argname) end
+      if opt.convert then o:convert(opt.convert) end
+      defined[#defined + 1] = o
+    end
+    if title then cmd:group(title, table.unpack(defined)) end
+  end)
+end
+
+-- Each flag that takes a value -> its long spelling; each flag -> the
+-- option's name.
+local function flag_table()
+  local takes, names = {}, {}
+  each_group(function(_, list)
+    for _, opt in ipairs(list) do
+      local long
+      for f in opt.flags:gmatch("%S+") do long = f end
+      for f in opt.flags:gmatch("%S+") do
+        names[f] = opt.name
+        if not opt.flag then takes[f] = long end
+      end
+    end
+  end)
+  return takes, names
 end
 
 --- Splits argv (after the command name) into perfgo's own arguments and
 --- the rest. Own arguments end at the first positional that is not a
 --- mode: that one (the package) is kept, everything after it is returned
---- as passthrough (a leading "--" dropped). When `dashdash_only`, the
---- rest starts only after "--" or at the first positional (exec).
---- The mode defaults to "profile" when an event is given, else "run".
+--- as passthrough (a leading "--" dropped). For exec the rest starts
+--- after "--" or at the first positional. Without a mode, the one the
+--- options given imply (perfgo.modes.default: -e gives profile), else run.
 ---@param argv string[]
 ---@param exec boolean for exec: the command itself is passthrough
 ---@return string[] own, string[] passthrough
 function M.split(argv, exec)
+  local takes_value, option_of = flag_table()
   local own, rest = {}, {}
-  local mode, has_event
+  local mode
+  local given = {}
   local i = 1
   local target
   while i <= #argv do
@@ -78,7 +144,7 @@ function M.split(argv, exec)
       break
     elseif a:sub(1, 1) == "-" and a ~= "-" then
       local flag = a:match("^([^=]+)=") or a
-      if flag == "-e" or flag == "--event" then has_event = true end
+      if option_of[flag] then given[option_of[flag]] = true end
       local value = takes_value[a] and argv[i + 1]
       if value and value:sub(1, 1) == "-" then
         -- a value that looks like a flag (--perf-arg --no-inherit): joined,
@@ -89,7 +155,7 @@ function M.split(argv, exec)
         if value then own[#own + 1] = value end
       end
       if takes_value[a] then i = i + 1 end
-    elseif not mode and is_mode[a] then
+    elseif not mode and modes.get(a) then
       mode = a
     else
       target = a
@@ -104,26 +170,12 @@ function M.split(argv, exec)
     end
     i = i + 1
   end
-  table.insert(own, 1, mode or (has_event and "profile" or "run"))
+  table.insert(own, 1, mode or modes.default(given))
   if target and not exec then own[#own + 1] = target end
   return own, rest
 end
 
 -- Checks ---------------------------------------------------------------
-
---- The perf options, as the command line spells them.
-M.PERF_OPTIONS = {
-  event = "-e/--event", count = "-c/--count", freq = "-F/--freq", call_graph = "--call-graph",
-  ["repeat"] = "-r/--repeat", detail = "--detail", perf_arg = "--perf-arg",
-}
-
---- The perf options each mode takes.
-M.MODE_OPTIONS = {
-  run = {},
-  stat = { event = true, ["repeat"] = true, detail = true, perf_arg = true },
-  profile = { event = true, count = true, freq = true, call_graph = true, perf_arg = true },
-  c2c = { perf_arg = true },
-}
 
 --- A whole number above 0 from a number or a string, or nil and why not.
 ---@param v any
@@ -147,54 +199,6 @@ function M.count_option(flag)
   end
 end
 
-local function list_of_strings(v, what)
-  if type(v) == "string" then v = { v } end
-  if type(v) ~= "table" then return nil, "must be a string or a list of strings" end
-  local out = {}
-  for _, x in ipairs(v) do
-    if type(x) ~= "string" then return nil, "must be a string or a list of strings" end
-    if what then
-      local why = what(x)
-      if why then return nil, why end
-    end
-    out[#out + 1] = x
-  end
-  return out
-end
-
-local function event_problem(e)
-  if e == "" then return "an event name is empty" end
-  if e:match("^%-") then return string.format("'%s' is not an event name", e) end
-  if e:match("[%s%c]") then return string.format("event '%s' has a space or control character in it", e) end
-  return nil
-end
-
--- Each check takes the value and returns it normalized, or nil and why.
-local CHECKS = {
-  event = function(v) return list_of_strings(v, event_problem) end,
-  perf_arg = function(v) return list_of_strings(v) end,
-  count = M.positive_integer,
-  freq = M.positive_integer,
-  ["repeat"] = function(v)
-    local n, why = M.positive_integer(v)
-    if not n then return nil, why .. " (perf stat -r 0 would repeat forever)" end
-    return n
-  end,
-  detail = function(v)
-    if type(v) ~= "boolean" then return nil, "must be true or false" end
-    return v
-  end,
-  call_graph = function(v)
-    local why = string.format("'%s' is not a call graph method: use fp, dwarf, dwarf,SIZE (SIZE in bytes, "
-      .. "8 to 65528) or lbr", tostring(v))
-    if type(v) ~= "string" then return nil, why end
-    if v == "fp" or v == "lbr" or v == "dwarf" then return v end
-    local size = v:match("^dwarf,(%d+)$")
-    if size and tonumber(size) >= 8 and tonumber(size) <= 65528 then return v end
-    return nil, why
-  end,
-}
-
 --- Where a value came from when it is a perfgo.lua default ("FILE:LINE"),
 --- or nil when it came from the command line.
 ---@param opts table
@@ -208,42 +212,35 @@ local function is_set(v)
   return v ~= nil and v ~= false and not (type(v) == "table" and #v == 0)
 end
 
-local function modes_taking(name)
-  local out = {}
-  for _, m in ipairs(M.modes) do
-    if M.MODE_OPTIONS[m][name] then out[#out + 1] = m end
-  end
-  return table.concat(out, " and ")
-end
-
 --- Checks the perf options for a mode, normalizing them in place (numbers
---- from strings, one event to a list). An option the mode does not take is
---- an error on the command line and ignored as a default (defaults serve
---- every mode). A bad value is a user error naming the flag, or the
---- perfgo.lua line it came from.
----@param mode string
+--- from strings, one event to a list) with the mode's own checks. An
+--- option of another mode is an error on the command line and ignored as
+--- a default (defaults serve every mode). A bad value is a user error
+--- naming the flag, or the perfgo.lua line it came from.
+---@param mode string|perfgo.Mode
 ---@param opts table parsed options (with defaults applied)
 function M.validate(mode, opts)
-  local takes = M.MODE_OPTIONS[mode] or {}
-  local names = {}
-  for name in pairs(M.PERF_OPTIONS) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
+  if type(mode) ~= "table" then mode = modes.require(mode) end
+  local takes = {}
+  for _, opt in ipairs(mode.options or {}) do takes[opt.name] = opt end
+  local all, takers = modes.options()
+  table.sort(all, function(a, b) return a.name < b.name end)
+  for _, opt in ipairs(all) do
+    local name = opt.name
     local value, from = opts[name], M.origin(opts, name)
     if is_set(value) then
+      local spelled = opt.flags:gsub(" ", "/")
       if not takes[name] then
         if not from then
-          errors.user(string.format("%s is for %s runs; mode '%s' does not use it", M.PERF_OPTIONS[name],
-            modes_taking(name), mode))
+          errors.user(string.format("%s is for %s runs; mode '%s' does not use it", spelled,
+            table.concat(takers[name], " and "), mode.name))
         end
         opts[name] = nil
-      else
-        local ok, why = CHECKS[name](value)
+      elseif takes[name].check then
+        local ok, why = takes[name].check(value)
         if ok == nil then
-          if from then
-            errors.user(string.format("%s: defaults.%s: %s", from, name, why))
-          end
-          errors.user(string.format("%s: %s", M.PERF_OPTIONS[name], why))
+          if from then errors.user(string.format("%s: defaults.%s: %s", from, name, why)) end
+          errors.user(string.format("%s: %s", spelled, why))
         end
         opts[name] = ok
       end

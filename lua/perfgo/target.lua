@@ -217,7 +217,7 @@ function M.new_remote(ctx)
   ui.step("connecting to %s", opts.remote_host)
   local options = remote.ssh_options(opts.ssh_option)
   local events
-  if ctx.mode and ctx.mode ~= "run" then events = opts.event or {} end
+  if ctx.mode and ctx.mode.perf then events = opts.event or {} end
   local host = remote.connect({
     host = opts.remote_host, config = opts.ssh_config, options = options,
     key = M.repo_key(ctx.repo.root), run_id = ctx.run_id, keep = opts.keep, events = events,

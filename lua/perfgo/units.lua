@@ -96,6 +96,17 @@ function M.format(v, unit)
   return M.count(v)
 end
 
+--- The relative change from a to b as text ("+12.5%", "0.0%", "new"),
+--- or "" when either is not a number.
+---@param a any
+---@param b any
+---@return string
+function M.change(a, b)
+  if type(a) ~= "number" or type(b) ~= "number" then return "" end
+  if a == 0 then return b == 0 and "0.0%" or "new" end
+  return string.format("%+.1f%%", (b - a) / math.abs(a) * 100)
+end
+
 --- A signed difference in its unit ("+1.235 ms", "-12,000").
 ---@param v number
 ---@param unit string|nil

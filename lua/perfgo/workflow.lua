@@ -1,17 +1,21 @@
 --- The test workflow: an ordered list of named steps over one context
---- table. Each step is looked up by name when it is called, so a project's
---- perfgo.lua can wrap or replace any of them (M.override) or hook before
---- and after them (M.hook), even after this module was loaded.
+--- (perfgo.Context). Each step is looked up by name when it is called, so
+--- a project's perfgo.lua can wrap or replace any of them (M.override) or
+--- hook before and after them (M.hook), even after this module was loaded.
+--- What a step does that depends on the perf mode, the mode does
+--- (ctx.mode, perfgo.modes); what depends on the project, the rule
+--- (ctx.rule, perfgo.rules).
 ---
----   resolve  -> the repository, the rule, what to run, the run directory,
----               the target, and perf's preflight checks
+---   resolve  -> the repository, the rule, the mode and its options, what
+---               to run, the target, the mode's checks there, the run
+---               directory
 ---   build    -> the rule builds the binary for the target's platform
 ---   stage    -> the target receives the working tree and the binary
----   execute  -> the command runs (under perf for stat/profile/c2c),
----               stdout/stderr live and into the run directory
----   collect  -> stat and c2c results, Go's own profiles, perf's warnings
----   convert  -> perf script streamed into a pprof profile
----   archive  -> the profile, binary and script copied to the archive
+---   execute  -> the rule's command runs as the mode runs it (perf stat,
+---               record, ...), stdout/stderr live and into the run directory
+---   collect  -> the mode's results (stat.json, c2c.txt), Go's own profiles
+---   convert  -> the mode's conversion (perf script into a pprof profile)
+---   archive  -> what the mode keeps (a profile, with its binary)
 ---   record   -> testrun.json (always runs, even after a failure or Ctrl-C)
 ---
 --- A run ends with one status (history.STATUSES) and an exit code that
@@ -65,7 +69,7 @@ end
 
 --- Calls step `name` with its overrides and hooks.
 ---@param name string
----@param ctx table
+---@param ctx perfgo.Context
 function M.call(name, ctx)
   local fn = M.steps[name]
   for _, w in ipairs(wrappers[name] or {}) do
@@ -79,11 +83,12 @@ end
 
 -- Steps ---------------------------------------------------------------
 
+---@param ctx perfgo.Context
 function M.steps.resolve(ctx)
   local git = require "perfgo.git"
   local rules = require "perfgo.rules"
   local target = require "perfgo.target"
-  local perf = require "perfgo.perf"
+  ctx.mode = require("perfgo.modes").require(ctx.mode_name)
   require("perfgo.runopts").validate(ctx.mode, ctx.opts)
   ctx.cwd = ctx.cwd or fs.abspath(".")
   local root = git.root(ctx.cwd)
@@ -91,79 +96,53 @@ function M.steps.resolve(ctx)
   if root then ctx.git = git.info(root) end
   ctx.rule = rules.load(ctx.rule_name, ctx.repo.root)
   ctx.rule.resolve(ctx)
-  if ctx.mode == "profile" then require("perfgo.programs").require("gzip") end
   -- one host of a group (perfgo.fanout) was given its run id
   ctx.run_id = ctx.group and ctx.group.run_id or require("perfgo.sys").random_id()
   ctx.host_platform = target.new_local_platform()
   ctx.target = target.new(ctx)
-  perf.preflight(ctx)
+  ctx.mode.preflight(ctx)
   -- From here on the run is recorded, whatever happens.
   ctx.run = history.new_run(ctx.repo.root, ctx.run_id)
 end
 
+---@param ctx perfgo.Context
 function M.steps.build(ctx)
   -- one host of several: a binary built for its platform is shared
   if ctx.group then require("perfgo.fanout").build(ctx) else ctx.rule.build(ctx) end
   if ctx.binary then history.add_artifact(ctx.run, "binary", ctx.binary.name) end
 end
 
+---@param ctx perfgo.Context
 function M.steps.stage(ctx)
   ctx.target:stage(ctx)
 end
 
--- A command that is not there (this machine only: a remote one is
--- recognized from the shell's or perf's words afterwards).
-local function check_command(ctx, argv)
-  if ctx.target.kind ~= "local" or ctx.binary then return end
-  local prog = argv[1]
-  local found
-  if prog:find("/", 1, true) then
-    local path = prog:sub(1, 1) == "/" and prog or fs.join(ctx.workdir, prog)
-    if fs.is_dir(path) then errors.fail(126, string.format("cannot run %s: it is a directory", prog)) end
-    found = fs.is_file(path)
-  else
-    found = require("perfgo.proc").which(prog) ~= nil
-  end
-  if not found then errors.fail(127, string.format("%s: command not found", prog)) end
-end
-
-function M.steps.execute(ctx)
-  local perf = require "perfgo.perf"
+--- What runs: the rule's command (argv and its directory, or a
+--- perfgo.Workload), with the flags of Go's own profiles when asked for.
+---@param ctx perfgo.Context
+---@return perfgo.Workload
+function M.workload(ctx)
   local argv, rel = ctx.rule.command(ctx)
-  if ctx.opts.go_profiles then
-    for _, f in ipairs(ctx.rule.go_profile_flags(ctx.target:scratch(""))) do argv[#argv + 1] = f end
+  if type(argv) ~= "table" then
+    errors.user(string.format("rule %s (%s): command() returned no command", ctx.rule.name, ctx.rule.origin))
   end
-  ctx.wrapped_argv = perf.wrap(ctx, argv)
-  ctx.workdir = ctx.target:path(rel)
-  check_command(ctx, argv)
-  ui.step("running %s%s in %s", ctx.mode ~= "run" and ("perf " .. ctx.mode .. ": ") or "",
-    table.concat(argv, " "), ctx.target.description)
-  local run = ctx.run
-  local r, err = ctx.target:run(ctx.wrapped_argv, {
-    cwd = rel,
-    stdin = "null",
-    env = ctx.mode ~= "run" and perf.env or nil,
-    stdout = { tee = fs.join(run.dir, "stdout.txt") },
-    stderr = { tee = fs.join(run.dir, "stderr.txt") },
-  })
-  history.add_artifact(run, "stdout", "stdout.txt")
-  history.add_artifact(run, "stderr", "stderr.txt")
-  ctx.result = r
-  ctx.interrupted = r and r.interrupted or false
-  ctx.test = perf.outcome(ctx, argv, r, err)
+  local w = argv
+  if argv.argv == nil and argv.pids == nil then w = { argv = argv, cwd = rel } end
+  if ctx.opts.go_profiles and w.argv then
+    for _, f in ipairs(ctx.rule.go_profile_flags(ctx.target:scratch(""))) do w.argv[#w.argv + 1] = f end
+  end
+  return w
 end
 
+---@param ctx perfgo.Context
+function M.steps.execute(ctx)
+  ctx.workload = M.workload(ctx)
+  ctx.mode.execute(ctx, ctx.workload)
+end
+
+---@param ctx perfgo.Context
 function M.steps.collect(ctx)
-  local perf = require "perfgo.perf"
-  if ctx.mode == "stat" then perf.collect_stat(ctx) end
-  if ctx.mode == "c2c" then perf.collect_c2c(ctx) end
-  if ctx.mode ~= "run" then
-    local check = require "perfgo.perfcheck"
-    for _, w in ipairs(check.record_warnings(fs.read(fs.join(ctx.run.dir, "stderr.txt")) or "")) do
-      -- for a profile, convert says it with what it means (no profile)
-      if not (ctx.mode == "profile" and w:find("zero samples", 1, true)) then ui.warn("%s", w) end
-    end
-  end
+  ctx.mode.collect(ctx)
   if ctx.opts.go_profiles then
     for _, name in ipairs({ "go-cpu.pprof", "go-mem.pprof" }) do
       local dest = fs.join(ctx.run.dir, name)
@@ -176,15 +155,14 @@ function M.steps.collect(ctx)
   end
 end
 
+---@param ctx perfgo.Context
 function M.steps.convert(ctx)
-  if ctx.mode ~= "profile" then return end
-  require("perfgo.profiling").convert(ctx)
+  ctx.mode.convert(ctx)
 end
 
+---@param ctx perfgo.Context
 function M.steps.archive(ctx)
-  -- only a profile with samples is a result worth keeping
-  if ctx.mode ~= "profile" or not ctx.binary or not ctx.profile then return end
-  ctx.archive_dir = require("perfgo.archive").save(ctx)
+  ctx.mode.archive(ctx)
 end
 
 -- Outcome --------------------------------------------------------------
@@ -210,7 +188,7 @@ end
 ---                is not there, 75 a lost connection, 1 otherwise), or 70
 ---                for an internal error (a bug in perfgo)
 ---   failed/ok    the test ran: its own exit code, non-zero or 0
----@param ctx table
+---@param ctx perfgo.Context
 ---@return perfgo.Outcome
 function M.outcome(ctx)
   local err = ctx.error
@@ -239,7 +217,7 @@ function M.outcome(ctx)
 end
 
 --- The exit code of the run (see M.outcome).
----@param ctx table
+---@param ctx perfgo.Context
 ---@return integer
 function M.exit_code(ctx)
   return M.outcome(ctx).exit_code
@@ -251,11 +229,10 @@ end
 
 --- The record of the run: while it runs (status "running", no exit code)
 --- or as it ended.
----@param ctx table
+---@param ctx perfgo.Context
 ---@param out perfgo.Outcome|{status: "running"}
 ---@return table
 function M.record_of(ctx, out)
-  local perf = require "perfgo.perf"
   local json = require "perfgo.json"
   local run = ctx.run
   local t = ctx.target
@@ -267,7 +244,7 @@ function M.record_of(ctx, out)
   if not running then interrupted = out.status == "interrupted" end
   return {
     id = run.id,
-    type = ctx.mode,
+    type = ctx.mode_name,
     command = ctx.command_name,
     timestamp = history.timestamp(run.started),
     args = json.array(ctx.args or {}),
@@ -291,7 +268,7 @@ function M.record_of(ctx, out)
       remote_host = t.host, os = t.platform.os, arch = t.platform.arch,
       workdir = ctx.workdir,
     } or nil,
-    perf = perf.describe(ctx),
+    perf = ctx.mode and ctx.mode.describe(ctx) or nil,
     archive = ctx.archive_dir,
     group = ctx.group and require("perfgo.group").record_field(ctx.group) or nil,
     artifacts = run.artifacts,
@@ -316,7 +293,7 @@ end
 --- Runs every step but record, in order, until one fails or a signal
 --- stops the run; writes the "running" record once the run has a
 --- directory.
----@param ctx table
+---@param ctx perfgo.Context
 function M.run_steps(ctx)
   local proc = require "perfgo.proc"
   local seen_by_execute
@@ -344,7 +321,7 @@ end
 --- is still collected and converted), a second stops what follows, a
 --- third ends perfgo at once (the run then reads as abandoned). Returns the
 --- exit code; a failed run re-raises its error after it was recorded.
----@param ctx table
+---@param ctx perfgo.Context
 ---@return integer
 function M.run(ctx)
   local proc = require "perfgo.proc"

@@ -53,6 +53,18 @@ describe("perfgo.lua errors", function()
     assert.equals(1, t.lines(r.stderr))
   end)
 
+  it("a mode's misspelt function and an option's unknown key name their lines", function()
+    local r = with_config("return { modes = {\n  fast = {\n    extends = 'profile',\n"
+      .. "    colect = function() end,\n  },\n} }\n")
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:4: modes%.fast: unknown key 'colect' %(a mode's keys: archive, collect, ", r.stderr)
+    assert.equals(1, t.lines(r.stderr))
+    r = with_config("return { modes = {\n  fast = {\n    options = {\n"
+      .. "      { name = 'x', flags = '--x', help = 'x', chek = print },\n    },\n  },\n} }\n")
+    assert.equals(2, r.code)
+    assert.matches("perfgo%.lua:3: modes%.fast: options%[1%]: unknown key 'chek'", r.stderr)
+  end)
+
   it("a default for an option no command has is reported", function()
     local r = with_config("return { defaults = {\n  remote_hots = 'box',\n} }\n")
     assert.equals(2, r.code)

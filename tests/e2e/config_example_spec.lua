@@ -33,7 +33,7 @@ describe("examples/perfgo.lua", function()
       assert.same({ "cpu-clock" }, rec.perf.events)
     end)
 
-    it("adds the extra perf flag from the wrapped execute step", function()
+    it("adds the extra perf flag from the replaced profile mode", function()
       local found = false
       for _, a in ipairs(rec.perf.argv) do if a == "--sample-cpu" then found = true end end
       assert.is_true(found)

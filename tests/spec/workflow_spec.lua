@@ -50,7 +50,7 @@ describe("workflow steps", function()
         if name == "record" then base(ctx) end
       end
     end
-    local ok, err = pcall(workflow.run, { mode = "run" })
+    local ok, err = pcall(workflow.run, { mode_name = "run" })
     assert.is_false(ok)
     assert.matches("stage broke", err)
     assert.same({ "resolve", "build", "stage", "record" }, order)

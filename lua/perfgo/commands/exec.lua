@@ -3,18 +3,18 @@ local runopts = require "perfgo.runopts"
 
 local M = {
   name = "exec",
-  summary = "Run any command under perf (run, stat, profile, c2c), with history.",
+  summary = "Run any command under perf (run, stat, profile, c2c, ...), with history.",
 }
 
 ---@param cmd table argparse command
 function M.define(cmd)
-  cmd:usage("Usage: perfgo exec [run|stat|profile|c2c] [options] -- CMD [ARGS...]")
+  cmd:usage("Usage: perfgo exec [" .. runopts.mode_usage() .. "] [options] -- CMD [ARGS...]")
   cmd:description([[
 Runs CMD as given (no build) under the chosen perf mode, in the current
 directory (on a remote host: the same directory of the synced working
 tree), and records the run in .perfgo/history/<id>/.]])
-  cmd:epilog("Example:\n  perfgo exec profile -e cpu-clock -- ./myprog --iterations 1000")
-  cmd:argument("mode", "run, stat, profile or c2c."):choices(runopts.modes)
+  cmd:epilog(runopts.modes_text() .. "\n\nExample:\n  perfgo exec profile -e cpu-clock -- ./myprog --iterations 1000")
+  runopts.define_mode(cmd)
   runopts.define(cmd)
 end
 
@@ -34,7 +34,7 @@ function M.run(args)
     group = fanout.member_for(args.remote_host),
     command_name = "exec",
     rule_name = "exec",
-    mode = args.mode,
+    mode_name = args.mode,
     opts = args,
     passthrough = args.passthrough,
     args = args.argv,

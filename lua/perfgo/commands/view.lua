@@ -1,5 +1,6 @@
---- `perfgo view`: open a recorded run: a profile in pprof, a stat run's
---- table, or a plain run's output.
+--- `perfgo view`: open a recorded run as its mode shows it (mode.view: a
+--- profile in pprof, a stat run's table, a c2c report), else how it ended
+--- and the end of its output.
 local fs = require "perfgo.fs"
 local errors = require "perfgo.errors"
 local runsel = require "perfgo.select"
@@ -63,7 +64,11 @@ M.split_args = function(argv)
   return own, rest
 end
 
-local function tail(path, n)
+--- The last n lines of a file.
+---@param path string
+---@param n integer
+---@return string
+function M.tail(path, n)
   local text = fs.read(path) or ""
   local lines = {}
   for line in text:gmatch("[^\n]*\n?") do
@@ -110,46 +115,21 @@ function M.run(args)
   if not rec then
     errors.user(string.format("run %s cannot be read: %s (%s)", entry.id:sub(1, 8), entry.problem, entry.dir))
   end
-  local profile = fs.join(entry.dir, "perf.pb.gz")
-  if rec.type == "profile" and entry.status ~= "running" and fs.is_file(profile) then
-    local argv = M.pprof_argv()
-    local flags = args.passthrough or {}
-    if #flags == 0 and not require("perfgo.sys").isatty(1) then flags = { "-top" } end
-    if args.bench then
-      local benchlabels = require "perfgo.benchlabels"
-      local p, err = require("perfgo.pprof").read(profile)
-      if not p then errors.user(string.format("%s: %s", profile, tostring(err))) end
-      benchlabels.check(p, args.bench, "run " .. entry.id:sub(1, 8))
-      argv[#argv + 1] = "-tagfocus=" .. benchlabels.tagfocus(args.bench)
-    end
-    for _, f in ipairs(flags) do argv[#argv + 1] = f end
-    argv[#argv + 1] = profile
-    -- in perfgo's process group: pprof's interactive mode reads the
-    -- terminal, and Ctrl-C there reaches it directly
-    local r = require("perfgo.proc").run(argv, { stdin = "inherit", stdout = "inherit", stderr = "inherit",
-      pgroup = false })
-    require("perfgo.programs").check(r, argv[1])
-    return r.code
+  local mode = require("perfgo.modes").get(rec.type)
+  if args.bench and not (mode and mode.writes_profile) then
+    errors.user(string.format("--bench is for profiles of Go benchmarks; run %s is a %s run", entry.id:sub(1, 8),
+      tostring(rec.type)))
   end
-  if args.bench then
-    errors.user(string.format("--bench is for profiles of Go benchmarks; run %s is a %s run%s", entry.id:sub(1, 8),
-      tostring(rec.type), rec.type == "profile" and " without a profile" or ""))
-  end
-  if rec.type == "stat" and fs.is_file(fs.join(entry.dir, "stat.txt")) then
-    io.stdout:write(fs.read(fs.join(entry.dir, "stat.txt")) or "")
-    return 0
-  end
-  if rec.type == "c2c" and fs.is_file(fs.join(entry.dir, "c2c.txt")) then
-    print("c2c report: " .. fs.join(entry.dir, "c2c.txt"))
-    io.stdout:write(tail(fs.join(entry.dir, "c2c.txt"), 40))
-    return 0
+  if mode then
+    local code = mode.view(entry, args)
+    if code then return code end
   end
   print(summary(entry))
   for _, name in ipairs({ "stdout.txt", "stderr.txt" }) do
     local path = fs.join(entry.dir, name)
     if fs.is_file(path) then
       print(string.format("%s: %s", name, path))
-      local text = tail(path, 15)
+      local text = M.tail(path, 15)
       if text ~= "" then io.stdout:write(text, text:sub(-1) == "\n" and "" or "\n") end
     end
   end
