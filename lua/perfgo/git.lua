@@ -21,14 +21,6 @@ function M.root(dir)
   return nil
 end
 
----@class perfgo.GitInfo
----@field root string
----@field commit string|nil full hash (nil before the first commit)
----@field short string|nil
----@field branch string|nil nil when detached
----@field dirty boolean uncommitted changes to tracked files
----@field describe string|nil
-
 --- Commit, branch and dirty state of the repository at root.
 ---@param root string
 ---@return perfgo.GitInfo

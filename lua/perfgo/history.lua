@@ -21,13 +21,6 @@ function M.dir(root)
   return fs.join(root, ".perfgo", "history")
 end
 
----@class perfgo.Run
----@field id string 32 hex digits
----@field dir string the run's directory
----@field started number seconds since the epoch
----@field t0 number monotonic start
----@field artifacts table[]
-
 --- Creates the directory of a new run.
 ---@param root string repository root
 ---@param id? string the run id (default: a new random one)

@@ -6,14 +6,6 @@ local errors = require "perfgo.errors"
 
 local M = {}
 
----@class perfgo.RunEntry
----@field id string
----@field dir string
----@field record table|nil
----@field problem string|nil why the record could not be read
----@field status string|nil what the record reads as (nil when it cannot be read)
----@field time number sort key (seconds)
-
 --- Every run in the history, newest first. Unreadable records are kept,
 --- with `problem` saying why; `status` is what the record reads as
 --- (history.status: a "running" record whose perfgo is gone is

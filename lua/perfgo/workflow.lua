@@ -174,12 +174,6 @@ function M.signal_name(sig)
   return require("perfgo.proc").signal_name(sig) or ("signal " .. tostring(sig))
 end
 
----@class perfgo.Outcome
----@field status "ok"|"failed"|"error"|"interrupted"
----@field exit_code integer what perfgo exits with, and the record says
----@field error? string what went wrong (status error; also kept when interrupted)
----@field signal? string the signal that interrupted the run ("SIGINT")
-
 --- How a run ended, decided in one place:
 ---   interrupted  perfgo got SIGINT, SIGTERM, SIGHUP or SIGPIPE while the
 ---                run was in progress: 128 + the signal's number

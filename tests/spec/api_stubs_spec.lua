@@ -184,12 +184,12 @@ describe("LuaLS stubs (core/lua/api/perfgo)", function()
     assert_same_names(fields, host_stub.fields["perfgo.host"], "perfgo.host")
   end)
 
-  it("cmake --install puts the stubs in share/perfgo/api/perfgo", function()
+  it("cmake --install puts the stubs and the contract in share/perfgo/api/perfgo", function()
     local prefix = t.tmpdir()
     local r = t.run({ "cmake", "--install", build, "--prefix", prefix })
     local ok = r.code == 0
     local missing = {}
-    for _, name in ipairs({ "sys", "parser", "pprof", "proc", "ssh", "perfdata", "host" }) do
+    for _, name in ipairs({ "sys", "parser", "pprof", "proc", "ssh", "perfdata", "host", "contract" }) do
       local installed = t.read(prefix .. "/share/perfgo/api/perfgo/" .. name .. ".lua")
       if installed ~= t.read(stub_path(name)) then missing[#missing + 1] = name end
     end
