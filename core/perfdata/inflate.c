@@ -87,9 +87,9 @@ static int more(pd_inflate *z, char *err, size_t errlen)
         z->len = rest;
         z->start = 0;
     }
-    while (z->in_pos < z->in_len && z->len < PD_CHUNK) {
+    while (z->in_pos < z->in_len && z->len < PD_BLOCK) {
         ZSTD_inBuffer in = {z->in, z->in_len, z->in_pos};
-        ZSTD_outBuffer out = {z->blk->data, PD_CHUNK, z->len};
+        ZSTD_outBuffer out = {z->blk->data, PD_BLOCK, z->len};
         size_t rc = ZSTD_decompressStream(z->ds, &out, &in);
         if (ZSTD_isError(rc)) {
             snprintf(err, errlen, "corrupt zstd data (%s)", ZSTD_getErrorName(rc));

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pd_internal.h"
+#include "sys/hugepage.h"
 
 /* ---- blocks ---- */
 
@@ -21,8 +22,12 @@ pd_block *pd_block_get(pd_pool *p)
     if (b) {
         p->free = b->next_free;
     } else {
-        if (!(b = malloc(sizeof *b + PD_CHUNK)))
+        if (!(b = malloc(sizeof *b)))
             return NULL;
+        if (!(b->data = sys_alloc_huge(PD_BLOCK))) {
+            free(b);
+            return NULL;
+        }
         b->next_all = p->all;
         p->all = b;
     }
@@ -45,6 +50,7 @@ void pd_pool_free(pd_pool *p)
 {
     for (pd_block *b = p->all, *next; b; b = next) {
         next = b->next_all;
+        free(b->data);
         free(b);
     }
     memset(p, 0, sizeof *p);

@@ -9,7 +9,8 @@
 
 #define PD_MAGIC 0x32454c4946524550ULL /* "PERFILE2" */
 #define PD_MAX_RECORD 65535u           /* header.size is 16 bits */
-#define PD_CHUNK (1u << 20)            /* read size */
+#define PD_CHUNK (1u << 20)            /* read size of the spool copy */
+#define PD_BLOCK ((size_t)2 << 20)     /* input is read and inflated into blocks of this size */
 #define PD_MAX_EVENTS 4096
 #define PD_MAX_FEATURE (64u << 20) /* a feature section larger than this is refused */
 #define PD_QUEUE_MAX (64u << 20)   /* bytes of queued records before half is released */
@@ -17,12 +18,13 @@
 
 /* A buffer that input is read (or inflated) into. Records are not copied
  * out of it: a queued record points into its block, and a block is reused
- * only when no queued record pins it any more. */
+ * only when no queued record pins it any more. Its data is one huge page
+ * where the kernel offers them (one page fault instead of 512). */
 typedef struct pd_block {
     struct pd_block *next_free; /* in the pool's free list */
     struct pd_block *next_all;  /* every block of the pool */
     size_t refs;                /* queued records in it, +1 while it is being filled */
-    unsigned char data[];       /* PD_CHUNK bytes */
+    unsigned char *data;        /* PD_BLOCK bytes */
 } pd_block;
 
 typedef struct pd_pool {

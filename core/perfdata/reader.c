@@ -89,12 +89,12 @@ const unsigned char *pd_src_peek(pd_src *s, size_t n)
         return s->blk->data + s->start;
     if (s->failed)
         return NULL;
-    if (n > PD_CHUNK) {
+    if (n > PD_BLOCK) {
         s->failed = true;
         s->err = EFBIG;
         return NULL;
     }
-    if (!s->blk || s->start + n > PD_CHUNK) {
+    if (!s->blk || s->start + n > PD_BLOCK) {
         /* the rest of the block is too small: the bytes not yet used move
          * to the start of a block, the same one when no queued record
          * pins it */
@@ -116,7 +116,7 @@ const unsigned char *pd_src_peek(pd_src *s, size_t n)
     }
     while (s->len < n && !s->eof) {
         uint64_t at = s->pos + s->len;
-        size_t want = PD_CHUNK - s->start - s->len;
+        size_t want = PD_BLOCK - s->start - s->len;
         if (s->end != UINT64_MAX) {
             if (at >= s->end) {
                 s->eof = true;
@@ -446,7 +446,7 @@ pd_reader *pd_open_prefix(int fd, const char *name, const void *head, size_t nhe
     pd_reader *r = calloc(1, sizeof *r);
     if (r) {
         r->src.pool = &r->pool;
-        if (nhead > PD_CHUNK || (nhead && !(r->src.blk = pd_block_get(&r->pool)))) {
+        if (nhead > PD_BLOCK || (nhead && !(r->src.blk = pd_block_get(&r->pool)))) {
             pd_pool_free(&r->pool);
             free(r);
             r = NULL;
