@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 
 #include "symtab.h"
+#include "sys/hugepage.h"
 
 typedef struct sym {
     uint64_t start, end;
@@ -513,6 +514,19 @@ pd_symtab *pd_symtab_kallsyms(const char *path, char *err, size_t errlen)
     t->names = text;
     t->names_len = t->names_cap = len;
     t->text = true;
+    /* one entry per line at most, allocated at once (on huge pages when
+     * large: 120,000 symbols take 4 MB) */
+    size_t lines = 1;
+    for (const char *p = text, *stop = text + len; (p = memchr(p, '\n', (size_t)(stop - p))); p++)
+        lines++;
+    size_t bytes = lines * sizeof *t->syms;
+    if (lines > SIZE_MAX / sizeof *t->syms ||
+        !(t->syms = bytes >= SYS_HUGE_PAGE ? sys_alloc_huge(bytes) : malloc(bytes))) {
+        snprintf(err, errlen, "out of memory");
+        pd_symtab_free(t);
+        return NULL;
+    }
+    t->cap = lines;
     bool nonzero = false;
     for (size_t i = 0; i < len;) {
         /* "addr type name[\t[module]]\n" */
