@@ -179,23 +179,38 @@ static size_t format_frame(conv *c, uint64_t ip, const pd_frame *f)
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
+/* The frame id cached for ip in sp, 0 when there is none. */
+static inline uint32_t cached(const space *sp, uint64_t ip, uint32_t hdr)
+{
+    if (!sp->cap)
+        return 0;
+    size_t mask = sp->cap - 1;
+    for (size_t j = slot_of(ip, sp->cap); sp->slots[j].id; j = (j + 1) & mask)
+        if (sp->slots[j].ip == ip && sp->slots[j].hdr == hdr)
+            return sp->slots[j].id;
+    return 0;
+}
+
+static inline void prefetch_slot(const space *sp, uint64_t ip)
+{
+    if (sp->cap)
+        __builtin_prefetch(&sp->slots[slot_of(ip, sp->cap)]);
+}
+
 /* The frame id of ip in address space sp of process pid (kernel: a
  * kernel address), as a frame line resolved and interned on its first
  * sight; hdr: printed on the header line. 0 when the text is no frame
  * line, UINT32_MAX on OOM. */
 static uint32_t frame_of(conv *c, space *sp, uint32_t pid, uint64_t ip, bool kernel, bool hdr)
 {
-    if (sp->cap) {
-        size_t mask = sp->cap - 1;
-        for (size_t j = slot_of(ip, sp->cap); sp->slots[j].id; j = (j + 1) & mask)
-            if (sp->slots[j].ip == ip && sp->slots[j].hdr == hdr)
-                return sp->slots[j].id;
-    }
+    uint32_t id = cached(sp, ip, hdr);
+    if (id)
+        return id;
     pd_frame f;
     if (pd_syms_resolve(c->s, pid, ip, kernel, &f))
         return UINT32_MAX;
     size_t n = format_frame(c, ip, &f);
-    uint32_t id = ps_direct_frame(c->p, c->line, n, hdr);
+    id = ps_direct_frame(c->p, c->line, n, hdr);
     if (id && id != UINT32_MAX) {
         if ((sp->n + 1) * 2 > sp->cap && !space_grow(sp))
             return UINT32_MAX;
@@ -239,7 +254,17 @@ static int sample(conv *c, const pd_record *rec)
     if (!user || !kern)
         return PS_ERR_NOMEM;
     if ((st & PD_S_CALLCHAIN) && sm->nchain) {
+        /* the entries' slots are fetched all at once first: each lookup
+         * would otherwise wait for its cache miss in turn */
         bool kernel = false;
+        for (size_t i = 0; i < sm->nchain && i < 2 * MAX_STACK; i++) {
+            uint64_t ip = pd_u64(sm->chain + 8 * i);
+            if (ip >= PD_CONTEXT_MAX)
+                kernel = ip != PD_CONTEXT_USER;
+            else
+                prefetch_slot(kernel ? kern : user, ip);
+        }
+        kernel = false;
         for (size_t i = 0; i < sm->nchain && n < MAX_STACK; i++) {
             uint64_t ip = pd_u64(sm->chain + 8 * i);
             if (ip >= PD_CONTEXT_MAX) {
@@ -249,8 +274,9 @@ static int sample(conv *c, const pd_record *rec)
                     break; /* perf discards a chain with a guest context */
                 continue;
             }
-            uint32_t id = frame_of(c, kernel ? kern : user, sm->pid, ip, kernel, false);
-            if (id == UINT32_MAX)
+            space *sp = kernel ? kern : user;
+            uint32_t id = cached(sp, ip, false);
+            if (!id && (id = frame_of(c, sp, sm->pid, ip, kernel, false)) == UINT32_MAX)
                 return PS_ERR_NOMEM;
             if (id)
                 c->frames[n++] = id;
