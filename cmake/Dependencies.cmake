@@ -40,3 +40,14 @@ find_package(Threads REQUIRED)
 perfgo_require(LIBDW libdw libdw-dev)
 perfgo_require(LIBELF libelf libelf-dev)
 perfgo_require(LIBZSTD libzstd libzstd-dev)
+# C++ and Rust symbols are demangled as perf demangles them, with GNU
+# libiberty's cplus_demangle (Debian ships it static and position
+# independent, without pkg-config).
+find_path(LIBIBERTY_INCLUDE_DIR libiberty/demangle.h)
+find_library(LIBIBERTY_LIBRARY NAMES libiberty.a iberty)
+if(NOT LIBIBERTY_INCLUDE_DIR OR NOT LIBIBERTY_LIBRARY)
+    message(FATAL_ERROR "libiberty not found: install the Debian package `libiberty-dev` (or run scripts/setup.sh)")
+endif()
+add_library(perfgo_libiberty INTERFACE)
+target_include_directories(perfgo_libiberty INTERFACE ${LIBIBERTY_INCLUDE_DIR})
+target_link_libraries(perfgo_libiberty INTERFACE ${LIBIBERTY_LIBRARY})

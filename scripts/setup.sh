@@ -19,6 +19,8 @@ PACKAGES="$PACKAGES libdw-dev libzstd-dev"
 PACKAGES="$PACKAGES zsh tcsh csh"
 # the C format check in ctest (lint.clang_format)
 PACKAGES="$PACKAGES clang-format"
+# perf.data symbols: C++ and Rust names demangled as perf does (libiberty)
+PACKAGES="$PACKAGES libiberty-dev"
 
 missing=""
 for p in $PACKAGES; do

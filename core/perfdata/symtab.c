@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "demangle.h"
 #include "symtab.h"
 #include "sys/hugepage.h"
 
@@ -38,6 +39,7 @@ typedef struct sym {
     uint32_t order;
     uint8_t bind, nonzero;
     uint8_t module; /* kallsyms: a module's symbol ("name\t[module]") */
+    uint8_t plain;  /* shown as it is, even in a table that demangles */
 } sym;
 
 struct pd_symtab {
@@ -45,8 +47,10 @@ struct pd_symtab {
     size_t n, cap;
     char *names; /* NUL-terminated names; or a kallsyms text, each name ending at its newline */
     size_t names_len, names_cap;
-    bool text;   /* names is a kallsyms text */
-    bool mapped; /* names is a mapped file */
+    bool text;     /* names is a kallsyms text */
+    bool mapped;   /* names is a mapped file */
+    bool demangle; /* names are shown demangled (demangle.h) */
+    char **shown;  /* per symbol, once looked up: its demangled name, or NOT_MANGLED */
     Dwfl *dwfl; /* for source lines; NULL for kallsyms */
     Dwfl_Module *mod;
     uint64_t bias;
@@ -65,8 +69,8 @@ static int push_sym(pd_symtab *t, uint64_t start, uint64_t size, int bind, size_
     }
     if (name > UINT32_MAX)
         return -1;
-    t->syms[t->n] = (sym){start,       start + size, (uint32_t)name, (uint32_t)t->n,
-                          (uint8_t)bind, size != 0,    module};
+    t->syms[t->n] = (sym){start, start + size, (uint32_t)name, (uint32_t)t->n, (uint8_t)bind,
+                          size != 0, module, 0};
     t->n++;
     return 0;
 }
@@ -118,7 +122,26 @@ static size_t name_len(const pd_symtab *t, const sym *s)
     return t->text ? strcspn(p, "\n") : strlen(p);
 }
 
-/* perf's choose_best_symbol: true when a is kept over b. */
+/* A marker in shown[]: the name is shown as stored. */
+static char not_mangled[1];
+#define NOT_MANGLED not_mangled
+
+/* The name perf shows for s, as demangled when the table demangles:
+ * malloc'd in *own (to be freed) when it differs from the stored one. */
+static const char *shown_name(const pd_symtab *t, const sym *s, size_t *len, char **own)
+{
+    const char *name = t->names + s->name;
+    *own = NULL;
+    *len = name_len(t, s);
+    if (t->demangle && !s->plain && (*own = pd_demangle(name, *len))) {
+        *len = strlen(*own);
+        return *own;
+    }
+    return name;
+}
+
+/* perf's choose_best_symbol, on the names as shown: true when a is kept
+ * over b. */
 static bool better(const pd_symtab *t, const sym *a, const sym *b)
 {
     if (a->nonzero != b->nonzero)
@@ -129,11 +152,14 @@ static bool better(const pd_symtab *t, const sym *a, const sym *b)
     bool ag = a->bind == STB_GLOBAL, bg = b->bind == STB_GLOBAL;
     if (ag != bg)
         return ag;
-    const char *an = t->names + a->name, *bn = t->names + b->name;
+    char *ao, *bo;
+    size_t al, bl;
+    const char *an = shown_name(t, a, &al, &ao), *bn = shown_name(t, b, &bl, &bo);
     size_t au = underscores(an), bu = underscores(bn);
+    free(ao);
+    free(bo);
     if (au != bu)
         return au < bu;
-    size_t al = name_len(t, a), bl = name_len(t, b);
     if (al != bl)
         return al > bl;
     return true;
@@ -177,7 +203,7 @@ static void finish(pd_symtab *t, bool kallsyms)
     t->n = k;
 }
 
-const char *pd_symtab_find(const pd_symtab *t, uint64_t addr, uint64_t *start, size_t *len)
+const char *pd_symtab_find(pd_symtab *t, uint64_t addr, uint64_t *start, size_t *len)
 {
     if (!t || !t->n || addr < t->syms[0].start)
         return NULL;
@@ -194,6 +220,19 @@ const char *pd_symtab_find(const pd_symtab *t, uint64_t addr, uint64_t *start, s
         return NULL;
     if (start)
         *start = s->start;
+    if (t->demangle && (t->shown || (t->shown = calloc(t->n, sizeof *t->shown)))) {
+        if (!t->shown[lo]) { /* demangled once, when first looked up */
+            size_t n;
+            char *own;
+            shown_name(t, s, &n, &own);
+            t->shown[lo] = own ? own : NOT_MANGLED;
+        }
+        if (t->shown[lo] != NOT_MANGLED) {
+            if (len)
+                *len = strlen(t->shown[lo]);
+            return t->shown[lo];
+        }
+    }
     if (len)
         *len = name_len(t, s);
     return t->names + s->name;
@@ -210,6 +249,10 @@ void pd_symtab_free(pd_symtab *t)
         return;
     if (t->dwfl)
         dwfl_end(t->dwfl);
+    for (size_t i = 0; t->shown && i < t->n; i++)
+        if (t->shown[i] != NOT_MANGLED)
+            free(t->shown[i]);
+    free(t->shown);
     free(t->syms);
     if (t->mapped)
         munmap(t->names, t->names_len);
@@ -288,10 +331,16 @@ static int plt_symbols(pd_symtab *t, Elf *elf)
         GElf_Sym sy;
         const char *nm = gelf_getsym(dd, (int)symi, &sy) ? elf_strptr(elf, dyn.sh_link, sy.st_name)
                                                          : NULL;
+        /* perf demangles the name, then appends @plt */
+        char *d = nm ? pd_demangle(nm, strlen(nm)) : NULL;
         char buf[512];
-        int k = snprintf(buf, sizeof buf, "%s@plt", nm ? nm : "");
-        if (k > 0 && (size_t)k < sizeof buf && add_sym(t, at, entry, STB_GLOBAL, buf, (size_t)k))
-            return -1;
+        int k = snprintf(buf, sizeof buf, "%s@plt", d ? d : nm ? nm : "");
+        free(d);
+        if (k > 0 && (size_t)k < sizeof buf) {
+            if (add_sym(t, at, entry, STB_GLOBAL, buf, (size_t)k))
+                return -1;
+            t->syms[t->n - 1].plain = 1;
+        }
     }
     return 0;
 }
@@ -376,6 +425,7 @@ pd_symtab *pd_symtab_elf(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    t->demangle = true; /* perf demangles user-space symbols */
     dwfl_report_begin(t->dwfl);
     t->mod = dwfl_report_elf(t->dwfl, path, path, fd, 0, true); /* takes fd */
     dwfl_report_end(t->dwfl, NULL, NULL);

@@ -21,9 +21,10 @@ size_t pd_symtab_count(const pd_symtab *t);
 
 /* The name of the symbol holding addr (an ELF vaddr, or a kernel
  * address), its length in *len (it need not be NUL-terminated) and its
- * start in *start; NULL when none does. A kallsyms module symbol's name
- * is "name\t[module]". */
-const char *pd_symtab_find(const pd_symtab *t, uint64_t addr, uint64_t *start, size_t *len);
+ * start in *start; NULL when none does. An ELF file's names come
+ * demangled as perf shows them (demangle.h). A kallsyms module symbol's
+ * name is "name\t[module]". */
+const char *pd_symtab_find(pd_symtab *t, uint64_t addr, uint64_t *start, size_t *len);
 /* The source file and line of vaddr from DWARF; false when unknown. The
  * file string lives as long as t. */
 bool pd_symtab_srcline(pd_symtab *t, uint64_t vaddr, const char **file, int *line);

@@ -47,6 +47,66 @@ int main(int argc, char **argv)
 }
 ]]
 
+-- C++ (a template, an operator, an anonymous namespace, libstdc++'s map)
+-- and C functions named as Rust (legacy and v0) and OCaml name theirs,
+-- for the names perf demangles.
+local NAMES_CC = [[
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+namespace ns {
+template <typename T> struct Box {
+    __attribute__((noinline)) T spin(T n) const
+    {
+        T x = 1;
+        for (T i = 0; i < n; i++)
+            x = x * 6364136223846793005UL + i;
+        return x;
+    }
+};
+struct Op {
+    __attribute__((noinline)) unsigned long operator()(unsigned long n) const
+    {
+        unsigned long x = 3;
+        for (unsigned long i = 0; i < n; i++)
+            x ^= (x << 5) + i;
+        return x;
+    }
+};
+}
+namespace {
+__attribute__((noinline)) unsigned long anon_spin(unsigned long n)
+{
+    unsigned long x = 7;
+    for (unsigned long i = 0; i < n; i++)
+        x += x >> 3 ^ i;
+    return x;
+}
+}
+#define SPIN(fn, sym)                                                      \
+    extern "C" unsigned long fn(unsigned long n) __asm__(sym);             \
+    extern "C" __attribute__((noinline)) unsigned long fn(unsigned long n) \
+    {                                                                      \
+        unsigned long x = n;                                               \
+        for (unsigned long i = 0; i < n; i++)                              \
+            x = x * 2862933555777941757UL + i;                             \
+        return x;                                                          \
+    }
+SPIN(rust_legacy, "_ZN7mycrate4spin17h0123456789abcdefE")
+SPIN(rust_v0, "_RNvCs1234_7mycrate7v0_spin")
+SPIN(ocaml_fn, "camlHot__spin_123")
+int main(int argc, char **argv) {
+    ns::Box<unsigned long> b; ns::Op op; unsigned long s = 0; std::map<int, int> m;
+    int rounds = argc > 1 ? atoi(argv[1]) : 100;
+    for (int r = 0; r < rounds; r++) {
+        s += b.spin(300000) + op(300000) + anon_spin(300000);
+        s += rust_legacy(300000) + rust_v0(300000) + ocaml_fn(300000);
+        m[r] = r;
+    }
+    std::printf("%lu %zu\n", s, m.size());
+}
+]]
+
 local dir
 
 local function sh(cmd, cwd)
@@ -146,6 +206,18 @@ describe("perfgo convert -i perf.data", function()
     local data, script = record("dl", "-g -e cpu-clock -F 2000", "./main-dl 200")
     same(data, script)
     assert.matches(";main_spin %d+\n", folded(data)) -- stripped: only the debug file names it
+  end)
+
+  it("demangles C++, Rust and OCaml names as perf does", function()
+    t.write(dir .. "/names.cc", NAMES_CC)
+    sh("g++ -g -O1 -fno-omit-frame-pointer -o names names.cc")
+    local data, script = record("names", "-g -e cpu-clock -F 4000", "./names 150")
+    same(data, script)
+    local f = folded(data)
+    for _, name in ipairs({ "ns::Box<unsigned long>::spin", "ns::Op::operator", "(anonymous namespace)::anon_spin",
+      "mycrate::spin", "mycrate::v0_spin", "Hot.spin_123" }) do
+      assert.is_truthy(f:find(";" .. name .. " ", 1, true), name .. " in\n" .. f)
+    end
   end)
 
   it("equals the text path without callchains", function()
