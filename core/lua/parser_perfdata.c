@@ -73,7 +73,7 @@ int perfgo_parser_feed_perfdata(lua_State *L, lparser *lp, int fd, const char *n
                 snprintf(err, sizeof err, "out of memory");
             } else {
                 progress_ctx pc = {L, progress, false};
-                pd_convert_options co = {progress ? on_progress : NULL, &pc};
+                pd_convert_options co = {progress ? on_progress : NULL, &pc, lp->fo.srcline};
                 char msg[512];
                 rc = pd_convert(j.r, j.s, lp->p, &co, msg, sizeof msg);
                 if (pc.failed) {

@@ -288,7 +288,7 @@ static int l_symbolize(lua_State *L)
     }
     const char *file;
     int line;
-    if (pd_syms_srcline(lr->s, &f, &file, &line)) {
+    if (pd_syms_srcline(lr->s, &f, &file, &line) && line > 0 && strcmp(file, "??") != 0) {
         setstr(L, "file", file);
         setint(L, "line", (uint64_t)line);
     }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "convert.h"
+#include "srcline.h"
 
 #define MAX_STACK 127
 #define PERF_TYPE_TRACEPOINT 2
@@ -57,6 +58,8 @@ typedef struct conv {
     uint32_t *space_of; /* open addressing by pid: spaces index + 1, 0 = empty */
     size_t nspace_of;
     uint32_t *frames;
+    pd_srclines *srclines; /* NULL: no source lines */
+    uint32_t *srcs;
     char line[16384];
 } conv;
 
@@ -211,6 +214,9 @@ static uint32_t frame_of(conv *c, space *sp, uint32_t pid, uint64_t ip, bool ker
         return UINT32_MAX;
     size_t n = format_frame(c, ip, &f);
     id = ps_direct_frame(c->p, c->line, n, hdr);
+    if (id && id != UINT32_MAX && c->srclines &&
+        pd_srclines_learn(c->srclines, c->s, c->p, id, &f))
+        return UINT32_MAX;
     if (id && id != UINT32_MAX) {
         if ((sp->n + 1) * 2 > sp->cap && !space_grow(sp))
             return UINT32_MAX;
@@ -250,6 +256,7 @@ static int sample(conv *c, const pd_record *rec)
     h.event = ev->name;
     h.event_len = strlen(ev->name);
     size_t n = 0;
+    bool header_ip = false;
     space *user = space_get(c, sm->pid), *kern = space_get(c, KERNEL_SPACE);
     if (!user || !kern)
         return PS_ERR_NOMEM;
@@ -288,8 +295,18 @@ static int sample(conv *c, const pd_record *rec)
             return PS_ERR_NOMEM;
         if (id)
             c->frames[n++] = id;
+        header_ip = true;
     }
-    return ps_direct_sample(c->p, &h, c->frames, n);
+    const uint32_t *srcs = NULL;
+    if (c->srclines) {
+        /* perf asks addr2line about each frame it prints, the header's ip
+         * too, though the text path reads no source line there */
+        bool any = false;
+        for (size_t k = 0; k < n; k++)
+            any |= (c->srcs[k] = pd_srclines_print(c->srclines, c->frames[k])) != 0;
+        srcs = any && !header_ip ? c->srcs : NULL;
+    }
+    return ps_direct_sample(c->p, &h, c->frames, srcs, n);
 }
 
 static int sideband(conv *c, const pd_record *rec)
@@ -380,6 +397,10 @@ int pd_convert(pd_reader *r, pd_syms *s, ps_parser *p, const pd_convert_options 
 {
     conv c = {.r = r, .s = s, .p = p};
     c.frames = malloc(MAX_STACK * sizeof *c.frames);
+    if (o && o->srcline) {
+        c.srclines = pd_srclines_new();
+        c.srcs = malloc(MAX_STACK * sizeof *c.srcs);
+    }
     c.spaces = calloc(16, sizeof *c.spaces);
     c.space_of = calloc(32, sizeof *c.space_of);
     if (c.spaces) {
@@ -389,8 +410,10 @@ int pd_convert(pd_reader *r, pd_syms *s, ps_parser *p, const pd_convert_options 
         c.spaces_cap = 16;
         c.nspace_of = 32;
     }
-    if (!c.frames || !c.spaces || !c.space_of) {
+    if (!c.frames || !c.spaces || !c.space_of || (o && o->srcline && (!c.srclines || !c.srcs))) {
         free(c.frames);
+        pd_srclines_free(c.srclines);
+        free(c.srcs);
         free(c.spaces);
         free(c.space_of);
         snprintf(err, errlen, "out of memory");
@@ -450,5 +473,7 @@ int pd_convert(pd_reader *r, pd_syms *s, ps_parser *p, const pd_convert_options 
     free(c.spaces);
     free(c.space_of);
     free(c.frames);
+    pd_srclines_free(c.srclines);
+    free(c.srcs);
     return rc;
 }

@@ -30,6 +30,9 @@ typedef struct pd_convert_options {
      * stops the conversion */
     int (*progress)(void *ctx, uint64_t bytes, uint64_t samples);
     void *progress_ctx;
+    /* each frame's source line, as `perf script -F +srcline` prints it
+     * (srcline.h), for folded --srcline and the profile's file:line */
+    bool srcline;
 } pd_convert_options;
 
 /* Why perf script must read this recording instead (DWARF user stacks,

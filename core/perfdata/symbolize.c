@@ -463,5 +463,8 @@ bool pd_syms_srcline(pd_syms *s, const pd_frame *f, const char **file, int *line
 {
     if (!f->has_vaddr || f->dso_id < 0 || (size_t)f->dso_id >= s->ndsos)
         return false;
-    return pd_symtab_srcline(s->dsos[f->dso_id].symtab, f->vaddr, file, line);
+    const pd_dso *d = &s->dsos[f->dso_id];
+    if (d->vdso || d->special) /* perf asks only files: not [vdso], not perf-PID.map */
+        return false;
+    return pd_symtab_srcline(d->symtab, f->vaddr, file, line);
 }

@@ -69,7 +69,9 @@ uint64_t pd_syms_generation(const pd_syms *s, uint32_t pid);
 /* Resolves ip of process pid (kernel: a kernel-mode address). 0 or -1
  * (out of memory). Strings live as long as s. */
 int pd_syms_resolve(pd_syms *s, uint32_t pid, uint64_t ip, bool kernel, pd_frame *out);
-/* file:line of a resolved frame with has_vaddr, from DWARF. */
+/* The source position perf's addr2line gives a resolved frame
+ * (pd_symtab_srcline): for frames in a file whose symbols have a line
+ * table; the file as the table names it, the line possibly 0. */
 bool pd_syms_srcline(pd_syms *s, const pd_frame *f, const char **file, int *line);
 
 /* Warnings (each once): DSOs whose file could not be read, a missing

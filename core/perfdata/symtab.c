@@ -17,6 +17,7 @@
  *     it lies below that symbol's end, else to none ("[unknown]"). */
 #include <ctype.h>
 #include <elfutils/libdwelf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,10 +51,16 @@ struct pd_symtab {
     bool text;     /* names is a kallsyms text */
     bool mapped;   /* names is a mapped file */
     bool demangle; /* names are shown demangled (demangle.h) */
+    bool lines;    /* the file the symbols came from has a line table */
     char **shown;  /* per symbol, once looked up: its demangled name, or NOT_MANGLED */
     Dwfl *dwfl; /* for source lines; NULL for kallsyms */
     Dwfl_Module *mod;
     uint64_t bias;
+    /* the address ranges of the compile units, for files without
+     * .debug_aranges (Go's), where libdwfl finds no unit for an address */
+    struct curange *ranges;
+    size_t nranges;
+    bool ranges_read;
 };
 
 static int push_sym(pd_symtab *t, uint64_t start, uint64_t size, int bind, size_t name,
@@ -249,6 +256,7 @@ void pd_symtab_free(pd_symtab *t)
         return;
     if (t->dwfl)
         dwfl_end(t->dwfl);
+    free(t->ranges);
     for (size_t i = 0; t->shown && i < t->n; i++)
         if (t->shown[i] != NOT_MANGLED)
             free(t->shown[i]);
@@ -438,6 +446,7 @@ pd_symtab *pd_symtab_elf(const char *path, char *err, size_t errlen)
     dwfl_module_getelf(t->mod, &bias);
     t->bias = bias;
     int n = dwfl_module_getsymtab(t->mod);
+    Elf *sym_elf = NULL; /* the file the symbols come from: the file or its debug file */
     for (int i = 1; i < n; i++) {
         GElf_Sym s;
         GElf_Addr addr;
@@ -459,10 +468,16 @@ pd_symtab *pd_symtab_elf(const char *path, char *err, size_t errlen)
             pd_symtab_free(t);
             return NULL;
         }
+        if (!sym_elf)
+            sym_elf = elf;
     }
     finish(t, false);
     size_t before = t->n;
     Elf *main_elf = dwfl_module_getelf(t->mod, &bias);
+    /* perf asks addr2line for source lines only in a file with a line table */
+    GElf_Shdr sh;
+    Elf *src = sym_elf ? sym_elf : main_elf;
+    t->lines = src && section_by_name(src, ".debug_line", &sh);
     if (main_elf && plt_symbols(t, main_elf)) {
         snprintf(err, errlen, "out of memory");
         pd_symtab_free(t);
@@ -473,16 +488,91 @@ pd_symtab *pd_symtab_elf(const char *path, char *err, size_t errlen)
     return t;
 }
 
+typedef struct curange {
+    uint64_t lo, hi;
+    Dwarf_Off cu; /* the unit's DIE */
+} curange;
+
+static int cmp_range(const void *a, const void *b)
+{
+    const curange *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Reads the address ranges of every compile unit (DW_AT_ranges or
+ * low/high pc), sorted by start. Without them nothing is found. */
+static void read_ranges(pd_symtab *t, Dwarf *dw)
+{
+    t->ranges_read = true;
+    size_t cap = 0, hsize;
+    for (Dwarf_Off off = 0, next; dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0;
+         off = next) {
+        Dwarf_Die cu;
+        if (!dwarf_offdie(dw, off + hsize, &cu))
+            continue;
+        Dwarf_Addr base, lo, hi;
+        for (ptrdiff_t o = 0; (o = dwarf_ranges(&cu, o, &base, &lo, &hi)) > 0;) {
+            if (t->nranges == cap) {
+                cap = cap ? cap * 2 : 256;
+                curange *r = realloc(t->ranges, cap * sizeof *r);
+                if (!r)
+                    return;
+                t->ranges = r;
+            }
+            t->ranges[t->nranges++] = (curange){lo, hi, off + hsize};
+        }
+    }
+    qsort(t->ranges, t->nranges, sizeof *t->ranges, cmp_range);
+}
+
+/* The line row holding addr (a module address), through the units' own
+ * ranges; its unit in *cu. */
+static Dwarf_Line *row_by_ranges(pd_symtab *t, uint64_t addr, Dwarf_Die *cu)
+{
+    Dwarf_Addr bias;
+    Dwarf *dw = dwfl_module_getdwarf(t->mod, &bias);
+    if (!dw || addr < bias)
+        return NULL;
+    addr -= bias;
+    if (!t->ranges_read)
+        read_ranges(t, dw);
+    size_t lo = 0, hi = t->nranges; /* the last range starting at or below addr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->ranges[mid].lo <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i-- > 0;) { /* ranges of several units may overlap */
+        if (addr >= t->ranges[i].hi)
+            continue;
+        Dwarf_Line *l;
+        if (dwarf_offdie(dw, t->ranges[i].cu, cu) && (l = dwarf_getsrc_die(cu, addr)))
+            return l;
+        break;
+    }
+    return NULL;
+}
+
 bool pd_symtab_srcline(pd_symtab *t, uint64_t vaddr, const char **file, int *line)
 {
-    if (!t || !t->mod)
+    if (!t || !t->mod || !t->lines)
         return false;
-    Dwfl_Line *l = dwfl_module_getsrc(t->mod, vaddr + t->bias);
     int ln = 0;
-    const char *f = l ? dwfl_lineinfo(l, NULL, &ln, NULL, NULL, NULL) : NULL;
-    if (!f || ln <= 0)
+    Dwarf_Die cu;
+    Dwarf_Line *dl;
+    Dwarf_Addr bias;
+    Dwfl_Line *l = dwfl_module_getsrc(t->mod, vaddr + t->bias);
+    if (l)
+        dl = dwfl_dwarf_line(l, &bias);
+    else
+        dl = row_by_ranges(t, vaddr + t->bias, &cu);
+    if (!dl)
         return false;
-    *file = f;
+    const char *f = dwarf_linesrc(dl, NULL, NULL);
+    dwarf_lineno(dl, &ln);
+    *file = f ? f : "??";
     *line = ln;
     return true;
 }

@@ -25,8 +25,12 @@ size_t pd_symtab_count(const pd_symtab *t);
  * demangled as perf shows them (demangle.h). A kallsyms module symbol's
  * name is "name\t[module]". */
 const char *pd_symtab_find(pd_symtab *t, uint64_t addr, uint64_t *start, size_t *len);
-/* The source file and line of vaddr from DWARF; false when unknown. The
- * file string lives as long as t. */
+/* The source position of vaddr as perf's addr2line gives it: the line
+ * table row that holds it (the innermost inlined function's file and
+ * line, which may be 0), in the file the symbols came from, when that
+ * file has a line table (.debug_line), as perf checks. false when there
+ * is none (addr2line answers "??:0"). The file string lives as long as
+ * t. */
 bool pd_symtab_srcline(pd_symtab *t, uint64_t vaddr, const char **file, int *line);
 
 #endif

@@ -14,7 +14,14 @@ uint32_t ps_direct_frame(ps_parser *p, const char *line, size_t len, bool header
     return id;
 }
 
-int ps_direct_sample(ps_parser *p, const ps_direct_header *dh, const uint32_t *frames, size_t n)
+uint32_t ps_direct_srcline(ps_parser *p, const char *text, size_t len)
+{
+    uint32_t id = ps_strtab_intern(&p->names.srclines, text, len);
+    return id ? id : UINT32_MAX;
+}
+
+int ps_direct_sample(ps_parser *p, const ps_direct_header *dh, const uint32_t *frames,
+                     const uint32_t *srcs, size_t n)
 {
     if (p->finished || p->failed)
         return PS_ERR_STATE;
@@ -58,6 +65,13 @@ int ps_direct_sample(ps_parser *p, const ps_direct_header *dh, const uint32_t *f
             return PS_ERR_NOMEM;
         memcpy((uint32_t *)p->cur.frames.data + p->cur.frames.len, frames, n * sizeof *frames);
         p->cur.frames.len += n;
+    }
+    if (n && srcs) { /* as the text path keeps them: one per frame, once there is one */
+        if (!ps_vec_reserve(&p->cur.src, n))
+            return PS_ERR_NOMEM;
+        memcpy(p->cur.src.data, srcs, n * sizeof *srcs);
+        p->cur.src.len = n;
+        p->cur.has_src = true;
     }
     p->stats.frames += n;
     p->state = PS_START;

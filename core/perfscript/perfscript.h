@@ -180,8 +180,14 @@ typedef struct ps_direct_header {
  * line, without callchain); 0 when the text is not a frame line;
  * UINT32_MAX when out of memory. */
 uint32_t ps_direct_frame(ps_parser *p, const char *line, size_t len, bool header_ip);
-/* One sample with frames[0..n) (ids from ps_direct_frame, leaf first). */
-int ps_direct_sample(ps_parser *p, const ps_direct_header *h, const uint32_t *frames, size_t n);
+/* The id of a source line text (what follows a frame line under `perf
+ * script -F +srcline`, e.g. "inl.c:47"); UINT32_MAX when out of memory. */
+uint32_t ps_direct_srcline(ps_parser *p, const char *text, size_t len);
+/* One sample with frames[0..n) (ids from ps_direct_frame, leaf first) and
+ * their source lines srcs[0..n) (ids from ps_direct_srcline, 0 = none;
+ * srcs NULL = none at all). */
+int ps_direct_sample(ps_parser *p, const ps_direct_header *h, const uint32_t *frames,
+                     const uint32_t *srcs, size_t n);
 /* A side-band record (ps_mmap's kind: MMAP, FORK or EXEC); strings are
  * copied. */
 int ps_direct_sideband(ps_parser *p, const ps_mmap *m);

@@ -107,6 +107,37 @@ int main(int argc, char **argv) {
 }
 ]]
 
+-- A header function inlined into a hot loop, for source lines.
+local HOT_H = [[
+static inline __attribute__((always_inline)) unsigned long mix(unsigned long x)
+{
+    x ^= x >> 13;
+    x *= 0x9e3779b97f4a7c15UL;
+    return x ^ (x >> 29);
+}
+]]
+
+local SRC_C = [[
+#include <stdio.h>
+#include <stdlib.h>
+#include "hot.h"
+__attribute__((noinline)) unsigned long hot(unsigned long n)
+{
+    unsigned long x = 1;
+    for (unsigned long i = 0; i < n; i++)
+        x = mix(x + i) ^ i;
+    return x;
+}
+int main(int argc, char **argv)
+{
+    unsigned long s = 0, rounds = argc > 1 ? strtoul(argv[1], NULL, 10) : 200;
+    for (unsigned long r = 0; r < rounds; r++)
+        s += hot(1000000 + r);
+    printf("%lu\n", s);
+    return 0;
+}
+]]
+
 local dir
 
 local function sh(cmd, cwd)
@@ -218,6 +249,86 @@ describe("perfgo convert -i perf.data", function()
       "mycrate::spin", "mycrate::v0_spin", "Hot.spin_123" }) do
       assert.is_truthy(f:find(";" .. name .. " ", 1, true), name .. " in\n" .. f)
     end
+  end)
+
+  describe("with --srcline", function()
+    --- perf script -F +srcline's text of a recording, and the folded
+    --- --srcline output and pprof of both paths.
+    local function both(name, opts, argv)
+      local data = record(name, opts, argv)
+      local script = dir .. "/" .. name .. "-src.script"
+      sh("perf script -F +srcline --show-mmap-events -i " .. name .. ".data > " .. script .. " 2>/dev/null")
+      local a, b = folded(data, { "--srcline" }), folded(script, { "--srcline" })
+      local pa, pb = data .. ".src.pb.gz", script .. ".pb.gz"
+      convert({ "convert", "-i", data, "--srcline", "-o", pa })
+      convert({ "convert", "-i", script, "--srcline", "-o", pb })
+      return a, b, pa, pb
+    end
+
+    it("equals the text path on a Go benchmark", function()
+      local a, b, pa, pb = both("gosrc", "-g -e cpu-clock -F 2000", GO)
+      assert.equals(b, a)
+      assert.equals(top(pb), top(pa))
+      assert.matches("runtime%.[%w.]+:[%w_]+%.go:%d+", a)
+    end)
+
+    it("equals the text path on C with an inlined header function (DWARF 4 and 5, no libc lines)", function()
+      t.write(dir .. "/hot.h", HOT_H)
+      t.write(dir .. "/src.c", SRC_C)
+      for _, v in ipairs({ "4", "5" }) do
+        -- static: libc.a has no line table, so every source line is this program's
+        sh("gcc -static -g -gdwarf-" .. v .. " -O2 -fno-omit-frame-pointer -o src" .. v .. " src.c")
+        local a, b, pa, pb = both("src" .. v, "-g -e cpu-clock -F 2000", "./src" .. v .. " 150")
+        assert.equals(b, a)
+        assert.equals(top(pb), top(pa))
+        -- perf shows no inlined frame: the loop's samples name hot, with
+        -- the line of mix in hot.h where the address lies
+        assert.matches(";hot:hot%.h:%d+ %d+\n", a)
+        assert.not_matches(";mix", a)
+        -- perf 6.1 shows no inlined frame in an fp callchain with --inline either
+        sh("perf script --inline --show-mmap-events -i src" .. v .. ".data > inl" .. v .. ".script 2>/dev/null")
+        assert.equals(folded(dir .. "/inl" .. v .. ".script"), folded(dir .. "/src" .. v .. ".data"))
+      end
+    end)
+
+    it("names the line table's file where perf's addr2line names the unit's (libc)", function()
+      -- perf 6.1 runs binutils 2.40's addr2line, which names the unit's
+      -- primary file for some rows of DWARF 5 line tables that are in an
+      -- included file: glibc's __libc_start_call_main is at
+      -- libc_start_call_main.h:74, which it calls libc-start.c:74. The
+      -- lines are the same; the file is the line table's here.
+      sh("gcc -g -O2 -fno-omit-frame-pointer -o srcdyn src.c")
+      local a, b = both("srcdyn", "-g -e cpu-clock -F 2000", "./srcdyn 150")
+      local function stacks(text)
+        local out = {}
+        for line in text:gmatch("[^\n]+") do out[#out + 1] = line end
+        return out
+      end
+      local sa, sb = stacks(a), stacks(b)
+      assert.equals(#sb, #sa)
+      local differ = 0
+      for i = 1, #sa do
+        if sa[i] ~= sb[i] then
+          differ = differ + 1
+          -- frame by frame: the same function and line, another file
+          local fa, fb = {}, {}
+          for f in (sa[i] .. ";"):gmatch("([^;]*);") do fa[#fa + 1] = f end
+          for f in (sb[i] .. ";"):gmatch("([^;]*);") do fb[#fb + 1] = f end
+          assert.equals(#fb, #fa)
+          for k = 1, #fa do
+            if fa[k] ~= fb[k] then
+              local na, la = fa[k]:match("^(.-):[^:]+:(%d+.*)$")
+              local nb, lb = fb[k]:match("^(.-):[^:]+:(%d+.*)$")
+              assert.equals(nb, na)
+              assert.equals(lb, la)
+            end
+          end
+        end
+      end
+      assert.matches("__libc_start_call_main:libc_start_call_main%.h:74;", a)
+      assert.matches("__libc_start_call_main:libc%-start%.c:74;", b)
+      assert.is_true(differ > 0)
+    end)
   end)
 
   it("equals the text path without callchains", function()

@@ -41,7 +41,8 @@ function M.define(cmd)
   cmd:flag("--jit", "Folded: annotate JIT frames with _[j].")
   cmd:flag("--all", "Folded: --kernel and --jit.")
   cmd:flag("--addrs", "Folded: name unknown symbols [dso <address>].")
-  cmd:flag("--srcline", "Folded: append :FILE:LINE from perf script -F +srcline.")
+  cmd:flag("--srcline", "Append :FILE:LINE to folded frames, from perf script -F +srcline's lines; "
+    .. "perf.data: read from the binaries' line tables, into the profile's file:line too.")
   cmd:flag("--strict", "Fail (exit 2) at the first line that is not perf script output.")
   cmd:option("--binary-root", "Find profiled binaries under this directory (DIR/<path>).")
   cmd:option("--kallsyms", "perf.data: the /proc/kallsyms of the recording's host, for kernel "

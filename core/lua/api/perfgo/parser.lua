@@ -30,7 +30,7 @@
 ---@field jit? boolean folded: _[j] after JIT frames
 ---@field all? boolean folded: kernel and jit
 ---@field addrs? boolean folded: [dso <address>] for frames without a symbol
----@field srcline? boolean folded: append :FILE:LINE (from perf script -F +srcline)
+---@field srcline? boolean folded: append :FILE:LINE (from perf script -F +srcline); perf.data input: read each frame's source line as perf script -F +srcline prints it (for folded output and the profile's file:line)
 ---@field kallsyms? string perf.data input: the kallsyms of the recording's host (default: perf's build-id cache, or /proc/kallsyms when the running kernel is the recording's)
 ---@field debug_dir? string perf.data input: perf's build-id cache (default ~/.debug unless remote)
 
@@ -43,7 +43,7 @@
 ---@field jit? boolean _[j] after JIT frames
 ---@field all? boolean kernel and jit
 ---@field addrs? boolean [dso <address>] for frames without a symbol
----@field srcline? boolean append :FILE:LINE
+---@field srcline? boolean append :FILE:LINE (perf.data input: only when the parser was created with srcline = true)
 
 ---@class perfgo.parser.EventStats
 ---@field name string event name as perf printed it, e.g. "cpu-clock:u"
