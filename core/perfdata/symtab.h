@@ -1,4 +1,5 @@
-/* Symbol tables with perf's rules (symtab.c): from an ELF file through
+/* Symbol tables with perf's rules (symtab.c; from ELF files in
+ * symtab_elf.c, from kallsyms in symtab_text.c): from an ELF file through
  * libdwfl, or from a kallsyms text. Pure C. */
 #ifndef PERFGO_PD_SYMTAB_H
 #define PERFGO_PD_SYMTAB_H
