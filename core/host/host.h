@@ -27,4 +27,8 @@ int host_open_info(lua_State *L);
  * before Lua's own script searcher (none when paths->luac is empty). */
 void host_add_bytecode_searcher(lua_State *L, struct host_paths *paths);
 
+/* Gives the heap room advised for huge pages (heap.c); first thing in
+ * main. */
+void host_prepare_heap(void);
+
 #endif

@@ -232,6 +232,7 @@ static int run_cli(lua_State *L)
 
 int main(int argc, char **argv)
 {
+    host_prepare_heap();
     struct host_paths paths = {.origin = ""};
     if (!find_scripts(&paths, stderr))
         return EXIT_INTERNAL;
