@@ -197,6 +197,7 @@ long pd_dso_get(pd_syms *s, const char *name, size_t len, uint32_t pid)
     d->special = !d->vdso && (name[0] != '/' || has_prefix(name, len, "/memfd:") ||
                               has_suffix(name, len, " (deleted)") ||
                               has_prefix(name, len, "/tmp/perf-") || has_prefix(name, len, "//"));
+    d->jit = has_prefix(name, len, "/tmp/perf-") && has_suffix(name, len, ".map");
     set_build_id(s, d);
     size_t i = (size_t)h & (s->ndslots - 1);
     while (s->dslots[i])
@@ -256,9 +257,44 @@ static bool try_own_vdso(pd_dso *d)
     return ok;
 }
 
+/* A JIT's symbol map, read as perf reads it where perf script runs: the
+ * file itself when the recording was made here, else a path-map entry or
+ * the file under --binary-root (copied back with the recording), each
+ * opened as safely as a DSO (elfi_open). No warning when there is none:
+ * most anonymous memory has no map. */
+static void load_perfmap(pd_syms *s, pd_dso *d)
+{
+    char err[256];
+    elfi_file f;
+    int rc = ENOENT;
+    for (size_t i = 0; i < s->o.npath_map && rc == ENOENT; i++)
+        if (strcmp(s->pmap[i].from, d->name) == 0)
+            rc = elfi_open(NULL, s->pmap[i].to, &f, err, sizeof err);
+    if (rc == ENOENT && s->binary_root)
+        rc = elfi_open(s->binary_root, d->name, &f, err, sizeof err);
+    if (rc == ENOENT && !s->o.remote)
+        rc = elfi_open(NULL, d->name, &f, err, sizeof err);
+    if (rc == ENOENT)
+        return;
+    if (rc == 0) {
+        errno = 0;
+        d->symtab = pd_symtab_perfmap(f.fd, d->name, err, sizeof err);
+        elfi_close(&f);
+    }
+    if (!d->symtab) {
+        pd_syms_warn(s, "%s; its frames are named [unknown]", err);
+        return;
+    }
+    d->state = DSO_LOADED;
+}
+
 static void load_dso(pd_syms *s, pd_dso *d)
 {
     d->state = DSO_NONE;
+    if (d->jit) {
+        load_perfmap(s, d);
+        return;
+    }
     if (d->special)
         return;
     char path[4096];
@@ -443,14 +479,24 @@ int pd_syms_resolve(pd_syms *s, uint32_t pid, uint64_t ip, bool kernel, pd_frame
         load_dso(s, d);
     if (d->state != DSO_LOADED)
         return 0;
-    uint64_t fo = ip - m->start + m->pgoff, vaddr, start;
+    uint64_t start;
+    size_t len;
+    const char *name;
+    if (d->jit) { /* symbols at the addresses themselves */
+        if ((name = pd_symtab_find(d->symtab, ip, &start, &len))) {
+            out->sym = name;
+            out->sym_len = len;
+            out->symoff = ip - start;
+        }
+        return 0;
+    }
+    uint64_t fo = ip - m->start + m->pgoff, vaddr;
     if (!elfi_offset_to_vaddr(&d->elf, fo, &vaddr))
         return 0;
     out->vaddr = vaddr;
     out->has_vaddr = true;
     out->dso_id = (int)m->dso;
-    size_t len;
-    const char *name = pd_symtab_find(d->symtab, vaddr, &start, &len);
+    name = pd_symtab_find(d->symtab, vaddr, &start, &len);
     if (name) {
         out->sym = name;
         out->sym_len = len;

@@ -27,6 +27,7 @@ typedef struct pd_dso {
     char build_id[41]; /* from the recording, "" = unknown */
     bool special;      /* nothing to read ([heap], //anon, memfd, deleted...) */
     bool vdso;
+    bool jit; /* a JIT's /tmp/perf-PID.map: symbols by address, no ELF */
     dso_state state;
     pd_symtab *symtab;
     elfi_info elf;

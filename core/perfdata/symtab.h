@@ -17,6 +17,11 @@ pd_symtab *pd_symtab_elf(const char *path, char *err, size_t errlen);
 /* The symbols of a kallsyms file ("addr type name[\t[module]]" lines).
  * NULL when unreadable or when every address is 0 (kptr_restrict). */
 pd_symtab *pd_symtab_kallsyms(const char *path, char *err, size_t errlen);
+/* The symbols of a JIT's /tmp/perf-PID.map ("START SIZE name" lines),
+ * as perf reads them (symtab_text.c), from the file open on fd (path for
+ * messages; fd stays open). NULL with a message in err when unreadable or
+ * not owned by this user or root. */
+pd_symtab *pd_symtab_perfmap(int fd, const char *path, char *err, size_t errlen);
 void pd_symtab_free(pd_symtab *t);
 size_t pd_symtab_count(const pd_symtab *t);
 

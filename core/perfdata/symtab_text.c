@@ -139,3 +139,72 @@ pd_symtab *pd_symtab_kallsyms(const char *path, char *err, size_t errlen)
     pd_symtab_fixup(t, true);
     return t;
 }
+
+/* Parses the hex number at *p (perf's hex2u64): the digits read. */
+static size_t hex_at(const char *p, uint64_t *v)
+{
+    size_t k = 0;
+    *v = 0;
+    for (int h; (h = hexval((unsigned char)p[k])) >= 0; k++)
+        *v = *v << 4 | (uint64_t)h;
+    return k;
+}
+
+/* A JIT's symbol map ("START SIZE name" lines, hex, as perf's
+ * dso__load_perf_map reads them): a line whose fields are cut short is
+ * skipped; names are shown as written (perf demangles none of them); the
+ * symbols keep the sizes given, with no fixups, but a symbol of size 0
+ * still holds its own address, as in perf. The file must belong to this
+ * user or to root, as perf requires (it may have been written by anyone
+ * into /tmp). */
+pd_symtab *pd_symtab_perfmap(int fd0, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat(fd0, &st) != 0 || (st.st_uid != geteuid() && st.st_uid != 0)) {
+        snprintf(err, errlen, "%s: %s", path,
+                 errno ? strerror(errno) : "not owned by this user or root (perf ignores it too)");
+        return NULL;
+    }
+    int fd = dup(fd0);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
+    pd_symtab *t = f ? calloc(1, sizeof *t) : NULL;
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        if (f)
+            fclose(f);
+        else
+            close(fd);
+        return NULL;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    bool oom = false;
+    while (!oom && (n = getline(&line, &cap, f)) > 0) {
+        size_t len = (size_t)n;
+        if (line[len - 1] == '\n')
+            line[--len] = '\0';
+        uint64_t start, size;
+        size_t k = hex_at(line, &start) + 1;
+        if (k + 2 >= len)
+            continue;
+        k += hex_at(line + k, &size) + 1;
+        if (k + 2 >= len)
+            continue;
+        oom = pd_symtab_add(t, start, size ? size : 1, STB_GLOBAL, line + k, len - k) != 0;
+    }
+    bool failed = ferror(f);
+    free(line);
+    fclose(f);
+    if (oom || failed) {
+        snprintf(err, errlen, "%s: %s", path, oom ? "out of memory" : "read error");
+        pd_symtab_free(t);
+        return NULL;
+    }
+    pd_symtab_sort(t);
+    return t;
+}

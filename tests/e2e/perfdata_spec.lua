@@ -138,6 +138,46 @@ int main(int argc, char **argv)
 }
 ]]
 
+-- A JIT: two functions copied into anonymous executable memory and named
+-- in /tmp/perf-PID.map, as JITs name theirs for perf.
+local JIT_C = [[
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* mov rax, rdi; loop: dec rax; jnz loop; ret */
+static const unsigned char SPIN[] = {0x48, 0x89, 0xf8, 0x48, 0xff, 0xc8, 0x75, 0xfb, 0xc3};
+
+int main(int argc, char **argv)
+{
+    unsigned long rounds = argc > 1 ? strtoul(argv[1], NULL, 10) : 100;
+    unsigned char *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (code == MAP_FAILED)
+        return 1;
+    memcpy(code, SPIN, sizeof SPIN);
+    memcpy(code + 64, SPIN, sizeof SPIN);
+    if (mprotect(code, 4096, PROT_READ | PROT_EXEC))
+        return 1;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 1;
+    fprintf(f, "%lx %zx jit_spin_a\n%lx %zx Jit::spin_b(int)\n", (unsigned long)code, sizeof SPIN,
+            (unsigned long)(code + 64), sizeof SPIN);
+    fclose(f);
+    unsigned long (*a)(unsigned long) = (unsigned long (*)(unsigned long))code;
+    unsigned long (*b)(unsigned long) = (unsigned long (*)(unsigned long))(code + 64);
+    unsigned long s = 0;
+    for (unsigned long r = 0; r < rounds; r++)
+        s += a(3000000) + b(1000000);
+    printf("%lu\n", s);
+    return 0;
+}
+]]
+
 local dir
 
 local function sh(cmd, cwd)
@@ -332,6 +372,21 @@ describe("perfgo convert -i perf.data", function()
       assert.matches("__libc_start_call_main:libc%-start%.c:74;", b)
       assert.is_true(differ > 0)
     end)
+  end)
+
+  it("names JIT frames from /tmp/perf-PID.map as perf does", function()
+    t.write(dir .. "/jit.c", JIT_C)
+    sh("gcc -O1 -fno-omit-frame-pointer -o jit jit.c")
+    local data, script = record("jit", "-g -e cpu-clock -F 2000", "./jit 200")
+    local pid = assert(t.read(script):match("/tmp/perf%-(%d+)%.map"), "no JIT map in the recording")
+    local ok, err = pcall(function()
+      same(data, script, { {}, { "--jit" } })
+      assert.matches(";jit_spin_a %d+\n", folded(data))
+      assert.matches(";Jit::spin_b %d+\n", folded(data)) -- as written: perf demangles none
+      assert.matches(";jit_spin_a_%[j%] %d+\n", folded(data, { "--jit" }))
+    end)
+    os.remove("/tmp/perf-" .. pid .. ".map")
+    assert(ok, err)
   end)
 
   it("equals the text path without callchains", function()
