@@ -93,7 +93,9 @@ static void setbool(lua_State *L, const char *k, bool v)
 }
 
 /* r:info() -> {pipe, unfinished, hostname, os_release, version, arch,
- * cpu_desc, nr_cpus_online, nr_cpus_avail, cmdline = {...}, events =
+ * cpu_desc, nr_cpus_online, nr_cpus_avail, clockid, clock_wall_ns,
+ * clock_ref_ns (perf record -k: the time of day and the clock's time at
+ * one moment), cmdline = {...}, events =
  * {{name, type, config, sample_type, sample_period, freq}...}, build_ids =
  * {{path, build_id, pid, kernel}...}} */
 static int l_info(lua_State *L)
@@ -109,6 +111,11 @@ static int l_info(lua_State *L)
     setstr(L, "cpu_desc", in->cpu_desc);
     setint(L, "nr_cpus_online", in->nr_cpus_online);
     setint(L, "nr_cpus_avail", in->nr_cpus_avail);
+    if (in->has_clock_data) {
+        setint(L, "clockid", in->clockid);
+        setint(L, "clock_wall_ns", in->clock_wall_ns);
+        setint(L, "clock_ref_ns", in->clock_ref_ns);
+    }
     lua_createtable(L, (int)in->ncmdline, 0);
     for (size_t i = 0; i < in->ncmdline; i++) {
         lua_pushstring(L, in->cmdline[i]);
@@ -295,6 +302,45 @@ static int l_symbolize(lua_State *L)
     return 1;
 }
 
+/* r:mapped_files() -> {path...} | nil, message: the files of the
+ * user-space executable mappings in the records not yet read (each once,
+ * in the order first mapped), reading to the end. For a recording made
+ * elsewhere: the files to copy back to symbolize it (perf record -z
+ * writes no build-id list at its end). */
+static int l_mapped_files(lua_State *L)
+{
+    lreader *lr = check(L);
+    lua_settop(L, 1);
+    lua_newtable(L); /* 2: the list */
+    lua_newtable(L); /* 3: the paths seen */
+    lua_Integer n = 0;
+    pd_record rec;
+    int got;
+    while ((got = pd_next(lr->r, &rec)) == 1) {
+        if ((rec.type != PD_MMAP && rec.type != PD_MMAP2) || rec.u.mmap.pid == UINT32_MAX ||
+            (rec.misc & PD_MISC_COMM_EXEC) /* for mmaps: PERF_RECORD_MISC_MMAP_DATA */ ||
+            (rec.type == PD_MMAP2 && !(rec.u.mmap.prot & 4 /* PROT_EXEC */)))
+            continue;
+        const char *fn = rec.u.mmap.filename;
+        if (lua_getfield(L, 3, fn) != LUA_TNIL) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, 3, fn);
+        lua_pushstring(L, fn);
+        lua_rawseti(L, 2, ++n);
+    }
+    if (got < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, pd_error(lr->r));
+        return 2;
+    }
+    lua_settop(L, 2);
+    return 1;
+}
+
 /* r:warnings() -> {string...} */
 static int l_warnings(lua_State *L)
 {
@@ -355,7 +401,7 @@ int luaopen_perfgo_perfdata(lua_State *L)
     static const luaL_Reg methods[] = {
         {"info", l_info},           {"next", l_next},         {"records", l_records},
         {"symbolize", l_symbolize}, {"warnings", l_warnings}, {"close", l_close},
-        {NULL, NULL},
+        {"mapped_files", l_mapped_files}, {NULL, NULL},
     };
     static const luaL_Reg funcs[] = {
         {"open", l_open},

@@ -29,9 +29,30 @@ function M.dir(ctx)
   return fs.join(dir, stamp .. "-" .. commit)
 end
 
+--- Beside an archived perf.data: one "FROM<TAB>TO" line for each file the
+--- recording names (FROM) that the archive holds (TO, relative to it);
+--- "[kernel.kallsyms]" names the host's kallsyms. `perfgo convert` reads it.
+M.PATHS = "perf.data.paths"
+
+--- The path map and kallsyms of an archived recording at data, from the
+--- paths file beside it; nil when there is none.
+---@param data string
+---@return table<string,string>|nil path_map
+---@return string|nil kallsyms
+function M.read_paths(data)
+  local text = fs.read(fs.join(fs.dirname(data), M.PATHS))
+  if not text or fs.basename(data) ~= "perf.data" then return nil end
+  local dir, map, kallsyms = fs.dirname(data), {}, nil
+  for from, to in text:gmatch("([^\t\n]+)\t([^\n]+)") do
+    local at = fs.join(dir, to)
+    if from == "[kernel.kallsyms]" then kallsyms = at else map[from] = at end
+  end
+  return map, kallsyms
+end
+
 -- Fills tmp with what the archive directory dir holds: the binary and the
 -- libraries copied back, the profile with its mappings pointing at them
--- (in dir, where they will be), the script text and git-info.txt.
+-- (in dir, where they will be), the recording and git-info.txt.
 -- Returns true, or nil and why not.
 local function fill(ctx, tmp, dir)
   local git = require "perfgo.git"
@@ -62,9 +83,27 @@ local function fill(ctx, tmp, dir)
   profile:rewrite_mappings(rewrite)
   ok, err = profile:write(fs.join(tmp, "perf.pb.gz"))
   if not ok then return nil, err end
-  local script = fs.join(ctx.run.dir, "perf.script.gz")
-  if fs.exists(script) then
-    ok, err = fs.copy(script, fs.join(tmp, "perf.script.gz"))
+  -- the recording (perf.data, and a remote host's kallsyms), from which
+  -- `perfgo convert` makes the profile again; perf script's text when
+  -- the run converted that (--via-script)
+  for _, name in ipairs({ "perf.data", "kallsyms", "perf.script.gz" }) do
+    local src = fs.join(ctx.run.dir, name)
+    if fs.exists(src) then
+      ok, err = fs.copy(src, fs.join(tmp, name))
+      if not ok then return nil, err end
+    end
+  end
+  -- which archived file stands for each file perf.data names, for
+  -- `perfgo convert -i perf.data` (M.PATHS)
+  if fs.exists(fs.join(tmp, "perf.data")) then
+    local lines = {}
+    for from, to in pairs(ctx.path_map or {}) do
+      local at = rewrite[to]
+      if at then lines[#lines + 1] = from .. "\t" .. fs.relative(at, dir) end
+    end
+    table.sort(lines)
+    if fs.exists(fs.join(tmp, "kallsyms")) then lines[#lines + 1] = "[kernel.kallsyms]\tkallsyms" end
+    ok, err = fs.write_atomic(fs.join(tmp, M.PATHS), table.concat(lines, "\n") .. (#lines > 0 and "\n" or ""))
     if not ok then return nil, err end
   end
   if ctx.git then

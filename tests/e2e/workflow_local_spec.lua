@@ -52,9 +52,11 @@ describe("perfgo test (local)", function()
         assert.is_true(a.size > 0 or a.type == "stderr", a.file)
         assert.equals(a.size, t.filesize(run_dir .. "/" .. a.file))
       end
-      for _, k in ipairs({ "profile", "binary", "stdout", "stderr", "perf-script" }) do
+      for _, k in ipairs({ "profile", "binary", "stdout", "stderr", "perf-data" }) do
         assert.is_table(kinds[k], "artifact " .. k)
       end
+      -- converted from perf.data, without perf script
+      assert.is_nil(kinds["perf-script"])
       assert.matches("BenchmarkUnpadded", t.read(run_dir .. "/stdout.txt"))
     end)
 
@@ -71,7 +73,7 @@ describe("perfgo test (local)", function()
       assert.is_string(rec.archive)
       assert.is_truthy(rec.archive:find(repo.archive, 1, true))
       local base = rec.archive
-      for _, f in ipairs({ "perf.pb.gz", "perf.script.gz", "git-info.txt" }) do
+      for _, f in ipairs({ "perf.pb.gz", "perf.data", "git-info.txt" }) do
         assert.is_truthy(t.filesize(base .. "/" .. f), f)
       end
       assert.matches("commit: " .. rec.git.commit, t.read(base .. "/git-info.txt"))
@@ -84,6 +86,16 @@ describe("perfgo test (local)", function()
       local lines = pprof({ "-lines", "-top", "perf.pb.gz" }, base)
       assert.equals(0, lines.code, lines.stderr)
       assert.matches("counters%.go:%d+", lines.stdout)
+      -- the archived recording converts again to the same functions and totals
+      local again = run_dir .. "/again.pb.gz"
+      local c = t.perfgo({ "convert", "-i", base .. "/perf.data", "-o", again }, { cwd = repo.root, env = repo.env })
+      assert.equals(0, c.code, c.stderr)
+      local function top(file)
+        local res = pprof({ "-top", "-nodecount=100", file })
+        assert.equals(0, res.code, res.stderr)
+        return (res.stdout:gsub("^.-\n( *flat)", "%1"))
+      end
+      assert.equals(top(base .. "/perf.pb.gz"), top(again))
     end)
   end)
 

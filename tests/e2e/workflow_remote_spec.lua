@@ -57,6 +57,14 @@ describe("perfgo test --remote-host", function()
     local top = t.run({ "go", "tool", "pprof", "-lines", "-top", dir .. "/perf.pb.gz" })
     assert.equals(0, top.code, top.stderr)
     assert.matches("Unpadded%)%.Add [^\n]*counters%.go:%d+", top.stdout)
+    -- perf.data and the host's kallsyms came back and were converted
+    -- here: kernel frames are named, no perf script text was made
+    local kinds = {}
+    for _, a in ipairs(rec.artifacts) do kinds[a.type] = true end
+    assert.is_true(kinds["perf-data"] and kinds.kallsyms, "perf.data and kallsyms kept")
+    assert.is_nil(kinds["perf-script"])
+    local kernel = t.run({ "go", "tool", "pprof", "-top", "-nodecount=500", dir .. "/perf.pb.gz" })
+    assert.matches("entry_SYSCALL_64", kernel.stdout)
     -- the run's directory is gone; the mirror (the cache for the next
     -- sync) holds the tree
     local paths = remote_paths(rec)
@@ -116,6 +124,36 @@ int main(void) { printf("%lu\n", spin(200000000UL)); return 0; }
     local top = t.run({ "go", "tool", "pprof", "-lines", "-top", dir .. "/perf.pb.gz" })
     assert.equals(0, top.code, top.stderr)
     assert.matches("spin [^\n]*spin%.c:%d+", top.stdout)
+  end)
+
+  it("never runs perf script on the host: perf.data is converted here", function()
+    -- a user whose login shell puts first on PATH a perf that logs its
+    -- subcommand, then runs the real one
+    local bin = t.tmpdir()
+    finally(function() t.rmtree(bin) end)
+    local log = bin .. "/perf-calls.log"
+    t.write(bin .. "/perf", "#!/bin/sh\necho \"$1\" >> " .. log .. "\nexec /usr/bin/perf \"$@\"\n")
+    t.write(bin .. "/shell", "#!/bin/sh\nPATH=" .. bin .. ":$PATH\nexport PATH\nexec /bin/sh \"$@\"\n")
+    t.write(log, "")
+    assert.is_true(os.execute("chmod 755 " .. t.quote(bin) .. " " .. t.quote(bin .. "/perf") .. " "
+      .. t.quote(bin .. "/shell") .. " && chmod 666 " .. t.quote(log)))
+    local user = sshd.add_user(bin .. "/shell")
+    finally(function() sshd.remove_user(user) end)
+    t.write(repo.root .. "/spin2.c", "int main(void) { volatile unsigned long a = 0; "
+      .. "for (unsigned long i = 0; i < 300000000UL; i++) a += i; return 0; }\n")
+    local cc = t.run({ "gcc", "-O1", "-fno-omit-frame-pointer", "-o", "spin2", "spin2.c" }, { cwd = repo.root })
+    assert.equals(0, cc.code, cc.stderr)
+    local r = t.perfgo({ "exec", "profile", "-e", "cpu-clock", "--remote-host", user .. "@" .. server.alias,
+      "--ssh-config", server.config, "--", "./spin2" }, { cwd = repo.root, env = repo.env })
+    assert.equals(0, r.code, r.stderr)
+    local calls = t.read(log)
+    assert.matches("record", calls) -- the wrapper was the perf that ran
+    assert.not_matches("script", calls)
+    local dir = fixture.latest(repo)
+    local top = t.run({ "go", "tool", "pprof", "-top", dir .. "/perf.pb.gz" })
+    assert.equals(0, top.code, top.stderr)
+    assert.matches("main", top.stdout)
+    assert.matches("converted by perfgo from perf.data", top.stdout)
   end)
 
   it("a host that refuses the connection is a clear error", function()

@@ -91,7 +91,13 @@ end
 ---@return table
 function M.parser_options(args, format)
   local labels, stack_labels = labels_of(args.labels)
+  -- an archived perf.data: the binaries and kallsyms archived beside it
+  local path_map, kallsyms
+  if args.input and args.input ~= "-" then
+    path_map, kallsyms = require("perfgo.archive").read_paths(args.input)
+  end
   return {
+    path_map = path_map,
     profile = format == "pprof",
     labels = labels,
     stack_labels = stack_labels,
@@ -105,7 +111,7 @@ function M.parser_options(args, format)
     srcline = args.srcline or nil,
     strict = args.strict or nil,
     binary_root = args.binary_root,
-    kallsyms = args.kallsyms,
+    kallsyms = args.kallsyms or kallsyms,
     source = args.input == "-" and "stdin" or args.input,
   }
 end

@@ -65,7 +65,7 @@ end
 
 -- The artifacts a user looks for first come first.
 local ORDER = { profile = 1, stat = 2, c2c = 3, ["go-profile"] = 4, folded = 5, ["stat-text"] = 6,
-  ["perf-script"] = 7, binary = 8, stdout = 9, stderr = 10 }
+  ["perf-data"] = 7, ["perf-script"] = 8, binary = 9, stdout = 10, stderr = 11 }
 
 local function artifacts_text(rec)
   if type(rec.artifacts) ~= "table" then return "" end

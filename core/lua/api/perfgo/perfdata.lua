@@ -29,6 +29,9 @@
 ---@field cpu_desc? string
 ---@field nr_cpus_online integer
 ---@field nr_cpus_avail integer
+---@field clockid? integer the clock of the sample times (perf record -k), with:
+---@field clock_wall_ns? integer the time of day at one moment, in ns since the epoch
+---@field clock_ref_ns? integer that moment on the sample clock, in ns
 ---@field cmdline string[]
 ---@field events perfgo.perfdata.Event[]
 ---@field build_ids perfgo.perfdata.BuildId[]
@@ -77,6 +80,13 @@ function Reader:records() end
 ---@param kernel? boolean a kernel address
 ---@return perfgo.perfdata.Symbol
 function Reader:symbolize(pid, addr, kernel) end
+
+---The files of the user-space executable mappings in the records not yet
+---read, each once in the order first mapped (reads to the end): what to
+---copy back to symbolize a recording made elsewhere.
+---@return string[]|nil files
+---@return string? err
+function Reader:mapped_files() end
 
 ---Warnings so far (a truncated file, DSOs that could not be read).
 ---@return string[]
