@@ -99,6 +99,20 @@ describe("perfgo test (local)", function()
     end)
   end)
 
+  it("profiles a recording perfgo cannot read through perf script, saying why", function()
+    local r = t.perfgo({ "exec", "profile", "-e", "cpu-clock", "--call-graph", "dwarf", "--", "sh", "-c",
+      "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done" }, { cwd = repo.root, env = repo.env })
+    assert.equals(0, r.code, r.stderr)
+    assert.matches("converting with perf script instead: [^\n]*%-%-call%-graph dwarf", r.stderr)
+    local dir = fixture.latest(repo)
+    local kinds = {}
+    for _, a in ipairs(fixture.record(dir).artifacts) do kinds[a.type] = true end
+    assert.is_true(kinds["perf-script"] and kinds["perf-data"] and kinds.profile)
+    local top = pprof({ "-top", dir .. "/perf.pb.gz" })
+    assert.equals(0, top.code, top.stderr)
+    assert.matches("converted by perfgo from perf script", top.stdout)
+  end)
+
   it("stat writes stat.json with numeric values for the events", function()
     local r = t.perfgo({ "test", "stat", "-e", "task-clock", "-e", "page-faults", "./examples/false-sharing",
       "-bench=Padded", "-run=^$", "-benchtime=100ms" }, { cwd = repo.root, env = repo.env })
