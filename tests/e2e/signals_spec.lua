@@ -143,15 +143,18 @@ describe("signals", function()
   end)
 
   it("Ctrl-C during the conversion stops it: interrupted, no half profile", function()
-    -- a recording big enough that perf script takes a while: 3 s of CPU
-    -- at 20 kHz, some 40 MB of perf script however loaded the machine is
+    -- a recording big enough that its conversion takes a while: 3 s of
+    -- CPU at 20 kHz with DWARF call stacks, which only perf script reads
+    -- (perfgo reads perf.data in a fraction of a second), some 40 MB of
+    -- perf script however loaded the machine is
     local out = repo.dir .. "/convert.err"
     local env = { SPIN_CPU_SECONDS = "3", PERFGO_PROGRESS = "1" }
     for k, v in pairs(repo.env) do env[k] = env[k] or v end
-    local child = assert(proc.spawn({ t.bin(), "test", "profile", "-e", "cpu-clock", "-F", "20000", "./app/spinner" },
+    local child = assert(proc.spawn({ t.bin(), "test", "profile", "-e", "cpu-clock", "-F", "20000",
+      "--call-graph", "dwarf,512", "./app/spinner" },
       { cwd = repo.root, env = env, stdout = "null", stderr = { file = out } }))
     local converting = wait_for(function()
-      return (t.read(out) or ""):find("converting: ", 1, true) or not child:running()
+      return (t.read(out) or ""):find("of perf script read", 1, true) or not child:running()
     end, 90)
     assert.is_number(converting, "the conversion never showed progress: " .. (t.read(out) or ""))
     child:kill("INT")
