@@ -55,7 +55,9 @@ describe("perfgo test (local)", function()
       for _, k in ipairs({ "profile", "binary", "stdout", "stderr", "perf-data" }) do
         assert.is_table(kinds[k], "artifact " .. k)
       end
-      -- converted from perf.data, without perf script
+      -- recorded compressed (this perf has zstd), converted from perf.data
+      -- without perf script
+      assert.is_truthy(table.concat(rec.perf.argv, " "):find(" record .* %-z "), table.concat(rec.perf.argv, " "))
       assert.is_nil(kinds["perf-script"])
       assert.matches("BenchmarkUnpadded", t.read(run_dir .. "/stdout.txt"))
     end)

@@ -41,15 +41,30 @@ local M = {
         return nil, why
       end,
     },
+    {
+      name = "via_script", flags = "--via-script", flag = true,
+      help = "profile: convert perf script's text, run where the recording is, instead of reading perf.data "
+        .. "here (and record without -z).",
+    },
     perf.options.perf_arg,
   },
 }
+
+-- Whether the target's perf compresses (perf record -z: built with zstd).
+local function perf_zstd(ctx)
+  local r = ctx.target:run({ "perf", "version", "--build-options" }, { stdin = "null", env = perf.env })
+  return r ~= nil and r.code == 0 and (r.stdout or ""):match("zstd: +%[ on") ~= nil
+end
 
 --- perf's own checks, and whether kernel symbols can be read.
 ---@param ctx perfgo.Context
 function M.preflight(ctx)
   require("perfgo.programs").require("gzip")
   perf.preflight(ctx, { kernel_symbols = true })
+  -- perf.data read here: recorded compressed where perf can, which makes
+  -- it several times smaller to copy back (perf.data read by perf script
+  -- keeps perf's build-id list, which -z leaves out)
+  ctx.perf_zstd = not ctx.opts.via_script and perf_zstd(ctx)
 end
 
 ---@param ctx perfgo.Context
@@ -73,6 +88,7 @@ function M.wrap(ctx, workload)
     if a == "-k" or a:match("^%-%-clockid") or a:match("^%-k") then has_clock = true end
   end
   if not has_clock then out[#out + 1] = "-k"; out[#out + 1] = "CLOCK_MONOTONIC" end
+  if ctx.perf_zstd then out[#out + 1] = "-z" end
   if opts.count then out[#out + 1] = "-c"; out[#out + 1] = tostring(opts.count) end
   if opts.freq then out[#out + 1] = "-F"; out[#out + 1] = tostring(opts.freq) end
   return perf.command(ctx, out, workload)
@@ -99,7 +115,7 @@ function M.collect(ctx)
   perf.warn_recording(ctx, function(w) return w:find("zero samples", 1, true) ~= nil end)
 end
 
---- perf script streamed into a pprof profile (perfgo.profiling).
+--- perf.data converted here, or perf script's text (perfgo.profiling).
 ---@param ctx perfgo.Context
 function M.convert(ctx)
   require("perfgo.profiling").convert(ctx)

@@ -46,6 +46,8 @@
 ---@field test? perfgo.TestExit how the workload itself ended (execute, by mode.outcome)
 ---@field stat_csv? string stat: perf stat's CSV output (execute, by the stat mode's outcome)
 ---@field stat? table[] stat: the counters (collect, by the stat mode)
+---@field perf_zstd? boolean profile: perf record -z, where the target's perf compresses and perf.data is read here (preflight, by the profile mode)
+---@field path_map? table<string,string> profile: the local file that stands for each file perf.data names (convert, perfgo.profiling)
 ---@field profile? perfgo.pprof.Profile profile: the profile written, only when it has samples (convert, by the profile mode)
 ---@field archive_dir? string profile: where the run was archived (archive, by the profile mode)
 ---@field current_step string the step running (the workflow)
