@@ -10,10 +10,10 @@ extern const luaL_Reg host_native_modules[];
 
 /* Where the host found its scripts. */
 struct host_paths {
-    char exe[4096];   /* absolute path of the running binary */
-    char lua[4096];   /* directory holding perfgo/cli.lua */
-    char rules[4096]; /* directory holding the shipped rules */
-    char luac[4096];  /* directory of the precompiled scripts ("" = none) */
+    char exe[4096];     /* absolute path of the running binary */
+    char lua[4096];     /* directory holding perfgo/cli.lua */
+    char rules[4096];   /* directory holding the shipped rules */
+    char luac[4096];    /* directory of the precompiled scripts ("" = none) */
     const char *origin; /* "PERFGO_LUA_DIR", "install" or "source" */
     int luac_loaded;    /* modules loaded from luac */
 };

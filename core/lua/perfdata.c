@@ -152,22 +152,38 @@ static int l_info(lua_State *L)
 static const char *type_name(uint32_t t)
 {
     switch (t) {
-    case PD_MMAP: return "mmap";
-    case PD_LOST: return "lost";
-    case PD_COMM: return "comm";
-    case PD_EXIT: return "exit";
-    case PD_THROTTLE: return "throttle";
-    case PD_UNTHROTTLE: return "unthrottle";
-    case PD_FORK: return "fork";
-    case PD_READ: return "read";
-    case PD_SAMPLE: return "sample";
-    case PD_MMAP2: return "mmap2";
-    case PD_LOST_SAMPLES: return "lost_samples";
-    case PD_FINISHED_ROUND: return "finished_round";
-    case PD_HEADER_ATTR: return "header_attr";
-    case PD_HEADER_FEATURE: return "header_feature";
-    case PD_HEADER_BUILD_ID: return "header_build_id";
-    default: return "other";
+    case PD_MMAP:
+        return "mmap";
+    case PD_LOST:
+        return "lost";
+    case PD_COMM:
+        return "comm";
+    case PD_EXIT:
+        return "exit";
+    case PD_THROTTLE:
+        return "throttle";
+    case PD_UNTHROTTLE:
+        return "unthrottle";
+    case PD_FORK:
+        return "fork";
+    case PD_READ:
+        return "read";
+    case PD_SAMPLE:
+        return "sample";
+    case PD_MMAP2:
+        return "mmap2";
+    case PD_LOST_SAMPLES:
+        return "lost_samples";
+    case PD_FINISHED_ROUND:
+        return "finished_round";
+    case PD_HEADER_ATTR:
+        return "header_attr";
+    case PD_HEADER_FEATURE:
+        return "header_feature";
+    case PD_HEADER_BUILD_ID:
+        return "header_build_id";
+    default:
+        return "other";
     }
 }
 
@@ -399,9 +415,14 @@ static int l_parser(lua_State *L)
 int luaopen_perfgo_perfdata(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"info", l_info},           {"next", l_next},         {"records", l_records},
-        {"symbolize", l_symbolize}, {"warnings", l_warnings}, {"close", l_close},
-        {"mapped_files", l_mapped_files}, {NULL, NULL},
+        {"info", l_info},
+        {"next", l_next},
+        {"records", l_records},
+        {"symbolize", l_symbolize},
+        {"warnings", l_warnings},
+        {"close", l_close},
+        {"mapped_files", l_mapped_files},
+        {NULL, NULL},
     };
     static const luaL_Reg funcs[] = {
         {"open", l_open},

@@ -214,8 +214,7 @@ static uint32_t frame_of(conv *c, space *sp, uint32_t pid, uint64_t ip, bool ker
         return UINT32_MAX;
     size_t n = format_frame(c, ip, &f);
     id = ps_direct_frame(c->p, c->line, n, hdr);
-    if (id && id != UINT32_MAX && c->srclines &&
-        pd_srclines_learn(c->srclines, c->s, c->p, id, &f))
+    if (id && id != UINT32_MAX && c->srclines && pd_srclines_learn(c->srclines, c->s, c->p, id, &f))
         return UINT32_MAX;
     if (id && id != UINT32_MAX) {
         if ((sp->n + 1) * 2 > sp->cap && !space_grow(sp))
@@ -377,8 +376,9 @@ static int add_warnings(conv *c)
         if (ps_direct_warning(c->p, pd_syms_warning(c->s, i)))
             return -1;
     if (k->lost || k->lost_samples) {
-        snprintf(buf, sizeof buf, "perf lost %llu samples (the recording could not keep up: "
-                                  "lower -F, or raise -m)",
+        snprintf(buf, sizeof buf,
+                 "perf lost %llu samples (the recording could not keep up: "
+                 "lower -F, or raise -m)",
                  (unsigned long long)(k->lost + k->lost_samples));
         if (ps_direct_warning(c->p, buf))
             return -1;

@@ -28,8 +28,8 @@ static char *ocaml(const char *s, size_t n)
             i += 2;
         } else if (s[i] == '$' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
                    isxdigit((unsigned char)s[i + 2])) {
-            out[j++] = (char)(hexdigit((unsigned char)s[i + 1]) << 4 |
-                              hexdigit((unsigned char)s[i + 2]));
+            out[j++] =
+                (char)(hexdigit((unsigned char)s[i + 1]) << 4 | hexdigit((unsigned char)s[i + 2]));
             i += 3;
         } else {
             out[j++] = s[i++];

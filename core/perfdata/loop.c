@@ -18,8 +18,9 @@ static int next_raw(pd_reader *r, const unsigned char **rec, size_t *len, uint64
     if (!h) {
         if (s->failed)
             return pd_fail(r, "read error: %s", strerror(s->err));
-        if (s->len && pd_warn(r, "the data ends inside a record header at offset %llu: "
-                                 "the complete records before it are read",
+        if (s->len && pd_warn(r,
+                              "the data ends inside a record header at offset %llu: "
+                              "the complete records before it are read",
                               (unsigned long long)s->pos))
             return pd_fail(r, "out of memory");
         return 0;
@@ -32,8 +33,9 @@ static int next_raw(pd_reader *r, const unsigned char **rec, size_t *len, uint64
     if (!p) {
         if (s->failed)
             return pd_fail(r, "read error: %s", strerror(s->err));
-        if (pd_warn(r, "the data ends inside a record at offset %llu (perf was stopped, or the "
-                       "file was cut): the complete records before it are read",
+        if (pd_warn(r,
+                    "the data ends inside a record at offset %llu (perf was stopped, or the "
+                    "file was cut): the complete records before it are read",
                     (unsigned long long)s->pos))
             return pd_fail(r, "out of memory");
         return 0;
@@ -47,8 +49,7 @@ static int next_raw(pd_reader *r, const unsigned char **rec, size_t *len, uint64
 }
 
 /* Parses a record to be returned: 1, 0 (skipped), -1. */
-static int deliver(pd_reader *r, const unsigned char *rec, size_t len, uint64_t off,
-                   pd_record *out)
+static int deliver(pd_reader *r, const unsigned char *rec, size_t len, uint64_t off, pd_record *out)
 {
     out->offset = off;
     uint32_t type = u32(rec);
@@ -76,8 +77,8 @@ static int header_attr(pd_reader *r, const unsigned char *p, size_t n)
  * consumed or queued, -1 on error. from_input: it came from the input
  * (not from an inflated stream), so a payload that follows it is skipped
  * there. */
-static int handle(pd_reader *r, const unsigned char *rec, size_t len, uint64_t off,
-                  pd_block *blk, bool from_input, pd_record *out)
+static int handle(pd_reader *r, const unsigned char *rec, size_t len, uint64_t off, pd_block *blk,
+                  bool from_input, pd_record *out)
 {
     uint32_t type = u32(rec);
     const unsigned char *body = rec + 8;
@@ -90,8 +91,7 @@ static int handle(pd_reader *r, const unsigned char *rec, size_t len, uint64_t o
             return pd_fail(r, "out of memory");
         r->zoff = off;
         if (pd_inflate_feed(r->z, body, n, msg, sizeof msg))
-            return pd_fail(r, "compressed record at offset %llu: %s", (unsigned long long)off,
-                           msg);
+            return pd_fail(r, "compressed record at offset %llu: %s", (unsigned long long)off, msg);
         return 0;
     case PD_FINISHED_ROUND:
         return pd_queue_round(&r->q);

@@ -65,7 +65,7 @@ typedef struct pd_queue {
     pd_qent *ents, *tmp; /* ents[next, nready): released; [nready, n): waiting */
     size_t n, cap;
     size_t nready, next;
-    size_t bytes; /* of the waiting records */
+    size_t bytes;                       /* of the waiting records */
     uint64_t round_max, prev_round_max; /* newest time of this and the last round */
     bool any_round;
 } pd_queue;
@@ -84,10 +84,10 @@ struct pd_reader {
     size_t nevents, events_cap;
     pd_idmap idmap;
     /* sample id positions (perf's id_pos/is_pos), from the first event */
-    int id_pos;  /* u64 index of the id in a sample, -1 = none */
-    int is_pos;  /* u64 index from the end of a non-sample record, -1 = none */
-    int owned_fd;           /* a spooled copy of a piped file-mode input, or -1 */
-    char **owned;           /* owned allocations (strings of info) */
+    int id_pos;   /* u64 index of the id in a sample, -1 = none */
+    int is_pos;   /* u64 index from the end of a non-sample record, -1 = none */
+    int owned_fd; /* a spooled copy of a piped file-mode input, or -1 */
+    char **owned; /* owned allocations (strings of info) */
     size_t nowned, owned_cap;
     const char **cmdline;
     pd_build_id *bids;

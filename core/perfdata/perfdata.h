@@ -120,15 +120,15 @@ typedef struct pd_event {
 
 /* What the header and the feature sections tell (NULL / 0 = not recorded). */
 typedef struct pd_build_id {
-    int32_t pid;    /* -1 for the kernel */
-    bool kernel;    /* recorded with a kernel cpumode */
-    char hex[41];   /* lowercase hex, up to 20 bytes */
+    int32_t pid;  /* -1 for the kernel */
+    bool kernel;  /* recorded with a kernel cpumode */
+    char hex[41]; /* lowercase hex, up to 20 bytes */
     const char *path;
 } pd_build_id;
 
 typedef struct pd_info {
-    bool pipe;              /* pipe mode */
-    bool unfinished;        /* file header never finished (data size 0) */
+    bool pipe;       /* pipe mode */
+    bool unfinished; /* file header never finished (data size 0) */
     uint64_t data_offset, data_size;
     const char *hostname, *os_release, *version, *arch, *cpu_desc;
     uint32_t nr_cpus_avail, nr_cpus_online;

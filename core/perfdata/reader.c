@@ -178,14 +178,20 @@ static int read_at(int fd, uint64_t off, void *buf, size_t n)
 
 /* ---- events ---- */
 
-static const char *const hw_names[] = {"cycles", "instructions", "cache-references",
-                                       "cache-misses", "branches", "branch-misses",
-                                       "bus-cycles", "stalled-cycles-frontend",
-                                       "stalled-cycles-backend", "ref-cycles"};
-static const char *const sw_names[] = {"cpu-clock", "task-clock", "page-faults",
-                                       "context-switches", "cpu-migrations", "minor-faults",
-                                       "major-faults", "alignment-faults", "emulation-faults",
-                                       "dummy", "bpf-output", "cgroup-switches"};
+static const char *const hw_names[] = {"cycles",
+                                       "instructions",
+                                       "cache-references",
+                                       "cache-misses",
+                                       "branches",
+                                       "branch-misses",
+                                       "bus-cycles",
+                                       "stalled-cycles-frontend",
+                                       "stalled-cycles-backend",
+                                       "ref-cycles"};
+static const char *const sw_names[] = {
+    "cpu-clock",        "task-clock",   "page-faults",  "context-switches",
+    "cpu-migrations",   "minor-faults", "major-faults", "alignment-faults",
+    "emulation-faults", "dummy",        "bpf-output",   "cgroup-switches"};
 
 const char *pd_event_default_name(uint32_t type, uint64_t config, char *buf, size_t len)
 {
@@ -194,7 +200,10 @@ const char *pd_event_default_name(uint32_t type, uint64_t config, char *buf, siz
     if (type == 1 && config < sizeof sw_names / sizeof *sw_names)
         return sw_names[config];
     snprintf(buf, len, "%s:0x%llx",
-             type == 2 ? "tracepoint" : type == 4 ? "raw" : "event", (unsigned long long)config);
+             type == 2   ? "tracepoint"
+             : type == 4 ? "raw"
+                         : "event",
+             (unsigned long long)config);
     return buf;
 }
 
@@ -410,8 +419,9 @@ static int open_file_mode(pd_reader *r, int fd, const unsigned char *h)
                        "reading the records up to the end of the file"))
             return pd_fail(r, "out of memory");
     } else if (dsize > fsize - doff) {
-        if (pd_warn(r, "the file is shorter than its header says (%llu of %llu data bytes): "
-                       "reading the complete records",
+        if (pd_warn(r,
+                    "the file is shorter than its header says (%llu of %llu data bytes): "
+                    "reading the complete records",
                     (unsigned long long)(fsize - doff), (unsigned long long)dsize))
             return pd_fail(r, "out of memory");
         dsize = fsize - doff;
@@ -467,14 +477,15 @@ pd_reader *pd_open_prefix(int fd, const char *name, const void *head, size_t nhe
     const unsigned char *h = pd_src_peek(&r->src, PIPE_HEADER_SIZE);
     int rc = 0;
     if (!h) {
-        rc = pd_fail(r, "%s", r->src.failed ? strerror(r->src.err) : "too short for a perf.data file");
+        rc = pd_fail(r, "%s",
+                     r->src.failed ? strerror(r->src.err) : "too short for a perf.data file");
     } else if (pd_u64(h) == __builtin_bswap64(PD_MAGIC)) {
         rc = pd_fail(r, "written on a machine of the other byte order (big-endian): "
                         "perfgo reads little-endian perf.data only; run perf script there");
     } else if (pd_u64(h) != PD_MAGIC) {
-        rc = pd_fail(r, memcmp(h, "PERFFILE", 8) == 0
-                            ? "an old perf.data (version 1): not supported"
-                            : "not a perf.data file (no PERFILE2 magic)");
+        rc =
+            pd_fail(r, memcmp(h, "PERFFILE", 8) == 0 ? "an old perf.data (version 1): not supported"
+                                                     : "not a perf.data file (no PERFILE2 magic)");
     } else if (pd_u64(h + 8) == PIPE_HEADER_SIZE) {
         r->info.pipe = true;
         pd_src_skip(&r->src, PIPE_HEADER_SIZE);

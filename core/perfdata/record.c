@@ -56,8 +56,8 @@ static bool trailer(const pd_reader *r, const unsigned char *p, size_t n, pd_rec
     if (!e || !e->sample_id_all)
         return false;
     uint64_t st = e->sample_type;
-    size_t k = !!(st & PD_S_TID) + !!(st & PD_S_TIME) + !!(st & PD_S_ID) +
-               !!(st & PD_S_STREAM_ID) + !!(st & PD_S_CPU) + !!(st & PD_S_IDENTIFIER);
+    size_t k = !!(st & PD_S_TID) + !!(st & PD_S_TIME) + !!(st & PD_S_ID) + !!(st & PD_S_STREAM_ID) +
+               !!(st & PD_S_CPU) + !!(st & PD_S_IDENTIFIER);
     if (k == 0 || k * 8 > n)
         return false;
     const unsigned char *q = p + n - 8 * k;

@@ -214,8 +214,9 @@ static bool try_file(pd_dso *d, const char *path, int fd)
     char err[256];
     elfi_info e;
     struct stat st;
-    if (fd >= 0 ? elfi_read_fd(fd, path, &e, err, sizeof err) != 0
-                : stat(path, &st) != 0 || !S_ISREG(st.st_mode) || elfi_read(path, &e, err, sizeof err))
+    if (fd >= 0
+            ? elfi_read_fd(fd, path, &e, err, sizeof err) != 0
+            : stat(path, &st) != 0 || !S_ISREG(st.st_mode) || elfi_read(path, &e, err, sizeof err))
         return false;
     if (d->build_id[0]) {
         char hex[2 * ELFI_MAX_BUILD_ID + 1];
@@ -331,8 +332,7 @@ static void load_dso(pd_syms *s, pd_dso *d)
         return;
     }
     pd_syms_warn(s, "%s: %s; its frames are named [unknown]", d->name,
-                 d->build_id[0] ? "no readable file with the recorded build id"
-                                : "cannot be read");
+                 d->build_id[0] ? "no readable file with the recorded build id" : "cannot be read");
 }
 
 /* ---- kernel ---- */
@@ -388,8 +388,10 @@ static void load_kernel(pd_syms *s)
     }
     char hex[2 * 64 + 1];
     if (bid && running_kernel_build_id(hex, sizeof hex) && strcmp(hex, bid) != 0) {
-        pd_syms_warn(s, "kernel frames are named [unknown]: the recording was made under another "
-                        "kernel (build id %s, running %s)", bid, hex);
+        pd_syms_warn(s,
+                     "kernel frames are named [unknown]: the recording was made under another "
+                     "kernel (build id %s, running %s)",
+                     bid, hex);
         return;
     }
     if (!(s->kernel = pd_symtab_kallsyms("/proc/kallsyms", err, sizeof err)))
@@ -421,8 +423,7 @@ int pd_syms_record(pd_syms *s, const pd_record *r)
         pd_proc *p = pd_proc_get(s, r->u.mmap.pid, true);
         if (d < 0 || !p)
             return -1;
-        pd_map m = {r->u.mmap.start, r->u.mmap.start + r->u.mmap.len, r->u.mmap.pgoff,
-                    (uint32_t)d};
+        pd_map m = {r->u.mmap.start, r->u.mmap.start + r->u.mmap.len, r->u.mmap.pgoff, (uint32_t)d};
         if (m.end < m.start)
             return 0;
         return pd_proc_insert(s, p, &m);

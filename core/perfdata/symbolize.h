@@ -32,8 +32,8 @@ typedef struct pd_syms_options {
     const char *binary_root;
     const pd_path_map *path_map;
     size_t npath_map;
-    bool remote;          /* recorded elsewhere: read only mapped or rooted files */
-    const char *kallsyms; /* the recording's kallsyms; NULL: see above */
+    bool remote;           /* recorded elsewhere: read only mapped or rooted files */
+    const char *kallsyms;  /* the recording's kallsyms; NULL: see above */
     const char *debug_dir; /* perf's build-id cache; NULL: $HOME/.debug unless remote */
 } pd_syms_options;
 

@@ -24,8 +24,7 @@
 #include "demangle.h"
 #include "symtab_impl.h"
 
-int pd_symtab_push(pd_symtab *t, uint64_t start, uint64_t size, int bind, size_t name,
-                   bool module)
+int pd_symtab_push(pd_symtab *t, uint64_t start, uint64_t size, int bind, size_t name, bool module)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
@@ -37,8 +36,8 @@ int pd_symtab_push(pd_symtab *t, uint64_t start, uint64_t size, int bind, size_t
     }
     if (name > UINT32_MAX)
         return -1;
-    t->syms[t->n] = (sym){start, start + size, (uint32_t)name, (uint32_t)t->n, (uint8_t)bind,
-                          size != 0, module, 0};
+    t->syms[t->n] = (sym){start,         start + size, (uint32_t)name, (uint32_t)t->n,
+                          (uint8_t)bind, size != 0,    module,         0};
     t->n++;
     return 0;
 }
@@ -232,4 +231,3 @@ void pd_symtab_free(pd_symtab *t)
         free(t->names);
     free(t);
 }
-

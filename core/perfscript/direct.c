@@ -45,7 +45,8 @@ int ps_direct_sample(ps_parser *p, const ps_direct_header *dh, const uint32_t *f
         ps_str last = ps_strtab_get(&p->names.comms, p->hdr.last_comm);
         if (p->hdr.last_comm && last.len == dh->comm_len && ps_eq(last.ptr, dh->comm, dh->comm_len))
             comm = p->hdr.last_comm;
-        else if (!(comm = p->hdr.last_comm = ps_strtab_intern(&p->names.comms, dh->comm, dh->comm_len)))
+        else if (!(comm = p->hdr.last_comm =
+                       ps_strtab_intern(&p->names.comms, dh->comm, dh->comm_len)))
             return PS_ERR_NOMEM;
     }
     if (dh->event) {
