@@ -159,6 +159,11 @@ function M.run(o)
   }
   local benchmarks, cal = calibrate(run, flags.bench)
   local out = { failures = {}, benchmarks = benchmarks, lines = 0, stopped = false }
+  -- stopped while finding the benchmarks: nothing was measured
+  if run.stop() then
+    out.stopped, out.text = true, ""
+    return out
+  end
   local cal_text = output_of(cal)
   for _, name in ipairs(failed_names(cal.stdout)) do
     out.failures[#out.failures + 1] = { name = name, why = "it failed", output = tail(cal_text, 20), code = cal.code }
@@ -208,7 +213,11 @@ function M.run(o)
         local s, why, r = measure(run, b, small)
         local l
         if s then l, why, r = measure(run, b, large) end
-        if not (s and l) then
+        if not (s and l) and run.stop() then
+          -- the process was stopped with the run: not a failure of the benchmark
+          out.stopped = true
+          break
+        elseif not (s and l) then
           dead[b.name] = true
           local text = r and output_of(r) or ""
           out.failures[#out.failures + 1] = { name = b.name, why = why, output = tail(text, 20),
