@@ -64,7 +64,7 @@ local function each_group(fn)
   end
 end
 
---- The modes for a usage line ("run|stat|profile|c2c").
+--- The modes for a usage line ("run|stat|bench|profile|c2c").
 ---@return string
 function M.mode_usage()
   return table.concat(modes.names(), "|")
@@ -232,8 +232,9 @@ function M.validate(mode, opts)
       local spelled = opt.flags:gsub(" ", "/")
       if not takes[name] then
         if not from then
-          errors.user(string.format("%s is for %s runs; mode '%s' does not use it", spelled,
-            table.concat(takers[name], " and "), mode.name))
+          local list = takers[name]
+          local who = #list > 1 and (table.concat(list, ", ", 1, #list - 1) .. " and " .. list[#list]) or list[1]
+          errors.user(string.format("%s is for %s runs; mode '%s' does not use it", spelled, who, mode.name))
         end
         opts[name] = nil
       elseif takes[name].check then

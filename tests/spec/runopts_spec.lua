@@ -114,7 +114,7 @@ describe("runopts.validate", function()
   it("an option the mode does not take is an error on the command line, ignored as a default", function()
     assert.matches("^%-F/%-%-freq is for profile runs; mode 'stat' does not use it",
       select(2, check("stat", { freq = "99" })))
-    assert.matches("^%-e/%-%-event is for stat and profile runs; mode 'run' does not use it",
+    assert.matches("^%-e/%-%-event is for stat, bench and profile runs; mode 'run' does not use it",
       select(2, check("run", { event = { "cpu-clock" } })))
     local o = check("stat", { freq = 99, defaults_from = { freq = "/p/perfgo.lua:3" } })
     assert.is_nil(o.freq)

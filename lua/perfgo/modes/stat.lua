@@ -38,6 +38,13 @@ local M = {
 ---@param ctx perfgo.Context
 function M.preflight(ctx)
   perf.preflight(ctx)
+  for _, f in ipairs(ctx.run_flags or {}) do
+    if f:match("^%-%-?test%.bench=.") or f:match("^%-%-?test%.bench$") then
+      ui.info("these counts are for the whole test process; `perfgo %s bench` reports them per benchmark op",
+        ctx.command_name or "test")
+      break
+    end
+  end
 end
 
 --- CSV straight into a file: it works for every kind of event and with -r

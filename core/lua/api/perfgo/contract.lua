@@ -48,6 +48,7 @@
 ---@field stat? table[] stat: the counters (collect, by the stat mode)
 ---@field perf_zstd? boolean profile: perf record -z, where the target's perf compresses and perf.data is read here (preflight, by the profile mode)
 ---@field path_map? table<string,string> profile: the local file that stands for each file perf.data names (convert, perfgo.profiling)
+---@field bench? perfgo.BenchRunResult bench: what was measured (execute, by the bench mode)
 ---@field profile? perfgo.pprof.Profile profile: the profile written, only when it has samples (convert, by the profile mode)
 ---@field archive_dir? string profile: where the run was archived (archive, by the profile mode)
 ---@field current_step string the step running (the workflow)
