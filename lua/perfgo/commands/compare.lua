@@ -1,7 +1,8 @@
 --- `perfgo compare A B`: what changed between two runs. Benchmark runs
 --- (a bench.txt): per benchmark and unit the medians with their 95%
 --- intervals, the change and the U test's p-value, as benchstat computes
---- them (perfgo.benchcompare); --benchstat runs benchstat itself. Two
+--- them (the bench mode's compare, perfgo.benchcompare); --benchstat runs
+--- benchstat itself (M.run_benchstat). Two
 --- runs of one mode compare as the mode says (mode.compare: stat runs
 --- counter by counter, profiles function by function, values in their
 --- units).
@@ -56,7 +57,7 @@ local function bench_file(e)
 end
 
 --- Runs benchstat on two bench.txt files; its exit code.
-local function run_benchstat(fa, fb)
+function M.run_benchstat(fa, fb)
   local proc = require "perfgo.proc"
   if not proc.which("benchstat") then
     errors.user("--benchstat: no benchstat program on PATH (install it with "
@@ -92,14 +93,6 @@ function M.run(args)
   end
   print(string.format("A: %s %s %s", a.id:sub(1, 8), tostring(ta), tostring(a.record.timestamp)))
   print(string.format("B: %s %s %s", b.id:sub(1, 8), tostring(tb), tostring(b.record.timestamp)))
-  if fa and fb then
-    if args.benchstat then
-      io.stdout:flush()
-      return run_benchstat(fa, fb)
-    end
-    io.stdout:write(require("perfgo.benchcompare").render(fs.read(fa) or "", fs.read(fb) or ""))
-    return 0
-  end
   if ta == tb and ma then return ma.compare(a, b, args) end
   modes.cannot_compare(ta, tb)
 end

@@ -126,19 +126,28 @@ function M.view(entry)
   return 0
 end
 
---- Two bench runs are compared by `perfgo compare` from their bench.txt
---- files (perfgo.benchcompare); this is reached only when one has none.
+--- Two bench runs: per benchmark and unit the medians with their 95%
+--- intervals, the change and the U test's p-value, as benchstat computes
+--- them (perfgo.benchcompare); --benchstat runs benchstat itself.
 ---@param a perfgo.RunEntry
 ---@param b perfgo.RunEntry
+---@param args table
 ---@return integer
-function M.compare(a, b)
-  for _, e in ipairs({ a, b }) do
-    if not fs.is_file(fs.join(e.dir, "bench.txt")) then
+function M.compare(a, b, args)
+  local files = {}
+  for i, e in ipairs({ a, b }) do
+    files[i] = fs.join(e.dir, "bench.txt")
+    if not fs.is_file(files[i]) then
       errors.user(string.format("run %s has no bench.txt (it ended %s%s)", e.id:sub(1, 8), tostring(e.status),
         e.record.error and (": " .. tostring(e.record.error)) or ""))
     end
   end
-  return 2
+  if args.benchstat then
+    io.stdout:flush()
+    return require("perfgo.commands.compare").run_benchstat(files[1], files[2])
+  end
+  io.stdout:write(require("perfgo.benchcompare").render(fs.read(files[1]) or "", fs.read(files[2]) or ""))
+  return 0
 end
 
 return M
