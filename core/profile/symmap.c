@@ -167,6 +167,16 @@ static symmap_kind classify(const char *n, size_t len)
     return SYMMAP_USER;
 }
 
+/* Whether the path map names a file for exactly this DSO name: then it is
+ * a file to read even when its name says it is gone ("... (deleted)"). */
+static bool mapped_exactly(const symmap *s, const char *name)
+{
+    for (size_t i = 0; i < s->npmap; i++)
+        if (strcmp(s->pmap[i].from, name) == 0)
+            return true;
+    return false;
+}
+
 /* Opens the local file for d, first found of: the path map (an exact
  * entry names the file; a directory entry, ending in "/", holds the rest
  * of the name, which resolves inside it), the binary root (the name
@@ -298,6 +308,8 @@ static dso *get_dso(symmap *s, const char *name, size_t len)
     }
     d->len = len;
     d->kind = classify(name, len);
+    if (d->kind == SYMMAP_SPECIAL && mapped_exactly(s, d->name))
+        d->kind = SYMMAP_USER; /* e.g. a deleted binary, read through /proc/PID/exe */
     s->last_dso = s->ndsos++;
     return d;
 }
