@@ -53,8 +53,8 @@ function M.execute(ctx, workload)
   ctx.wrapped_argv = mode.wrap(ctx, workload)
   ctx.workdir = ctx.target:path(workload.cwd)
   check_command(ctx, workload.argv)
-  local what = workload.argv and table.concat(workload.argv, " ")
-    or ("process " .. table.concat(workload.pids or {}, ","))
+  local what = workload.pids and ("process " .. table.concat(workload.pids, ","))
+    or table.concat(workload.argv, " ")
   ui.step("running %s%s in %s", mode.perf and ("perf " .. mode.name .. ": ") or "", what, ctx.target.description)
   local run = ctx.run
   local r, err = ctx.target:run(ctx.wrapped_argv, {
@@ -139,7 +139,8 @@ function M.view(_entry, _args) return nil end
 ---@param _args table
 ---@return integer
 function M.compare(a, b, _args)
-  require("perfgo.modes").cannot_compare(a.record.type, b.record.type)
+  local modes = require "perfgo.modes"
+  modes.cannot_compare(modes.of_record(a.record), modes.of_record(b.record))
   return 2
 end
 

@@ -201,6 +201,15 @@ function M.options()
   return out, takers
 end
 
+--- The name of the mode a recorded run ran in: its `mode` (perfgo attach
+--- records type "attach" and the mode apart), else its type.
+---@param record table testrun.json
+---@return string|nil
+function M.of_record(record)
+  if type(record.mode) == "string" then return record.mode end
+  return record.type
+end
+
 --- Raises the error for two runs that cannot be compared, naming the
 --- modes whose runs can.
 ---@param ta string

@@ -51,6 +51,8 @@ end
 function M.fetch_dsos(ctx, files)
   local map = {}
   if ctx.binary and ctx.staged_binary then map[ctx.staged_binary] = ctx.binary.path end
+  -- files the rule copied here already (attach: the processes' binaries)
+  for path, file in pairs(ctx.path_map or {}) do map[path] = file end
   if ctx.target.kind == "local" then return map end
   local before = select(2, proc.interrupted()) or 0
   files = files or buildid_files(ctx)

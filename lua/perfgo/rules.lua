@@ -52,9 +52,13 @@ M.KIND = {
   name = "rule",
   section = "rules",
   fields = { name = "string", description = "string", extends = "string", stack_labels = "table" },
-  methods = { resolve = 1, build = 1, command = 1, go_profile_flags = 1 },
+  methods = { resolve = 1, preflight = 1, stage = 1, build = 1, command = 1, go_profile_flags = 1 },
   required = { "resolve", "command" },
   defaults = {
+    -- nothing to check on the target
+    preflight = function(_ctx) end,
+    -- the target receives the working tree and the binary
+    stage = function(ctx) ctx.target:stage(ctx) end,
     -- nothing to build: the command runs as it is
     build = function(_ctx) end,
     -- no flags of Go's own profiling (a rule for Go test binaries gives them)

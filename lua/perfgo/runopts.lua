@@ -88,17 +88,21 @@ function M.define_mode(cmd)
     :choices(names)
 end
 
---- Declares the shared options on an argparse command.
+--- Declares the shared options on an argparse command, but those named
+--- in `skip` (by option name).
 ---@param cmd table
-function M.define(cmd)
+---@param skip? table<string, boolean>
+function M.define(cmd, skip)
   each_group(function(title, list)
     local defined = {}
     for _, opt in ipairs(list) do
+      if skip and skip[opt.name] then goto next end
       local o = opt.flag and cmd:flag(opt.flags, opt.help) or cmd:option(opt.flags, opt.help)
       if opt.many then o:count("*") end
       if opt.argname then o:argname(opt.argname) end
       if opt.convert then o:convert(opt.convert) end
       defined[#defined + 1] = o
+      ::next::
     end
     if title then cmd:group(title, table.unpack(defined)) end
   end)

@@ -7,10 +7,11 @@
 --- (ctx.rule, perfgo.rules).
 ---
 ---   resolve  -> the repository, the rule, the mode and its options, what
----               to run, the target, the mode's checks there, the run
----               directory
+---               to run, the target, the rule's and the mode's checks
+---               there, the run directory
 ---   build    -> the rule builds the binary for the target's platform
----   stage    -> the target receives the working tree and the binary
+---   stage    -> the target receives the working tree and the binary (as
+---               the rule says: attach sends nothing)
 ---   execute  -> the rule's command runs as the mode runs it (perf stat,
 ---               record, ...), stdout/stderr live and into the run directory
 ---   collect  -> the mode's results (stat.json, c2c.txt), Go's own profiles
@@ -100,6 +101,7 @@ function M.steps.resolve(ctx)
   ctx.run_id = ctx.group and ctx.group.run_id or require("perfgo.sys").random_id()
   ctx.host_platform = target.new_local_platform()
   ctx.target = target.new(ctx)
+  ctx.rule.preflight(ctx)
   ctx.mode.preflight(ctx)
   -- From here on the run is recorded, whatever happens.
   ctx.run = history.new_run(ctx.repo.root, ctx.run_id)
@@ -114,7 +116,7 @@ end
 
 ---@param ctx perfgo.Context
 function M.steps.stage(ctx)
-  ctx.target:stage(ctx)
+  ctx.rule.stage(ctx)
 end
 
 --- What runs: the rule's command (argv and its directory, or a
@@ -234,11 +236,13 @@ function M.record_of(ctx, out)
   local me = ctx.process or history.self()
   ctx.process = me
   local running = out.status == "running"
+  local attach = ctx.attach and require("perfgo.attach").record(ctx.attach)
   local interrupted
   if not running then interrupted = out.status == "interrupted" end
   return {
     id = run.id,
-    type = ctx.mode_name,
+    type = ctx.record_type or ctx.mode_name,
+    mode = ctx.record_type and ctx.mode_name or nil,
     command = ctx.command_name,
     timestamp = history.timestamp(run.started),
     args = json.array(ctx.args or {}),
@@ -261,7 +265,9 @@ function M.record_of(ctx, out)
     target = t and {
       remote_host = t.host, os = t.platform.os, arch = t.platform.arch,
       workdir = ctx.workdir,
+      pids = attach and attach.pids, names = attach and attach.names,
     } or nil,
+    attach = attach and attach.section,
     perf = ctx.mode and ctx.mode.describe(ctx) or nil,
     archive = ctx.archive_dir,
     group = ctx.group and require("perfgo.group").record_field(ctx.group) or nil,

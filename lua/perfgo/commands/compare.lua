@@ -81,7 +81,7 @@ function M.run(args)
     errors.user("compare: give two runs A B (0, -N or id prefixes), or --group ID")
   end
   local a, b = load(args.a, runs), load(args.b, runs)
-  local ta, tb = a.record.type, b.record.type
+  local ta, tb = modes.of_record(a.record), modes.of_record(b.record)
   local ma, mb = modes.get(ta), modes.get(tb)
   local fa, fb = bench_file(a), bench_file(b)
   if args.benchstat and not (fa and fb) then

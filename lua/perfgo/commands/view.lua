@@ -115,7 +115,7 @@ function M.run(args)
   if not rec then
     errors.user(string.format("run %s cannot be read: %s (%s)", entry.id:sub(1, 8), entry.problem, entry.dir))
   end
-  local mode = require("perfgo.modes").get(rec.type)
+  local mode = require("perfgo.modes").get(require("perfgo.modes").of_record(rec))
   if args.bench and not (mode and mode.writes_profile) then
     errors.user(string.format("--bench is for profiles of Go benchmarks; run %s is a %s run", entry.id:sub(1, 8),
       tostring(rec.type)))

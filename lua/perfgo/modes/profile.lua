@@ -121,10 +121,11 @@ function M.convert(ctx)
   require("perfgo.profiling").convert(ctx)
 end
 
---- Only a profile with samples, of a binary perfgo built, is worth keeping.
+--- Only a profile with samples, of a binary perfgo built or of processes
+--- perfgo attached to (their binaries copied), is worth keeping.
 ---@param ctx perfgo.Context
 function M.archive(ctx)
-  if not ctx.binary or not ctx.profile then return end
+  if not (ctx.binary or ctx.path_map) or not ctx.profile then return end
   ctx.archive_dir = require("perfgo.archive").save(ctx)
 end
 

@@ -15,7 +15,8 @@
 ---until then (and stays nil when its step did not run or had nothing
 ---to set).
 ---@class perfgo.Context
----@field command_name string the command: "test", "exec" (set by the command)
+---@field command_name string the command: "test", "exec", "attach" (set by the command)
+---@field record_type? string the record's type when it is not the mode's name: "attach" (set by the command)
 ---@field rule_name string the rule asked for: "go", "exec", --rule (set by the command)
 ---@field mode_name string the mode asked for: "run", "stat", "profile", "c2c", ... (set by the command)
 ---@field opts table the parsed options, perfgo.lua defaults applied (set by the command; checked and normalized by resolve)
@@ -32,11 +33,14 @@
 ---@field build_flags? string[] flags for the build (resolve, by rule.resolve)
 ---@field run_flags? string[] arguments for the program (resolve, by rule.resolve)
 ---@field exec_argv? string[] exec: the command as given (resolve, by the exec rule)
+---@field attach_duration? number attach: --duration in seconds (resolve, by the attach rule)
+---@field attach? {pids: integer[], processes: table[], duration?: number, exited?: integer[]} attach: the processes attached to (resolve, by the attach rule's preflight; exited after execute)
 ---@field run_id string the run's id, 32 hex digits (resolve)
 ---@field host_platform {os: string, arch: string} this machine's GOOS/GOARCH (resolve)
 ---@field target perfgo.Target where the run happens (resolve)
 ---@field run perfgo.Run the run's directory and artifacts; from here on the run is recorded (resolve)
 ---@field binary? {path: string, name: string} the program built (build, by rule.build)
+---@field path_map? table<string, string> paths perf records -> files here that hold them (build, by the attach rule: the processes' binaries)
 ---@field staged_binary? string the binary's path on the target (stage)
 ---@field sync? {files: integer, changed: integer, sent: integer, method: string, binary_sent?: integer} remote: what syncing the tree and the binary sent (stage)
 ---@field workload perfgo.Workload what runs (execute, from rule.command)
@@ -87,6 +91,8 @@
 ---@field origin string where it was declared ("FILE:LINE", or "rule NAME")
 ---@field stack_labels? table[] labels read off every profile sample's stack (perfgo.parser's stack_labels)
 ---@field resolve fun(ctx: perfgo.Context, base?: function) checks what to run; sets ctx.package, ctx.build_flags, ctx.run_flags
+---@field preflight fun(ctx: perfgo.Context, base?: function) checks on the target before the run is recorded (default: none)
+---@field stage fun(ctx: perfgo.Context, base?: function) makes what runs available on the target (default: ctx.target:stage)
 ---@field build fun(ctx: perfgo.Context, base?: function) builds ctx.binary for ctx.target.platform (default: nothing)
 ---@field command fun(ctx: perfgo.Context, base?: function): (string[]|perfgo.Workload), string? the argv and its directory relative to the repository root, or a workload
 ---@field go_profile_flags fun(dir: string, base?: function): string[] flags that make the program write Go's profiles into dir (default: none)
