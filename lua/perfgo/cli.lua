@@ -12,6 +12,7 @@ local M = {}
 M.commands = {
   "perfgo.commands.test",
   "perfgo.commands.exec",
+  "perfgo.commands.attach",
   "perfgo.commands.list",
   "perfgo.commands.view",
   "perfgo.commands.compare",
