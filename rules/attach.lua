@@ -17,6 +17,14 @@ function M.resolve(ctx)
   if #(opts.pid or {}) == 0 and not opts.name then
     errors.user("attach: name the processes with --pid N (repeatable) or --name REGEX")
   end
+  for i, v in ipairs(opts.pid or {}) do
+    local pid = math.tointeger(tonumber(v))
+    if not pid or pid < 1 or not tostring(v):match("^%d+$") then
+      errors.user(string.format("--pid: '%s' is not a process id", tostring(v)))
+    end
+    opts.pid[i] = pid
+  end
+  if opts.name == "" then errors.user("--name: the regular expression is empty (it would match every process)") end
   if opts.duration then
     local seconds, why = require("perfgo.attach").parse_duration(opts.duration)
     if not seconds then errors.user(why) end

@@ -150,9 +150,7 @@ function M.find(ctx)
   local function add(p)
     if not seen[p.pid] then seen[p.pid] = true; chosen[#chosen + 1] = p end
   end
-  for _, v in ipairs(opts.pid or {}) do
-    local pid = math.tointeger(tonumber(v))
-    if not pid or pid < 1 then errors.fail(2, string.format("--pid: '%s' is not a process id", tostring(v))) end
+  for _, pid in ipairs(opts.pid or {}) do
     local p = all[pid]
     if not p then
       errors.fail(2, string.format("--pid %d: no such process on %s", pid, target.description))

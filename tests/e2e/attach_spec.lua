@@ -195,6 +195,10 @@ describe("perfgo attach", function()
     assert.is_number(n)
     assert.is_true(math.abs(n - 1000) <= 100, "counted " .. tostring(n) .. " getpid calls, want 1000 +- 10%")
     assert.is_true(healthy(pid))
+    -- view shows the stat table of an attach run
+    local view = perfgo({ "view" })
+    assert.equals(0, view.code, view.stderr)
+    assert.matches("syscalls:sys_enter_getpid", view.stdout)
   end)
 
   it("--name: every match is named; none is an error that records nothing", function()
@@ -283,6 +287,41 @@ describe("perfgo attach", function()
     sshd.remove_user(user)
     assert(ok, e)
     assert.is_true(healthy(pid))
+  end)
+
+  it("--children: a process and its descendants; --pid of no process; c2c needs a hardware PMU", function()
+    started = started + 1
+    local out = string.format("%s/prog-%d.out", dir, started)
+    local sh = assert(proc.spawn({ "sh", "-c", 'echo "parent $$"; "$0" & "$0" & wait', exe },
+      { stdin = "null", stdout = { file = out }, stderr = "null" }))
+    children[#children + 1] = sh
+    local shpid = wait_for(function() return (t.read(out) or ""):match("parent (%d+)") end, 60)
+    assert.is_string(shpid)
+    local kids = wait_for(function()
+      local r = t.run({ "pgrep", "-P", shpid, "-x", name })
+      local list = {}
+      for p in r.stdout:gmatch("%d+") do list[#list + 1] = tonumber(p) end
+      return #list == 2 and list or nil
+    end, 60)
+    assert.is_table(kids, "the two children never started")
+    finally(function() os.execute("kill -9 " .. kids[1] .. " " .. kids[2] .. " 2>/dev/null") end)
+    local r = perfgo({ "attach", "stat", "--pid", shpid, "--children", "--duration", "500ms", "-e", "task-clock" })
+    assert.equals(0, r.code, r.stderr)
+    assert.matches("%(2 descendants%)", r.stderr)
+    local rec = fixture.record(fixture.latest(repo))
+    local want = { tonumber(shpid), kids[1], kids[2] }
+    table.sort(want)
+    table.sort(rec.target.pids)
+    assert.same(want, rec.target.pids)
+    local bad = perfgo({ "attach", "stat", "--pid", "12x" })
+    assert.equals(2, bad.code)
+    assert.matches("%-%-pid: '12x' is not a process id", bad.stderr)
+    local none = perfgo({ "attach", "stat", "--pid", "999999999" })
+    assert.equals(2, none.code)
+    assert.matches("%-%-pid 999999999: no such process", none.stderr)
+    local c2c = perfgo({ "attach", "c2c", "--pid", shpid, "--duration", "1s" })
+    assert.equals(2, c2c.code)
+    assert.matches("perf c2c cannot record", c2c.stderr)
   end)
 
   it("over SSH (loopback sshd): --name and --pid, binaries copied back by content hash", function()
