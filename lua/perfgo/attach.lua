@@ -24,11 +24,12 @@ function M.parse_duration(v)
   return n * scale
 end
 
--- Every process on the target: pid -> {pid, ppid, uid, comm, args}, and
--- the uid perfgo runs as there. One helper command (ps, from procps).
+-- Every process on the target: pid -> {pid, ppid, uid, state, comm,
+-- args}, and the uid perfgo runs as there. One helper command (ps, from
+-- procps).
 local function processes(target)
-  local r = target:run({ "sh", "-c", "ps -eo pid=,ppid=,uid=,comm= && echo -- && ps -eo pid=,args= && echo -- "
-    .. "&& id -u" }, { stdin = "null" })
+  local r = target:run({ "sh", "-c", "ps -eo pid=,ppid=,uid=,stat=,comm= && echo -- && ps -eo pid=,args= && "
+    .. "echo -- && id -u" }, { stdin = "null" })
   if not r or r.code ~= 0 then
     errors.fail(1, string.format("cannot list the processes on %s (ps -e): %s", target.description,
       r and ((r.stderr or ""):gsub("%s+$", "")) or "no result"))
@@ -37,10 +38,10 @@ local function processes(target)
   if not part1 then errors.fail(1, "unexpected output of ps -e on " .. target.description) end
   local all = {}
   for line in part1:gmatch("[^\n]+") do
-    local pid, ppid, puid, comm = line:match("^%s*(%d+)%s+(%d+)%s+(%d+)%s(.*)$")
+    local pid, ppid, puid, state, comm = line:match("^%s*(%d+)%s+(%d+)%s+(%d+)%s+(%S+)%s(.*)$")
     if pid then
       all[tonumber(pid)] = { pid = tonumber(pid), ppid = tonumber(ppid), uid = tonumber(puid),
-        comm = (comm:gsub("^%s+", ""):gsub("%s+$", "")) }
+        state = state:sub(1, 1), comm = (comm:gsub("^%s+", ""):gsub("%s+$", "")) }
     end
   end
   for line in part2:gmatch("[^\n]+") do
@@ -78,7 +79,7 @@ local function own_processes(all)
 end
 
 -- The processes --name selects: command name or command line matching
--- re, but never perfgo itself, the shells that started it, or any other
+-- re, but never one that has exited (a zombie), perfgo itself, the shells that started it, or any other
 -- process whose command line holds this very --name argument.
 local function by_name(all, re, exclude)
   local list = {}
@@ -90,7 +91,7 @@ local function by_name(all, re, exclude)
   local found = {}
   for i, p in ipairs(list) do
     local invocation = p.args and (p.args:find("--name " .. re, 1, true) or p.args:find("--name=" .. re, 1, true))
-    if (mc[i] or ma[i]) and not exclude[p.pid] and not invocation then
+    if (mc[i] or ma[i]) and not exclude[p.pid] and not invocation and p.state ~= "Z" then
       found[#found + 1] = p
     end
   end
@@ -154,6 +155,9 @@ function M.find(ctx)
     local p = all[pid]
     if not p then
       errors.fail(2, string.format("--pid %d: no such process on %s", pid, target.description))
+    elseif p.state == "Z" then
+      errors.fail(2, string.format("--pid %d: process %s on %s has exited (its parent has not reaped it yet)", pid,
+        M.label(p), target.description))
     end
     add(p)
   end
@@ -171,9 +175,13 @@ function M.find(ctx)
     end
     for _, p in ipairs(found) do add(p) end
   end
-  local roots = #chosen
   if opts.children then
-    for _, c in ipairs(descendants(all, chosen)) do add(c) end
+    local kids = {}
+    for _, c in ipairs(descendants(all, chosen)) do
+      if c.state ~= "Z" and not seen[c.pid] then kids[#kids + 1] = M.label(c); add(c) end
+    end
+    ui.info("--children: %d descendant%s%s", #kids, #kids == 1 and "" or "s",
+      #kids > 0 and (": " .. table.concat(kids, ", ")) or " (perf follows those started while it records)")
   end
   if uid ~= 0 then
     for _, p in ipairs(chosen) do
@@ -189,9 +197,7 @@ function M.find(ctx)
   for i, p in ipairs(chosen) do pids[i] = p.pid end
   local what = {}
   for i, p in ipairs(chosen) do what[i] = M.label(p) end
-  ui.step("attaching to %s on %s%s", table.concat(what, ", "), target.description,
-    #chosen > roots and string.format(" (%d descendant%s)", #chosen - roots, #chosen - roots == 1 and "" or "s")
-      or "")
+  ui.step("attaching to %s on %s", table.concat(what, ", "), target.description)
   return { processes = chosen, pids = pids, duration = ctx.attach_duration }
 end
 

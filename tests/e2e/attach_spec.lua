@@ -307,7 +307,7 @@ describe("perfgo attach", function()
     finally(function() os.execute("kill -9 " .. kids[1] .. " " .. kids[2] .. " 2>/dev/null") end)
     local r = perfgo({ "attach", "stat", "--pid", shpid, "--children", "--duration", "500ms", "-e", "task-clock" })
     assert.equals(0, r.code, r.stderr)
-    assert.matches("%(2 descendants%)", r.stderr)
+    assert.matches("%-%-children: 2 descendants: ", r.stderr)
     local rec = fixture.record(fixture.latest(repo))
     local want = { tonumber(shpid), kids[1], kids[2] }
     table.sort(want)
