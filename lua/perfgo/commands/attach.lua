@@ -45,7 +45,8 @@ Examples:
     .. "or every process has exited.")
     :argname("<duration>")
   cmd:group("What to attach to", pid, name, children, duration)
-  runopts.define(cmd, { rule = true, go_profiles = true })
+  -- not --repeat: perf stat -r reruns its command, and attach has none of its own
+  runopts.define(cmd, { rule = true, go_profiles = true, ["repeat"] = true })
 end
 
 ---@param args table
