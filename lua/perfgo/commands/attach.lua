@@ -10,12 +10,12 @@ local M = {
   summary = "perf stat, profile or c2c of processes that already run (--pid, --name), with history.",
 }
 
-local MODES = { "stat", "profile", "c2c" }
+local MODES = { "stat", "profile", "c2c", "shell" }
 
 ---@param cmd table argparse command
 function M.define(cmd)
   cmd:usage("Usage: perfgo attach stat|profile|c2c (--pid N... | --name REGEX) [--children] [--duration D] "
-    .. "[options]")
+    .. "[options]\n       perfgo attach shell [--remote-host HOST]")
   cmd:description([[
 Attaches perf to processes that already run, on this machine or on a
 remote host (--remote-host), until --duration has passed, every process
@@ -29,12 +29,14 @@ Modes:
   stat     perf stat: event counts of the processes; stat.json and stat.txt.
   profile  perf record: sampled call stacks as a pprof profile (perf.pb.gz).
   c2c      perf c2c: cache lines contended between CPUs; c2c.txt.
+  shell    an interactive shell on the host, in a scratch directory, perf on PATH;
+           recorded as a run, the files left there kept with it.
 
 Examples:
   perfgo attach profile --pid 4242 --duration 10s -e cpu-clock
   perfgo attach stat --name '^myserver$' --children -e task-clock
   perfgo attach profile --name myserver --remote-host me@box --duration 30s]])
-  cmd:argument("mode", "stat, profile or c2c."):choices(MODES)
+  cmd:argument("mode", "stat, profile, c2c or shell."):choices(MODES)
   local pid = cmd:option("--pid", "A process to attach to (repeatable)."):count("*"):argname("<pid>")
   local name = cmd:option("--name", "Every process whose command name or command line matches this extended "
     .. "regular expression (grep -E).")
@@ -52,6 +54,12 @@ end
 ---@param args table
 ---@return integer
 function M.run(args)
+  if args.mode == "shell" then
+    if #(args.pid or {}) > 0 or args.name or args.duration or args.children then
+      require("perfgo.errors").user("attach shell takes no --pid, --name, --children or --duration")
+    end
+    return require("perfgo.attachshell").run(args)
+  end
   local workflow = require "perfgo.workflow"
   workflow.hook("after", "execute", function(ctx)
     if not ctx.attach then return end
