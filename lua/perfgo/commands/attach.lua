@@ -54,6 +54,11 @@ end
 ---@param args table
 ---@return integer
 function M.run(args)
+  local hosts = require("perfgo.fanout").hosts(args.remote_host)
+  if #hosts > 1 then
+    require("perfgo.errors").user("attach works on one host at a time; --remote-host names " .. #hosts)
+  end
+  args.remote_host = hosts[1]
   if args.mode == "shell" then
     if #(args.pid or {}) > 0 or args.name or args.duration or args.children then
       require("perfgo.errors").user("attach shell takes no --pid, --name, --children or --duration")
