@@ -125,7 +125,7 @@ end
 --- perfgo attached to (their binaries copied), is worth keeping.
 ---@param ctx perfgo.Context
 function M.archive(ctx)
-  if not (ctx.binary or ctx.path_map) or not ctx.profile then return end
+  if not (ctx.binary or ctx.attach) or not ctx.profile then return end
   ctx.archive_dir = require("perfgo.archive").save(ctx)
 end
 
