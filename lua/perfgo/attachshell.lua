@@ -76,8 +76,11 @@ function M.run(args)
   ctx.host_platform = target.new_local_platform()
   ctx.target = target.new(ctx)
   local ok, err = pcall(function()
-    ctx.run = history.new_run(ctx.repo.root, ctx.run_id)
-    history.write(ctx.run, workflow.record_of(ctx, { status = "running" }))
+    local run, rerr = history.new_run(ctx.repo.root, ctx.run_id)
+    if not run then errors.fail(1, rerr) end
+    ctx.run = run
+    local written, werr = history.write(ctx.run, workflow.record_of(ctx, { status = "running" }))
+    if not written then errors.fail(1, werr) end
     local dir = ctx.target:scratch("shell")
     ctx.workdir = dir
     ctx.wrapped_argv = { "sh", "-c", "...", dir }
@@ -96,7 +99,8 @@ function M.run(args)
   if not ok then ctx.error = err end
   local out = workflow.outcome(ctx)
   if ctx.run then
-    local wok, werr = pcall(history.write, ctx.run, workflow.record_of(ctx, out))
+    local wok, written, werr = pcall(history.write, ctx.run, workflow.record_of(ctx, out))
+    if not wok then werr = written elseif not written then wok = false end
     if not wok then ui.warn("the run could not be recorded: %s", errors.message(werr)) end
   end
   pcall(ctx.target.cleanup, ctx.target, ctx)

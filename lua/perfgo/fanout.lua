@@ -209,7 +209,8 @@ end
 local function record_missing(m, ctx, spec, signal)
   local history = require "perfgo.history"
   local json = require "perfgo.json"
-  local run = history.new_run(ctx.repo.root, m.run_id)
+  local run, err = history.new_run(ctx.repo.root, m.run_id)
+  if not run then errors.fail(1, err) end
   run.started, run.t0 = m.started, m.t0
   if fs.copy(m.streams[2].path, fs.join(run.dir, "stderr.txt")) then
     history.add_artifact(run, "stderr", "stderr.txt")
@@ -217,7 +218,7 @@ local function record_missing(m, ctx, spec, signal)
   local interrupted = signal ~= nil and m.code > 128
   local me = history.self()
   local code = m.code ~= 0 and m.code or 1
-  history.write(run, {
+  local ok, werr = history.write(run, {
     id = m.run_id, type = ctx.mode_name, command = spec.command_name, timestamp = history.timestamp(m.started),
     args = json.array({ table.unpack(m.argv, 2) }), workdir = ctx.cwd,
     package = ctx.package and { pattern = ctx.package.pattern, import_path = ctx.package.import_path,
@@ -236,6 +237,7 @@ local function record_missing(m, ctx, spec, signal)
     group = group.record_field({ id = m.group_id, host = m.host, index = m.index, size = m.size }),
     artifacts = run.artifacts,
   })
+  if not ok then errors.fail(1, werr) end
 end
 
 -- How bad an outcome is, for the group's exit code.

@@ -10,7 +10,6 @@
 local sys = require "perfgo.sys"
 local fs = require "perfgo.fs"
 local json = require "perfgo.json"
-local errors = require "perfgo.errors"
 
 local M = {}
 
@@ -21,15 +20,15 @@ function M.dir(root)
   return fs.join(root, ".perfgo", "history")
 end
 
---- Creates the directory of a new run.
+--- Creates the directory of a new run; nil and why when it cannot.
 ---@param root string repository root
 ---@param id? string the run id (default: a new random one)
----@return perfgo.Run
+---@return perfgo.Run|nil, string?
 function M.new_run(root, id)
   id = id or sys.random_id()
   local dir = fs.join(M.dir(root), id)
   local ok, err = fs.mkdir_p(dir)
-  if not ok then errors.fail(1, "cannot create the run history: " .. err) end
+  if not ok then return nil, "cannot create the run history: " .. err end
   return { id = id, dir = dir, started = sys.realtime(), t0 = sys.monotonic(), artifacts = json.array({}) }
 end
 
@@ -56,12 +55,12 @@ function M.add_artifact(run, kind, file)
   if size then run.artifacts[#run.artifacts + 1] = { type = kind, file = file, size = size } end
 end
 
---- Writes testrun.json atomically.
+--- Writes testrun.json atomically: true, or nil and why not.
 ---@param run perfgo.Run
 ---@param record table
+---@return true|nil, string?
 function M.write(run, record)
-  local ok, err = fs.write_atomic(fs.join(run.dir, "testrun.json"), json.encode(record))
-  if not ok then errors.fail(1, err) end
+  return fs.write_atomic(fs.join(run.dir, "testrun.json"), json.encode(record))
 end
 
 --- The statuses a record can have. "abandoned" is never written: it is

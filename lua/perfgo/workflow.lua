@@ -104,7 +104,9 @@ function M.steps.resolve(ctx)
   ctx.rule.preflight(ctx)
   ctx.mode.preflight(ctx)
   -- From here on the run is recorded, whatever happens.
-  ctx.run = history.new_run(ctx.repo.root, ctx.run_id)
+  local run, err = history.new_run(ctx.repo.root, ctx.run_id)
+  if not run then errors.fail(1, err) end
+  ctx.run = run
 end
 
 ---@param ctx perfgo.Context
@@ -275,9 +277,15 @@ function M.record_of(ctx, out)
   }
 end
 
+-- Writes the run's record for this outcome; a user error when it cannot.
+local function write_record(ctx, out)
+  local ok, err = history.write(ctx.run, M.record_of(ctx, out))
+  if not ok then errors.fail(1, err) end
+end
+
 function M.steps.record(ctx)
   if not ctx.run then return end
-  history.write(ctx.run, M.record_of(ctx, ctx.outcome or M.outcome(ctx)))
+  write_record(ctx, ctx.outcome or M.outcome(ctx))
 end
 
 -- Steps that still run after a signal stopped the test: they keep what it
@@ -304,7 +312,7 @@ function M.run_steps(ctx)
       ctx.current_step = name
       local ok, err = xpcall(M.call, traceback, name, ctx)
       if ok and name == "resolve" and ctx.run then
-        ok, err = xpcall(history.write, traceback, ctx.run, M.record_of(ctx, { status = "running" }))
+        ok, err = xpcall(write_record, traceback, ctx, { status = "running" })
       end
       if not ok then
         ctx.error, ctx.failed_step = err, name

@@ -62,6 +62,28 @@ describe("workflow steps", function()
     assert.equals("stage", rec.failed_step)
   end)
 
+  it("a history that cannot be written: nil and why from perfgo.history, a user error from the step", function()
+    local t = require "testutil"
+    local history = require "perfgo.history"
+    local dir = t.tmpdir()
+    -- a file where the history directory should be
+    t.write(dir .. "/.perfgo", "not a directory\n")
+    local run, err = history.new_run(dir, "x")
+    assert.is_nil(run)
+    assert.matches("^cannot create the run history: .*%.perfgo", err)
+    local ok, werr = history.write({ dir = dir .. "/.perfgo/history/y" }, { id = "y" })
+    assert.is_nil(ok)
+    assert.matches("testrun%.json", werr)
+    local sys = require "perfgo.sys"
+    local ctx = { mode_name = "run", outcome = { status = "ok", exit_code = 0 },
+      run = { id = "y", dir = dir .. "/.perfgo/history/y", started = sys.realtime(), t0 = sys.monotonic(),
+        artifacts = json.array({}) } }
+    local sok, serr = pcall(workflow.steps.record, ctx)
+    t.rmtree(dir)
+    assert.is_false(sok)
+    assert.same({ 1, true }, { serr.exit_code, serr.message:find("testrun.json", 1, true) ~= nil })
+  end)
+
   it("one outcome decides status and exit code: signal, then error, then the test", function()
     local errors = require "perfgo.errors"
     local function out(ctx)
