@@ -107,6 +107,23 @@ function M.started(ctx, workload, r, err)
   return stderr
 end
 
+--- The outcome of a `perf record` (or `perf c2c record`) run: as
+--- `started`, and a recording without perf's "Captured and wrote" line is a
+--- perf failure (exit 1) named after `what`.
+---@param ctx perfgo.Context
+---@param workload perfgo.Workload
+---@param r perfgo.proc.Result|nil
+---@param err? string
+---@param what string the perf command, for the message ("perf record")
+---@return perfgo.TestExit
+function M.recorded(ctx, workload, r, err, what)
+  local stderr = M.started(ctx, workload, r, err)
+  if not stderr:find("[ perf record: Captured and wrote", 1, true) then
+    errors.fail(1, require("perfgo.perfcheck").perf_failure(what, r.code, stderr, r.signal))
+  end
+  return { code = r.code }
+end
+
 --- Signal number -> description ("Segmentation fault"), as strsignal(3)
 --- words it here.
 ---@return table<integer, string>

@@ -47,11 +47,7 @@ end
 ---@param err? string
 ---@return perfgo.TestExit
 function M.outcome(ctx, workload, r, err)
-  local stderr = perf.started(ctx, workload, r, err)
-  if not stderr:find("[ perf record: Captured and wrote", 1, true) then
-    errors.fail(1, require("perfgo.perfcheck").perf_failure("perf c2c record", r.code, stderr, r.signal))
-  end
-  return { code = r.code }
+  return perf.recorded(ctx, workload, r, err, "perf c2c record")
 end
 
 --- `perf c2c report --stdio` saved as c2c.txt; perf's warnings.
